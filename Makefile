@@ -1,0 +1,140 @@
+# giltrace: build, test and install. Everything generated goes to $(BUILD).
+BUILD ?= build
+PREFIX ?= /usr/local
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PYTEST ?= /usr/bin/python3 -m pytest
+ARCH := x86
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all clean test test-unit test-e2e test-long install deps demo
+
+PKG_LIBS := libbpf libelf zlib json-c ncursesw cmocka
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror
+INCLUDES := -I$(BUILD) -Ibpf -Iuser
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) \
+	$(shell pkg-config --cflags libbpf libelf json-c ncursesw) -MMD -MP
+LDLIBS_GILTRACE = $(shell pkg-config --libs libbpf libelf zlib json-c ncursesw) -lm
+
+# The kernel's own BTF gives the most exact vmlinux.h; the committed copy is the
+# fallback for machines without /sys/kernel/btf/vmlinux at build time.
+VMLINUX_H := $(BUILD)/vmlinux.h
+# Clang's BPF target has no system include path: borrow the host compiler's,
+# as libbpf-bootstrap does, so <linux/types.h> style headers resolve.
+CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+# Everything in user/ but main.c goes into a library that the unit tests link too.
+USER_SRCS := $(filter-out user/main.c,$(shell find user -name '*.c' | sort))
+USER_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+MAIN_OBJ := $(BUILD)/obj/user/main.o
+LIBGILTRACE := $(BUILD)/libgiltrace.a
+
+TOYVM_SRCS := $(wildcard tools/toyvm/*.c) $(wildcard tools/toyvm/*.S)
+TOYVM_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(TOYVM_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+all: $(BUILD)/giltrace $(BUILD)/toyvm
+
+$(VMLINUX_H):
+	$(Q)mkdir -p $(@D)
+	$(call msg,VMLINUX,$@)
+	$(Q)if [ -r /sys/kernel/btf/vmlinux ] && command -v $(BPFTOOL) >/dev/null; then \
+		$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@; \
+	else cp vmlinux/vmlinux.h $@; fi
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H)
+	$(Q)mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) \
+		-I$(BUILD) -Ibpf $(CLANG_BPF_SYS_INCLUDES) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# User objects are ordered after the skeletons: only user/trace/ includes one,
+# but -MMD learns that only after the first build.
+$(BUILD)/obj/user/%.o: user/%.c | $(SKELS)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBGILTRACE): $(USER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/giltrace: $(MAIN_OBJ) $(LIBGILTRACE)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS_GILTRACE) -o $@
+
+# The toy VM shares nothing with giltrace but the hook names in gil_hooks.h.
+TOYVM_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread -MMD -MP
+$(BUILD)/obj/tools/toyvm/%.c.o: tools/toyvm/%.c
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(TOYVM_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tools/toyvm/%.S.o: tools/toyvm/%.S
+	$(Q)mkdir -p $(@D)
+	$(call msg,AS,$@)
+	$(Q)$(CC) $(TOYVM_CFLAGS) -c $< -o $@
+
+$(BUILD)/toyvm: $(TOYVM_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -pthread $^ -lm -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBGILTRACE)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIBGILTRACE) $(LDLIBS_GILTRACE) \
+		$(shell pkg-config --libs cmocka) -o $@
+
+test-unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# End-to-end tests need root for BPF; without it they skip and say why.
+test-e2e: all
+	$(Q)$(PYTEST) -q -rs tests/e2e
+
+test: all test-unit test-e2e
+
+test-long: all
+	$(Q)GILTRACE_LONG=1 $(PYTEST) -q -rs tests/e2e -m long
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BUILD)/giltrace $(BUILD)/toyvm $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/giltrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+# Debian 12 packages the build, the tests and the demo need.
+DEB_PACKAGES := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libjson-c-dev libncurses-dev libcmocka-dev pkg-config binutils \
+	python3 python3-pytest tmux bpftrace
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_PACKAGES)
+
+demo: all
+	./tools/demo
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

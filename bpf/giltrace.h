@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The event model shared by the BPF programs and user space.
+ *
+ * Every target (toy VM, CPython builds) maps onto these GIL events, named
+ * after the log in Beazley's "Understanding the Python GIL" (PyCon 2010):
+ *
+ *   WAIT            BUSY: the thread tried to take the GIL while it was held
+ *                   and starts waiting (the talk's ENTRY followed by BUSY).
+ *                   An uncontended attempt emits no ENTRY: it shows as a
+ *                   bare ACQUIRE, which keeps the cheap path cheap.
+ *   WAKE            the thread returned from a futex wait on one of the
+ *                   GIL's own addresses (ret: 0 woken, -ETIMEDOUT, -EAGAIN).
+ *   RETRY           woken, but the GIL had been taken again.
+ *   TIMEOUT         a timed wait for the GIL expired (new GIL: 5 ms).
+ *   DROP_REQUEST    a waiter asked the holder to drop the GIL.
+ *   ACQUIRE         the thread holds the GIL now.
+ *   RELEASE         voluntary release (blocking I/O, old-GIL check).
+ *   FORCED_RELEASE  release on a drop request, preemption or quantum end.
+ *   WAKE_CALL       a futex wake issued on a GIL address (ret: woken count).
+ *   SCHED_WAKEUP    a thread blocked on the GIL was woken by the scheduler.
+ *   SCHED_RUN       that thread got a CPU (value: wake-up-to-run latency).
+ *   DROPS           synthetic, from user space: ring-buffer records lost.
+ *
+ * Kind numbers are part of the capture format: never renumber, only add.
+ */
+#ifndef GILTRACE_H
+#define GILTRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+enum gil_event_kind {
+	GIL_EV_WAIT = 1,
+	GIL_EV_WAKE = 2,
+	GIL_EV_RETRY = 3,
+	GIL_EV_TIMEOUT = 4,
+	GIL_EV_DROP_REQUEST = 5,
+	GIL_EV_ACQUIRE = 6,
+	GIL_EV_RELEASE = 7,
+	GIL_EV_FORCED_RELEASE = 8,
+	GIL_EV_WAKE_CALL = 9,
+	GIL_EV_SCHED_WAKEUP = 10,
+	GIL_EV_SCHED_RUN = 11,
+	GIL_EV_DROPS = 12,
+	GIL_EV__MAX,
+};
+
+/*
+ * One ring-buffer record. Field use by kind:
+ *   addr   GIL events: the GIL's address as the target passed it;
+ *          WAKE/WAKE_CALL: the futex word.
+ *   value  WAKE/WAKE_CALL: ns spent in the syscall; SCHED_WAKEUP: waker tid;
+ *          SCHED_RUN: ns from wake-up to running; DROPS: records lost.
+ *   ret    WAKE/WAKE_CALL: the syscall's return value; SCHED_WAKEUP: the
+ *          waker's CPU.
+ *   cpu    the CPU the event happened on (SCHED_WAKEUP: the CPU the woken
+ *          thread was placed on).
+ */
+struct gil_event {
+	__u64 ts; /* CLOCK_MONOTONIC ns (bpf_ktime_get_ns) */
+	__u64 addr;
+	__u64 value;
+	__u32 tgid;
+	__u32 tid;
+	__s32 ret;
+	__u16 cpu;
+	__u16 kind;
+};
+
+_Static_assert(sizeof(struct gil_event) == 40, "gil_event layout is shared with BPF");
+
+/* Per-process state kept in the traced_tgids map. */
+struct gil_target {
+	__u64 gil_base; /* 0 until learned from the first GIL probe */
+	__u64 gil_span; /* bytes from gil_base that hold the GIL's futex words */
+};
+
+_Static_assert(sizeof(struct gil_target) == 16, "gil_target layout is shared with BPF");
+
+#define GILTRACE_MAX_TARGETS 1024
+#define GILTRACE_MAX_THREADS 65536
+#define GILTRACE_RINGBUF_BYTES (16 * 1024 * 1024)
+
+#endif /* GILTRACE_H */

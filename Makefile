@@ -16,6 +16,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all clean test test-unit test-e2e test-long install deps demo
 
 PKG_LIBS := libbpf libelf zlib json-c ncursesw cmocka

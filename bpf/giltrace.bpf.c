@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * giltrace's collection side: GIL probe points in the target, the futex
+ * syscalls on the GIL's own addresses, and the scheduler's view of threads
+ * blocked on the GIL. Everything is filtered by the traced_tgids map before
+ * a ring-buffer record is reserved.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "giltrace.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CLOCK_REALTIME 256
+#define FUTEX_CMD_MASK ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
+
+/* x86-64 syscall numbers, for the raw sys_enter/sys_exit fallback. */
+#define NR_futex 202
+#define NR_futex_waitv 449
+
+/* Ring-buffer wake-ups are batched: the consumer polls every few ms anyway,
+ * and waking it per event would cost more than the event. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, GILTRACE_RINGBUF_BYTES);
+} events SEC(".maps");
+
+/* Records lost to a full ring buffer, per CPU; user space turns increases
+ * into DROPS events so that drops travel in the stream. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GILTRACE_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct gil_target);
+} traced_tgids SEC(".maps");
+
+/* A futex call on a GIL address in flight, from sys_enter to sys_exit. */
+struct futex_call {
+	__u64 ts;
+	__u64 uaddr;
+	__u32 cmd;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GILTRACE_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct futex_call);
+} futex_inflight SEC(".maps");
+
+/* A wake-up of a thread blocked on the GIL, from sched_waking (in the
+ * waker's context) until the woken thread gets a CPU. */
+struct waking {
+	__u64 ts;
+	__u32 waker_tid;
+	__u32 waker_cpu;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GILTRACE_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct waking);
+} wakings SEC(".maps");
+
+static __always_inline struct gil_event *reserve(void)
+{
+	struct gil_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		__u32 zero = 0;
+		__u64 *cnt = bpf_map_lookup_elem(&drops, &zero);
+
+		if (cnt)
+			(*cnt)++;
+	}
+	return e;
+}
+
+static __always_inline void submit(struct gil_event *e)
+{
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+			      ? BPF_RB_FORCE_WAKEUP
+			      : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline void emit(__u32 kind, __u32 tgid, __u32 tid, __u32 cpu,
+				 __u64 ts, __u64 addr, __u64 value, __s32 ret)
+{
+	struct gil_event *e = reserve();
+
+	if (!e)
+		return;
+	e->ts = ts;
+	e->addr = addr;
+	e->value = value;
+	e->tgid = tgid;
+	e->tid = tid;
+	e->ret = ret;
+	e->cpu = cpu;
+	e->kind = kind;
+	submit(e);
+}
+
+/* One body for every GIL probe point: the kind is the only difference. */
+static __always_inline int gil_hook(struct pt_regs *ctx, __u32 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct gil_target *t = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	__u64 gil = PT_REGS_PARM1(ctx);
+
+	if (!t)
+		return 0;
+	/* The first probe hit tells where the GIL lives; from then on futex
+	 * calls are filtered to its words. */
+	if (!t->gil_base)
+		t->gil_base = gil;
+	emit(kind, tgid, (__u32)id, bpf_get_smp_processor_id(), bpf_ktime_get_ns(), gil, 0, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gil_wait) { return gil_hook(ctx, GIL_EV_WAIT); }
+SEC("uprobe")
+int BPF_KPROBE(gil_retry) { return gil_hook(ctx, GIL_EV_RETRY); }
+SEC("uprobe")
+int BPF_KPROBE(gil_timeout) { return gil_hook(ctx, GIL_EV_TIMEOUT); }
+SEC("uprobe")
+int BPF_KPROBE(gil_drop_request) { return gil_hook(ctx, GIL_EV_DROP_REQUEST); }
+SEC("uprobe")
+int BPF_KPROBE(gil_acquire) { return gil_hook(ctx, GIL_EV_ACQUIRE); }
+SEC("uprobe")
+int BPF_KPROBE(gil_release) { return gil_hook(ctx, GIL_EV_RELEASE); }
+SEC("uprobe")
+int BPF_KPROBE(gil_forced_release) { return gil_hook(ctx, GIL_EV_FORCED_RELEASE); }
+
+static __always_inline bool on_gil(const struct gil_target *t, __u64 uaddr)
+{
+	return t->gil_base && uaddr - t->gil_base < t->gil_span;
+}
+
+static __always_inline int futex_enter(__u64 uaddr, __u32 op)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = id;
+	struct gil_target *t = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	struct futex_call call;
+	__u32 cmd = op & FUTEX_CMD_MASK;
+
+	if (!t || !on_gil(t, uaddr))
+		return 0;
+	if (cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAKE &&
+	    cmd != FUTEX_WAKE_BITSET)
+		return 0;
+	call.ts = bpf_ktime_get_ns();
+	call.uaddr = uaddr;
+	call.cmd = cmd;
+	bpf_map_update_elem(&futex_inflight, &tid, &call, BPF_ANY);
+	return 0;
+}
+
+/* Every outcome is kept, time-outs and -EAGAIN included: the new GIL's
+ * timed waits are exactly what futexctn-style filters would hide. */
+static __always_inline int futex_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = id;
+	struct futex_call *call = bpf_map_lookup_elem(&futex_inflight, &tid);
+	__u64 now;
+	__u32 kind;
+
+	if (!call)
+		return 0;
+	now = bpf_ktime_get_ns();
+	kind = call->cmd == FUTEX_WAKE || call->cmd == FUTEX_WAKE_BITSET ? GIL_EV_WAKE_CALL
+									  : GIL_EV_WAKE;
+	emit(kind, id >> 32, tid, bpf_get_smp_processor_id(), now, call->uaddr, now - call->ts,
+	     (__s32)ret);
+	bpf_map_delete_elem(&futex_inflight, &tid);
+	return 0;
+}
+
+/*
+ * Two ways in, one body: the syscalls:sys_{enter,exit}_futex tracepoints
+ * run only for futex calls but need tracefs; the raw sys_enter/sys_exit
+ * tracepoints need nothing but run for every syscall. User space picks one
+ * with bpf_program__set_autoload().
+ */
+struct futex_enter_args {
+	__u64 pad;
+	int nr;
+	__u64 uaddr;
+	__u64 op;
+};
+
+struct futex_exit_args {
+	__u64 pad;
+	int nr;
+	long ret;
+};
+
+SEC("tracepoint/syscalls/sys_enter_futex")
+int tp_futex_enter(struct futex_enter_args *ctx)
+{
+	return futex_enter(ctx->uaddr, ctx->op);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex")
+int tp_futex_exit(struct futex_exit_args *ctx)
+{
+	return futex_exit(ctx->ret);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(raw_futex_enter, struct pt_regs *regs, long id)
+{
+	if (id != NR_futex)
+		return 0;
+	return futex_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si));
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(raw_futex_exit, struct pt_regs *regs, long ret)
+{
+	if (BPF_CORE_READ(regs, orig_ax) != NR_futex)
+		return 0;
+	return futex_exit(ret);
+}
+
+/*
+ * A thread inside a futex wait on the GIL is blocked on the GIL. Its
+ * wake-up is seen twice: sched_waking runs in the waker's context (who woke
+ * it, from which CPU) and sched_wakeup once the scheduler placed it (which
+ * CPU it will run on); with a remote wake-up queue sched_wakeup runs on the
+ * target CPU, so the waker must be taken at sched_waking.
+ */
+static __always_inline bool blocked_on_gil(struct task_struct *p, __u32 *tgid, __u32 *tid)
+{
+	struct futex_call *call;
+
+	*tgid = BPF_CORE_READ(p, tgid);
+	if (!bpf_map_lookup_elem(&traced_tgids, tgid))
+		return false;
+	*tid = BPF_CORE_READ(p, pid);
+	call = bpf_map_lookup_elem(&futex_inflight, tid);
+	return call && call->cmd != FUTEX_WAKE && call->cmd != FUTEX_WAKE_BITSET;
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(sched_waking, struct task_struct *p)
+{
+	struct waking w;
+	__u32 tgid, tid;
+
+	if (!blocked_on_gil(p, &tgid, &tid))
+		return 0;
+	w.ts = bpf_ktime_get_ns();
+	w.waker_tid = (__u32)bpf_get_current_pid_tgid();
+	w.waker_cpu = bpf_get_smp_processor_id();
+	bpf_map_update_elem(&wakings, &tid, &w, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(sched_wakeup, struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct waking *w = bpf_map_lookup_elem(&wakings, &tid);
+
+	if (!w)
+		return 0;
+	emit(GIL_EV_SCHED_WAKEUP, BPF_CORE_READ(p, tgid), tid, BPF_CORE_READ(p, wake_cpu), w->ts,
+	     0, w->waker_tid, (__s32)w->waker_cpu);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 tid = BPF_CORE_READ(next, pid);
+	struct waking *w = bpf_map_lookup_elem(&wakings, &tid);
+	__u64 now;
+
+	if (!w)
+		return 0;
+	now = bpf_ktime_get_ns();
+	emit(GIL_EV_SCHED_RUN, BPF_CORE_READ(next, tgid), tid, bpf_get_smp_processor_id(), now, 0,
+	     now - w->ts, 0);
+	bpf_map_delete_elem(&wakings, &tid);
+	return 0;
+}

@@ -1,0 +1,8 @@
+/* Sub-commands: each parses its own options (argp) and returns the exit
+ * code: 0 ok, 1 runtime error, 2 usage error. */
+#ifndef GILTRACE_COMMANDS_H
+#define GILTRACE_COMMANDS_H
+
+int cmd_trace(int argc, char **argv);
+
+#endif

@@ -1,0 +1,30 @@
+/* giltrace: dispatch to a sub-command; the default one traces live. */
+#include <argp.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "run/signals.h"
+
+const char *argp_program_version = "giltrace 0.1";
+const char *argp_program_bug_address = "the project's issue tracker";
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "trace", cmd_trace },
+};
+
+int main(int argc, char **argv)
+{
+	argp_err_exit_status = 2;
+	signals__install();
+	if (argc > 1) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(argv[1], commands[i].name))
+				return commands[i].run(argc - 1, argv + 1);
+	}
+	return cmd_trace(argc, argv);
+}

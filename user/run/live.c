@@ -1,0 +1,238 @@
+#include "run/live.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run/signals.h"
+#include "target/plan.h"
+#include "target/proc.h"
+#include "target/spawn.h"
+#include "trace/libbpf_log.h"
+#include "trace/session.h"
+
+/* Longest time events wait in the ring buffer before the consumer looks:
+ * BPF wakes it only when a batch is waiting. */
+#define POLL_MS 10
+
+/* Threads already named, as an open-addressing set of (tgid << 32 | tid). */
+struct thread_set {
+	__u64 *keys;
+	size_t cap, count;
+};
+
+struct live_ctx {
+	const struct live_sink *sink;
+	struct thread_set seen;
+};
+
+static __u64 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+static bool thread_set__add(struct thread_set *set, __u64 key)
+{
+	size_t i;
+
+	if ((set->count + 1) * 2 > set->cap) {
+		struct thread_set bigger = { .cap = set->cap ? set->cap * 2 : 256 };
+
+		bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
+		if (!bigger.keys)
+			return false;
+		for (i = 0; i < set->cap; i++)
+			if (set->keys[i])
+				thread_set__add(&bigger, set->keys[i]);
+		free(set->keys);
+		*set = bigger;
+	}
+	for (i = (key * 0x9e3779b97f4a7c15ull) & (set->cap - 1); set->keys[i];
+	     i = (i + 1) & (set->cap - 1))
+		if (set->keys[i] == key)
+			return false;
+	set->keys[i] = key;
+	set->count++;
+	return true;
+}
+
+static void name_thread(struct live_ctx *lc, __u32 tgid, __u32 tid)
+{
+	char comm[64];
+
+	proc__comm(tgid, tid, comm, sizeof(comm));
+	lc->sink->on_thread(lc->sink->ctx, tgid, tid, comm);
+}
+
+static int on_event(void *ctx, const struct gil_event *ev)
+{
+	struct live_ctx *lc = ctx;
+
+	if (ev->tid && thread_set__add(&lc->seen, (__u64)ev->tgid << 32 | ev->tid))
+		name_thread(lc, ev->tgid, ev->tid);
+	return lc->sink->on_event(lc->sink->ctx, ev);
+}
+
+/* Threads often name themselves after their first GIL event: ask again. */
+static void rename_threads(struct live_ctx *lc)
+{
+	for (size_t i = 0; i < lc->seen.cap; i++) {
+		__u64 k = lc->seen.keys[i];
+
+		if (k && proc__check((__u32)(k >> 32)) == 0)
+			name_thread(lc, (__u32)(k >> 32), (__u32)k);
+	}
+}
+
+static int start_target(const struct live_opts *o, struct attach_plan *plan, pid_t *child)
+{
+	char err[512];
+	__u32 pid = o->pid;
+	int ret;
+
+	*child = 0;
+	if (o->cmd) {
+		ret = spawn__start(o->cmd, o->keep_root, child, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "giltrace: %s\n", err);
+			return ret;
+		}
+		pid = (__u32)*child;
+	}
+	ret = plan__build(pid, plan, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "giltrace: %s\n", err);
+		if (*child)
+			spawn__abort(*child);
+		*child = 0;
+	}
+	return ret;
+}
+
+/* Waits for the next batch, the target's exit, input or a tick. */
+static int wait_for_work(struct trace_session *s, int pidfd, int input_fd, int timeout)
+{
+	struct pollfd fds[3] = {
+		{ .fd = trace_session__fd(s), .events = POLLIN },
+		{ .fd = pidfd, .events = POLLIN },
+		{ .fd = input_fd, .events = POLLIN },
+	};
+	int n = poll(fds, 3, timeout);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	return (fds[1].revents ? 1 : 0) | (fds[2].revents ? 2 : 0);
+}
+
+static int loop(struct trace_session *s, const struct live_opts *o, const struct live_sink *sink,
+		int pidfd, struct live_result *res)
+{
+	__u64 start = mono_now(), next_tick = start + (__u64)sink->tick_ms * 1000000ull;
+	__u64 end = o->duration_s > 0 ? start + (__u64)(o->duration_s * 1e9) : 0;
+	int ret = 0;
+
+	while (!signals_stop) {
+		__u64 now = mono_now();
+		int ready, n;
+
+		if (end && now >= end)
+			break;
+		ready = wait_for_work(s, pidfd, sink->input_fd, POLL_MS);
+		if (ready < 0) {
+			fprintf(stderr, "giltrace: poll failed: %s\n", strerror(-ready));
+			return 1;
+		}
+		n = trace_session__poll(s, 0);
+		if (n == -ECANCELED)
+			break;
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "giltrace: reading the ring buffer failed: %s\n", strerror(-n));
+			return 1;
+		}
+		if ((ready & 2) && sink->on_input && sink->on_input(sink->ctx))
+			break;
+		if (ready & 1) {
+			res->target_exited = true;
+			break;
+		}
+		now = mono_now();
+		if (sink->tick_ms && now >= next_tick) {
+			next_tick = now + (__u64)sink->tick_ms * 1000000ull;
+			if (sink->on_tick && sink->on_tick(sink->ctx, now))
+				break;
+		}
+	}
+	/* What the kernel already wrote belongs to the run. */
+	while ((ret = trace_session__poll(s, 0)) > 0)
+		;
+	return ret == -ECANCELED || ret >= 0 || ret == -EINTR ? 0 : 1;
+}
+
+int live__run(const struct live_opts *o, const struct live_sink *sink, struct live_result *res)
+{
+	struct live_ctx lc = { .sink = sink };
+	struct trace_opts to = {
+		.verbose = o->verbose, .btf_path = o->btf_path, .on_event = on_event, .ctx = &lc,
+	};
+	struct trace_session *s = NULL;
+	struct attach_plan plan;
+	char err[512];
+	pid_t child = 0;
+	int pidfd = -1, ret;
+
+	memset(res, 0, sizeof(*res));
+	libbpf_log__setup(o->verbose);
+	ret = start_target(o, &plan, &child);
+	if (ret)
+		return 1;
+	ret = sink->on_start ? sink->on_start(sink->ctx, &plan.meta, err, sizeof(err)) : 0;
+	if (ret) {
+		fprintf(stderr, "giltrace: %s\n", err);
+		goto cleanup;
+	}
+	ret = trace_session__open(&s, &to, err, sizeof(err));
+	if (!ret)
+		ret = trace_session__add(s, &plan, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "giltrace: %s\n", err);
+		goto cleanup;
+	}
+	snprintf(res->futex_mode, sizeof(res->futex_mode), "%s", trace_session__futex_mode(s));
+	pidfd = (int)syscall(SYS_pidfd_open, plan.pid, 0);
+	if (pidfd < 0) {
+		ret = -errno;
+		fprintf(stderr, "giltrace: PID %u exited during attach\n", plan.pid);
+		goto cleanup;
+	}
+	if (child) {
+		ret = spawn__resume(child);
+		if (ret) {
+			fprintf(stderr, "giltrace: cannot start %s: %s\n", o->cmd[0], strerror(-ret));
+			goto cleanup;
+		}
+	}
+	ret = loop(s, o, sink, pidfd, res);
+	rename_threads(&lc);
+	res->drops = trace_session__drops(s);
+cleanup:
+	trace_session__close(s);
+	if (pidfd >= 0)
+		close(pidfd);
+	plan__release(&plan);
+	if (child) {
+		if (ret || !res->target_exited)
+			kill(child, ret ? SIGKILL : SIGTERM);
+		waitpid(child, &res->target_status, 0);
+	}
+	free(lc.seen.keys);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * Symbols of an ELF file mapped by the target, read with libelf: where a
+ * function starts in the file (what a uprobe takes) and what its first bytes
+ * are (what the probe will cost).
+ */
+#ifndef GILTRACE_ELF_FILE_H
+#define GILTRACE_ELF_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+struct elf_file;
+
+struct elf_sym_info {
+	__u64 vaddr;       /* st_value */
+	__u64 size;        /* st_size */
+	__u64 file_offset; /* where the symbol's bytes are in the file */
+	bool is_func;
+};
+
+/* Takes ownership of fd. NULL with errno set on failure. */
+struct elf_file *elf_file__open_fd(int fd);
+void elf_file__close(struct elf_file *ef);
+int elf_file__fd(const struct elf_file *ef);
+/* 0 and *out filled, or -ENOENT; .symtab is searched before .dynsym. */
+int elf_file__find(struct elf_file *ef, const char *name, struct elf_sym_info *out);
+/* Reads len bytes at a file offset; 0 or -errno. */
+int elf_file__read(const struct elf_file *ef, __u64 offset, void *buf, size_t len);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * An attach plan: what to probe in one target process and how, built from
+ * the process itself (its mapped files, read through /proc/PID) and the
+ * runtime table. The trace layer turns it into attached BPF programs.
+ */
+#ifndef GILTRACE_PLAN_H
+#define GILTRACE_PLAN_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "engine/meta.h"
+#include "target/runtimes.h"
+
+struct plan_probe {
+	__u64 offset;         /* file offset of the probed instruction */
+	const char *prog;     /* BPF program name */
+	const char *symbol;   /* for messages */
+};
+
+struct attach_plan {
+	__u32 pid;
+	const struct runtime_row *row;
+	int fd;               /* the mapped file holding the hooks, kept open:
+	                       * uprobes go on this very file */
+	__u64 gil_span;       /* bytes of GIL futex words from the GIL's address */
+	int nprobes;
+	struct plan_probe probes[RUNTIME_MAX_HOOKS];
+	struct trace_meta meta;
+};
+
+/* Fills plan for PID; 0, or -errno with a one-line reason in err. */
+int plan__build(__u32 pid, struct attach_plan *plan, char *err, size_t errlen);
+/* Closes the files the plan holds open. */
+void plan__release(struct attach_plan *plan);
+
+#endif

@@ -1,0 +1,116 @@
+#include "target/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int proc__check(__u32 pid)
+{
+	char path[64], line[256];
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "State:", 6)) {
+			if (strchr(line, 'Z') || strchr(line, 'X'))
+				err = -ECHILD;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+void proc__comm(__u32 pid, __u32 tid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, (int)len, f)) {
+		snprintf(buf, len, "?");
+	} else {
+		buf[strcspn(buf, "\n")] = '\0';
+	}
+	if (f)
+		fclose(f);
+}
+
+int proc__exe(__u32 pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static bool seen_before(char **seen, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(seen[i], path))
+			return true;
+	return false;
+}
+
+int proc__for_each_file(__u32 pid, int (*fn)(const struct proc_mapping *m, void *ctx), void *ctx)
+{
+	char path[64], *line = NULL, *seen[256];
+	size_t cap = 0, nseen = 0;
+	struct proc_mapping m;
+	FILE *f;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (!ret && getline(&line, &cap, f) > 0) {
+		char perms[8];
+		int pos = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*u %n", (unsigned long long *)&m.start,
+			   (unsigned long long *)&m.end, perms, (unsigned long long *)&m.offset,
+			   &pos) < 4 || !pos || line[pos] != '/')
+			continue;
+		snprintf(m.path, sizeof(m.path), "%s", line + pos);
+		if (seen_before(seen, nseen, m.path) || nseen == sizeof(seen) / sizeof(seen[0]))
+			continue;
+		seen[nseen] = strdup(m.path);
+		if (!seen[nseen]) {
+			ret = -ENOMEM;
+			break;
+		}
+		nseen++;
+		ret = fn(&m, ctx);
+	}
+	for (size_t i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+int proc__open_mapping(__u32 pid, const struct proc_mapping *m)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}

@@ -1,0 +1,33 @@
+/*
+ * What /proc says about a target process. Mapped files are opened through
+ * /proc/PID/map_files/, which names the exact file the target mapped: a
+ * path planted by the target (symlinks inside its root or a container) can
+ * never redirect giltrace to a host file.
+ */
+#ifndef GILTRACE_PROC_H
+#define GILTRACE_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define PROC_PATH_MAX 4096
+
+struct proc_mapping {
+	__u64 start, end, offset;
+	char path[PROC_PATH_MAX]; /* as the target sees it */
+};
+
+/* 0 if PID is a live process; -ESRCH (no such process) or -ECHILD (zombie). */
+int proc__check(__u32 pid);
+/* Thread or process name; "?" when it is gone. */
+void proc__comm(__u32 pid, __u32 tid, char *buf, size_t len);
+/* Calls fn once per distinct file mapped by PID (its first mapping);
+ * fn returns non-zero to stop. Returns fn's value, 0, or -errno. */
+int proc__for_each_file(__u32 pid, int (*fn)(const struct proc_mapping *m, void *ctx), void *ctx);
+/* Opens a mapped file read-only through /proc/PID/map_files; fd or -errno. */
+int proc__open_mapping(__u32 pid, const struct proc_mapping *m);
+/* The target's executable path as it sees it, or -errno. */
+int proc__exe(__u32 pid, char *buf, size_t len);
+
+#endif

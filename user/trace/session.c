@@ -1,0 +1,223 @@
+#include "trace/session.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "giltrace.skel.h"
+
+#define MAX_LINKS 64
+
+struct trace_session {
+	struct giltrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	int ncpus;
+	unsigned long long drops_seen;
+	bool syscall_tps;
+	trace_event_fn on_event;
+	void *ctx;
+	int stop;
+};
+
+static const char tracefs[] = "/sys/kernel/tracing";
+
+/* The futex syscall tracepoints need tracefs for their ids; mount it where
+ * perf would if nothing is there yet. Without it the raw tracepoints do. */
+static bool syscall_tracepoints_usable(void)
+{
+	static const char ev[] = "events/syscalls/sys_enter_futex";
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", tracefs, ev);
+	if (!access(path, F_OK))
+		return true;
+	if (!access("/sys/kernel/debug/tracing/events/syscalls/sys_enter_futex", F_OK))
+		return true;
+	if (mount("nodev", tracefs, "tracefs", 0, NULL))
+		return false;
+	return !access(path, F_OK);
+}
+
+static int handle_record(void *ctx, void *data, size_t len)
+{
+	struct trace_session *s = ctx;
+
+	if (len < sizeof(struct gil_event))
+		return 0;
+	s->stop = s->on_event(s->ctx, data);
+	return s->stop ? -ECANCELED : 0;
+}
+
+int trace_session__open(struct trace_session **out, const struct trace_opts *opts, char *err,
+			size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = opts->btf_path);
+	struct trace_session *s;
+	int ret;
+
+	*out = NULL;
+	if (opts->btf_path && access(opts->btf_path, R_OK)) {
+		snprintf(err, errlen, "kernel BTF missing: cannot read %s (giltrace needs a kernel "
+			 "built with CONFIG_DEBUG_INFO_BTF)", opts->btf_path);
+		return -ENOENT;
+	}
+	if (!opts->btf_path && access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen, "kernel BTF missing: /sys/kernel/btf/vmlinux not found "
+			 "(use a kernel with CONFIG_DEBUG_INFO_BTF, or --btf FILE)");
+		return -ENOENT;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->on_event = opts->on_event;
+	s->ctx = opts->ctx;
+	s->ncpus = libbpf_num_possible_cpus();
+	s->skel = giltrace_bpf__open_opts(&oo);
+	if (!s->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
+		goto cleanup;
+	}
+	s->syscall_tps = syscall_tracepoints_usable();
+	bpf_program__set_autoload(s->skel->progs.tp_futex_enter, s->syscall_tps);
+	bpf_program__set_autoload(s->skel->progs.tp_futex_exit, s->syscall_tps);
+	bpf_program__set_autoload(s->skel->progs.raw_futex_enter, !s->syscall_tps);
+	bpf_program__set_autoload(s->skel->progs.raw_futex_exit, !s->syscall_tps);
+	ret = giltrace_bpf__load(s->skel);
+	if (ret) {
+		if (ret == -EPERM)
+			snprintf(err, errlen, "loading BPF programs needs root, or CAP_BPF and "
+				 "CAP_PERFMON (run with sudo)");
+		else
+			snprintf(err, errlen, "BPF programs failed to load: %s (run with -v for the "
+				 "verifier log)", strerror(-ret));
+		goto cleanup;
+	}
+	ret = giltrace_bpf__attach(s->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach the futex and scheduler tracepoints: %s",
+			 strerror(-ret));
+		goto cleanup;
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), handle_record, s, NULL);
+	if (!s->rb) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(-ret));
+		goto cleanup;
+	}
+	*out = s;
+	return 0;
+cleanup:
+	trace_session__close(s);
+	return ret;
+}
+
+int trace_session__add(struct trace_session *s, const struct attach_plan *plan, char *err,
+		       size_t errlen)
+{
+	struct gil_target t = { .gil_span = plan->gil_span };
+	char path[64];
+	int ret;
+
+	/* The uprobes go on the very file the target mapped, by descriptor. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", plan->fd);
+	for (int i = 0; i < plan->nprobes; i++) {
+		const struct plan_probe *p = &plan->probes[i];
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(s->skel->obj, p->prog);
+		struct bpf_link *link;
+
+		if (!prog || s->nlinks == MAX_LINKS) {
+			snprintf(err, errlen, "no BPF program %s for %s", p->prog, p->symbol);
+			return -ENOENT;
+		}
+		link = bpf_program__attach_uprobe(prog, false, (pid_t)plan->pid, path, p->offset);
+		if (!link) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot attach a uprobe to %s in PID %u: %s", p->symbol,
+				 plan->pid, strerror(-ret));
+			return ret;
+		}
+		s->links[s->nlinks++] = link;
+	}
+	/* Filtering starts only once every probe is in place. */
+	if (bpf_map__update_elem(s->skel->maps.traced_tgids, &plan->pid, sizeof(plan->pid), &t,
+				 sizeof(t), BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot register PID %u: %s", plan->pid, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* Drops become events in the stream, so that reports made later from a
+ * capture show them where they happened. */
+static int report_drops(struct trace_session *s)
+{
+	unsigned long long total = trace_session__drops(s);
+	struct gil_event ev = { .kind = GIL_EV_DROPS };
+	struct timespec now;
+
+	if (total <= s->drops_seen)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ev.ts = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+	ev.value = total - s->drops_seen;
+	s->drops_seen = total;
+	return s->on_event(s->ctx, &ev);
+}
+
+int trace_session__poll(struct trace_session *s, int timeout_ms)
+{
+	int n = ring_buffer__poll(s->rb, timeout_ms);
+
+	if (n == -ECANCELED || s->stop)
+		return -ECANCELED;
+	if (n < 0)
+		return n;
+	if (report_drops(s))
+		return -ECANCELED;
+	return n;
+}
+
+int trace_session__fd(const struct trace_session *s)
+{
+	return ring_buffer__epoll_fd(s->rb);
+}
+
+unsigned long long trace_session__drops(const struct trace_session *s)
+{
+	unsigned long long sum = 0;
+	__u64 vals[s->ncpus];
+	__u32 zero = 0;
+
+	if (bpf_map__lookup_elem(s->skel->maps.drops, &zero, sizeof(zero), vals, sizeof(vals), 0))
+		return s->drops_seen;
+	for (int i = 0; i < s->ncpus; i++)
+		sum += vals[i];
+	return sum;
+}
+
+const char *trace_session__futex_mode(const struct trace_session *s)
+{
+	return s->syscall_tps ? "syscall tracepoints" : "raw tracepoints";
+}
+
+void trace_session__close(struct trace_session *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	for (int i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	giltrace_bpf__destroy(s->skel);
+	free(s);
+}

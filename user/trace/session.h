@@ -1,0 +1,45 @@
+/*
+ * The live event source: loads giltrace's BPF programs, attaches them as an
+ * attach plan says, and hands every ring-buffer record (plus synthetic DROPS
+ * records when the BPF drop counter grows) to one callback. The only code
+ * in giltrace that knows libbpf and the skeleton.
+ */
+#ifndef GILTRACE_SESSION_H
+#define GILTRACE_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "giltrace.h"
+#include "target/plan.h"
+
+struct trace_session;
+
+/* Returns non-zero to stop polling (e.g. the capture file is full). */
+typedef int (*trace_event_fn)(void *ctx, const struct gil_event *ev);
+
+struct trace_opts {
+	bool verbose;
+	const char *btf_path; /* kernel BTF to use instead of /sys/kernel/btf/vmlinux */
+	trace_event_fn on_event;
+	void *ctx;
+};
+
+/* 0, or -errno with a one-line reason (no "giltrace: " prefix) in err. */
+int trace_session__open(struct trace_session **out, const struct trace_opts *opts, char *err,
+			size_t errlen);
+/* Adds a target process and attaches its probes. */
+int trace_session__add(struct trace_session *s, const struct attach_plan *plan, char *err,
+		       size_t errlen);
+/* Drains the ring buffer, waiting up to timeout_ms: events handled (>= 0),
+ * -EINTR when interrupted, or another -errno. */
+int trace_session__poll(struct trace_session *s, int timeout_ms);
+/* For poll()ing the ring buffer beside other descriptors. */
+int trace_session__fd(const struct trace_session *s);
+/* Records lost so far, as counted in BPF. */
+unsigned long long trace_session__drops(const struct trace_session *s);
+/* How futex calls are traced: "syscall tracepoints" or "raw tracepoints". */
+const char *trace_session__futex_mode(const struct trace_session *s);
+void trace_session__close(struct trace_session *s);
+
+#endif

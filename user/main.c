@@ -15,6 +15,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "trace", cmd_trace },
+	{ "record", cmd_record },
+	{ "report", cmd_report },
 };
 
 int main(int argc, char **argv)

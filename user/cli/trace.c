@@ -1,23 +1,15 @@
 /* `giltrace [-p PID | -- CMD]`: trace live, print the summary at the end. */
 #include <argp.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli/commands.h"
+#include "cli/consumer.h"
 #include "cli/target_opts.h"
-#include "engine/engine.h"
-#include "run/live.h"
-#include "views/summary.h"
 
 struct trace_args {
 	struct live_opts live;
 	struct target_opts_input target;
 	bool json;
-};
-
-struct engine_sink {
-	struct engine *eng;
-	struct trace_meta meta;
 };
 
 enum { OPT_JSON = 0x200 };
@@ -63,9 +55,9 @@ static const char doc[] =
 	"Examples:\n"
 	"  sudo giltrace -p 4242              trace PID 4242 until Ctrl-C\n"
 	"  sudo giltrace -d 10 -p 4242        trace for 10 seconds\n"
-	"  sudo giltrace -- build/toyvm tools/toyvm/examples/countdown.tvm\n"
+	"  sudo giltrace -- build/toyvm tools/toyvm/examples/convoy.tvm\n"
 	"  sudo giltrace --json -p 4242 > gil.json\n\n"
-	"Other commands: giltrace record|report|top|export|plot --help\n"
+	"Other commands (each has --help): record, report.\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
 
 static const struct argp argp = {
@@ -73,56 +65,26 @@ static const struct argp argp = {
 	.children = children,
 };
 
-static int on_start(void *ctx, const struct trace_meta *meta, char *err, size_t errlen)
-{
-	struct engine_sink *es = ctx;
-
-	(void)err;
-	(void)errlen;
-	es->meta = *meta;
-	return 0;
-}
-
-static int on_event(void *ctx, const struct gil_event *ev)
-{
-	engine__feed(((struct engine_sink *)ctx)->eng, ev);
-	return 0;
-}
-
-static void on_thread(void *ctx, __u32 tgid, __u32 tid, const char *name)
-{
-	engine__name_thread(((struct engine_sink *)ctx)->eng, tgid, tid, name);
-}
-
 int cmd_trace(int argc, char **argv)
 {
-	struct trace_args a = { 0 };
+	struct trace_args a = { .target.live = &a.live };
 	struct engine_opts eo = { 0 };
-	struct engine_sink es = { 0 };
-	struct live_sink sink = {
-		.on_start = on_start, .on_event = on_event, .on_thread = on_thread,
-		.ctx = &es, .input_fd = -1,
-	};
+	struct consumer c = { 0 };
+	struct live_sink sink;
 	struct live_result res;
 	int ret;
 
-	a.target.live = &a.live;
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	es.eng = engine__new(&eo);
-	if (!es.eng) {
+	c.eng = engine__new(&eo);
+	if (!c.eng) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		return 1;
 	}
+	sink = consumer__sink(&c);
 	ret = live__run(&a.live, &sink, &res);
-	if (!ret) {
-		if (a.json)
-			summary__print_json(stdout, es.eng, &es.meta);
-		else
-			summary__print_text(stdout, es.eng, &es.meta);
-		if (fflush(stdout) && !ferror(stdout))
-			ret = 1;
-	}
-	engine__free(es.eng);
+	if (!ret)
+		ret = consumer__print_summary(&c, a.json);
+	engine__free(c.eng);
 	return ret;
 }

@@ -1,0 +1,113 @@
+/* `giltrace record -o FILE [-p PID | -- CMD]`: write every event to a capture. */
+#include <argp.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "cli/commands.h"
+#include "cli/consumer.h"
+#include "cli/parse.h"
+#include "cli/target_opts.h"
+
+struct record_args {
+	struct live_opts live;
+	struct target_opts_input target;
+	struct consumer c;
+	bool summary, json;
+};
+
+enum { OPT_FORCE = 0x300, OPT_MAX_SIZE, OPT_SUMMARY, OPT_JSON };
+
+static const struct argp_option options[] = {
+	{ "output", 'o', "FILE", 0, "Write the capture to FILE (created mode 0600)", 2 },
+	{ "force", OPT_FORCE, NULL, 0, "Overwrite FILE if it exists (never through a symlink)", 2 },
+	{ "max-size", OPT_MAX_SIZE, "MB", 0, "Stop recording cleanly when the file reaches MB "
+					     "megabytes", 2 },
+	{ "summary", OPT_SUMMARY, NULL, 0, "Also print the live summary at the end", 2 },
+	{ "json", OPT_JSON, NULL, 0, "Also print the live summary, as JSON", 2 },
+	{ 0 },
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct record_args *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->target;
+		break;
+	case 'o':
+		a->c.path = arg;
+		break;
+	case OPT_FORCE:
+		a->c.capture_flags |= CAPTURE_WRITER_FORCE;
+		break;
+	case OPT_MAX_SIZE:
+		a->c.wopts.max_bytes =
+			(__u64)parse__long(state, "size", arg, 1, LONG_MAX / 1048576) * 1048576;
+		break;
+	case OPT_SUMMARY:
+		a->summary = true;
+		break;
+	case OPT_JSON:
+		a->summary = a->json = true;
+		break;
+	case ARGP_KEY_ARG:
+		target_opts__take_command(state, &a->live);
+		break;
+	case ARGP_KEY_END:
+		if (!a->c.path)
+			argp_error(state, "no capture file: give -o FILE");
+		target_opts__check(state, &a->live);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{ &target_opts_argp, 0, "Target:", 1 },
+	{ 0 },
+};
+
+static const char doc[] =
+	"Record every GIL event of a process to a compact capture file, to analyse later "
+	"(on this or another machine) with giltrace report, export and plot. The file is "
+	"readable up to its last complete chunk even if giltrace is killed; ring-buffer "
+	"drops are recorded where they happened.\v"
+	"Examples:\n"
+	"  sudo giltrace record -o app.gil -p 4242\n"
+	"  sudo giltrace record -d 30 --max-size 100 -o app.gil -p 4242\n"
+	"  sudo giltrace record -o demo.gil -- build/toyvm tools/toyvm/examples/convoy.tvm\n"
+	"  giltrace report app.gil";
+
+static const struct argp argp = {
+	.options = options, .parser = parse, .args_doc = "-o FILE [-- CMD [ARGS...]]",
+	.doc = doc, .children = children,
+};
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_args a = { .target.live = &a.live };
+	struct engine_opts eo = { 0 };
+	struct live_sink sink;
+	struct live_result res;
+	int ret;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
+		return 2;
+	if (a.summary) {
+		a.c.eng = engine__new(&eo);
+		if (!a.c.eng) {
+			fprintf(stderr, "giltrace: out of memory\n");
+			return 1;
+		}
+	}
+	sink = consumer__sink(&a.c);
+	ret = live__run(&a.live, &sink, &res);
+	ret |= consumer__finish(&a.c, res.drops);
+	if (!ret && a.summary)
+		ret = consumer__print_summary(&a.c, a.json);
+	engine__free(a.c.eng);
+	return ret;
+}

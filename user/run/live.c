@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run/privileges.h"
 #include "run/signals.h"
 #include "target/plan.h"
 #include "target/proc.h"
@@ -191,6 +192,11 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 
 	memset(res, 0, sizeof(*res));
 	libbpf_log__setup(o->verbose);
+	if (!privileges__can_trace()) {
+		fprintf(stderr, "giltrace: tracing needs root, or CAP_BPF, CAP_PERFMON and "
+			"CAP_SYS_ADMIN (run with sudo)\n");
+		return 1;
+	}
 	ret = start_target(o, &plan, &child);
 	if (ret)
 		return 1;

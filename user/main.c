@@ -1,5 +1,6 @@
 /* giltrace: dispatch to a sub-command; the default one traces live. */
 #include <argp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -24,9 +25,16 @@ int main(int argc, char **argv)
 	argp_err_exit_status = 2;
 	signals__install();
 	if (argc > 1) {
-		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-			if (!strcmp(argv[1], commands[i].name))
-				return commands[i].run(argc - 1, argv + 1);
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			char name[64];
+
+			if (strcmp(argv[1], commands[i].name))
+				continue;
+			/* argp names the program after argv[0] in usage and errors. */
+			snprintf(name, sizeof(name), "giltrace %s", commands[i].name);
+			argv[1] = name;
+			return commands[i].run(argc - 1, argv + 1);
+		}
 	}
 	return cmd_trace(argc, argv);
 }

@@ -18,6 +18,7 @@ struct record_args {
 enum { OPT_FORCE = 0x300, OPT_MAX_SIZE, OPT_SUMMARY, OPT_JSON };
 
 static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Capture:", 2 },
 	{ "output", 'o', "FILE", 0, "Write the capture to FILE (created mode 0600)", 2 },
 	{ "force", OPT_FORCE, NULL, 0, "Overwrite FILE if it exists (never through a symlink)", 2 },
 	{ "max-size", OPT_MAX_SIZE, "MB", 0, "Stop recording cleanly when the file reaches MB "

@@ -15,6 +15,7 @@ struct trace_args {
 enum { OPT_JSON = 0x200 };
 
 static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "json", OPT_JSON, NULL, 0, "Print the summary as one JSON object", 2 },
 	{ 0 },
 };

@@ -1,0 +1,178 @@
+/*
+ * The capture header and record frames. The header body is a list of
+ * tag-length-value fields so later versions can add fields that older
+ * readers skip without a version bump.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "capture/format.h"
+#include "capture/header.h"
+#include "capture/varint.h"
+
+static unsigned char *put_u64_field(unsigned char *p, unsigned tag, __u64 v)
+{
+	unsigned char tmp[VARINT_MAX];
+	size_t n = (size_t)(varint__put(tmp, v) - tmp);
+
+	p = varint__put(p, tag);
+	p = varint__put(p, n);
+	memcpy(p, tmp, n);
+	return p + n;
+}
+
+/* meta strings may fill their array with no NUL */
+static unsigned char *put_str_field(unsigned char *p, unsigned tag, const char *s, size_t size)
+{
+	size_t n = strnlen(s, size);
+
+	p = varint__put(p, tag);
+	p = varint__put(p, n);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+size_t capture_header__encode(const struct trace_meta *meta, unsigned char *buf)
+{
+	unsigned char *p = buf + CAPTURE_HDR_FIXED;
+
+	memcpy(buf, CAPTURE_MAGIC, CAPTURE_MAGIC_LEN);
+	le16__put(buf + 8, CAPTURE_VERSION);
+	le16__put(buf + 10, 0);
+	p = put_u64_field(p, HDR_PID, meta->pid);
+	p = put_u64_field(p, HDR_NCPUS, meta->ncpus);
+	p = put_u64_field(p, HDR_MONO_TO_WALL, meta->mono_to_wall_ns);
+	p = put_str_field(p, HDR_COMM, meta->comm, sizeof(meta->comm));
+	p = put_str_field(p, HDR_EXE, meta->exe, sizeof(meta->exe));
+	p = put_str_field(p, HDR_RUNTIME, meta->runtime, sizeof(meta->runtime));
+	p = put_str_field(p, HDR_VERSION, meta->version, sizeof(meta->version));
+	p = put_str_field(p, HDR_MODE, meta->mode, sizeof(meta->mode));
+	p = put_str_field(p, HDR_KERNEL, meta->kernel, sizeof(meta->kernel));
+
+	size_t len = (size_t)(p - buf) + 4;
+	le32__put(buf + 12, (__u32)len);
+	le32__put(p, (__u32)crc32(0, buf, (uInt)(len - 4)));
+	return len;
+}
+
+static void get_str(char *dst, size_t size, const unsigned char *v, size_t n)
+{
+	/* a longer string from a newer writer is cut, not refused */
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static int get_uint(const unsigned char *v, size_t n, __u64 max, __u64 *out)
+{
+	const unsigned char *end = varint__get(v, v + n, out);
+
+	return end && *out <= max ? 0 : -1;
+}
+
+int capture_header__decode(const unsigned char *buf, size_t len, struct trace_meta *meta,
+			   char *err, size_t errlen)
+{
+	const unsigned char *p = buf + CAPTURE_HDR_FIXED, *end = buf + len - 4;
+	__u64 tag, n, v = 0;
+
+	memset(meta, 0, sizeof(*meta));
+	if (le32__get(end) != (__u32)crc32(0, buf, (uInt)(len - 4))) {
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+		snprintf(err, errlen, "capture header is corrupt (checksum mismatch)");
+		return -EBADMSG;
+#endif
+	}
+	while (p < end) {
+		p = varint__get(p, end, &tag);
+		if (p)
+			p = varint__get(p, end, &n);
+		if (!p || n > (__u64)(end - p)) {
+			snprintf(err, errlen, "capture header is corrupt (bad field at byte %zu)",
+				 p ? (size_t)(p - buf) : len);
+			return -EBADMSG;
+		}
+		int bad = 0;
+		switch (tag) {
+		case HDR_PID:
+			bad = get_uint(p, n, UINT32_MAX, &v);
+			meta->pid = (__u32)v;
+			break;
+		case HDR_NCPUS:
+			bad = get_uint(p, n, UINT32_MAX, &v);
+			meta->ncpus = (__u32)v;
+			break;
+		case HDR_MONO_TO_WALL:
+			bad = get_uint(p, n, UINT64_MAX, &v);
+			meta->mono_to_wall_ns = v;
+			break;
+		case HDR_COMM:
+			get_str(meta->comm, sizeof(meta->comm), p, n);
+			break;
+		case HDR_EXE:
+			get_str(meta->exe, sizeof(meta->exe), p, n);
+			break;
+		case HDR_RUNTIME:
+			get_str(meta->runtime, sizeof(meta->runtime), p, n);
+			break;
+		case HDR_VERSION:
+			get_str(meta->version, sizeof(meta->version), p, n);
+			break;
+		case HDR_MODE:
+			get_str(meta->mode, sizeof(meta->mode), p, n);
+			break;
+		case HDR_KERNEL:
+			get_str(meta->kernel, sizeof(meta->kernel), p, n);
+			break;
+		default:
+			break;
+		}
+		if (bad) {
+			snprintf(err, errlen, "capture header is corrupt (field %llu out of range)",
+				 (unsigned long long)tag);
+			return -EBADMSG;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+void frame__seal(unsigned char *frame, char type, __u32 len)
+{
+	frame[0] = FRAME_SYNC0;
+	frame[1] = FRAME_SYNC1;
+	frame[2] = FRAME_SYNC2;
+	frame[3] = (unsigned char)type;
+	le32__put(frame + 4, len);
+	le32__put(frame + 8, (__u32)crc32(0, frame + FRAME_LEN, len));
+	le32__put(frame + 12, (__u32)crc32(0, frame, 12));
+}
+
+bool frame__valid(const unsigned char *frame)
+{
+	if (frame[0] != FRAME_SYNC0 || frame[1] != FRAME_SYNC1 || frame[2] != FRAME_SYNC2)
+		return false;
+	if (le32__get(frame + 4) > CAPTURE_MAX_PAYLOAD)
+		return false;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* let the fuzzer reach the decoders instead of stopping at checksums */
+	return true;
+#else
+	return le32__get(frame + 12) == (__u32)crc32(0, frame, 12);
+#endif
+}
+
+bool frame__payload_ok(const unsigned char *frame, const unsigned char *payload)
+{
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	(void)frame;
+	(void)payload;
+	return true;
+#else
+	return le32__get(frame + 8) == (__u32)crc32(0, payload, le32__get(frame + 4));
+#endif
+}

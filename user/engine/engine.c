@@ -1,0 +1,449 @@
+/*
+ * Feeding the engine: one event at a time, no allocation except when a new
+ * thread, process or CPU first shows up, no scan over threads.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+#define TABLE_MIN_CAP 256
+
+struct engine *engine__new(const struct engine_opts *opts)
+{
+	struct engine *eng = calloc(1, sizeof(*eng));
+
+	if (!eng)
+		return NULL;
+	if (opts)
+		eng->opts = *opts;
+	eng->table_cap = TABLE_MIN_CAP;
+	eng->table = calloc(eng->table_cap, sizeof(*eng->table));
+	if (!eng->table) {
+		free(eng);
+		return NULL;
+	}
+	return eng;
+}
+
+void engine__free(struct engine *eng)
+{
+	size_t i;
+
+	if (!eng)
+		return;
+	for (i = 0; i < eng->nthreads; i++)
+		free(eng->threads[i]);
+	for (i = 0; i < eng->nprocs; i++)
+		free(eng->procs[i]);
+	for (i = 0; i < eng->cpus_cap; i++)
+		free(eng->cpus[i]);
+	free(eng->threads);
+	free(eng->procs);
+	free(eng->cpus);
+	free(eng->cpu_acc);
+	free(eng->table);
+	free(eng);
+}
+
+static size_t key_hash(__u32 tgid, __u32 tid)
+{
+	__u64 k = ((__u64)tgid << 32) | tid;
+
+	/* Fibonacci-style mixing (splitmix64 finaliser): tids are dense and
+	 * sequential, so the raw key would cluster. */
+	k ^= k >> 30;
+	k *= 0xbf58476d1ce4e5b9ULL;
+	k ^= k >> 27;
+	k *= 0x94d049bb133111ebULL;
+	k ^= k >> 31;
+	return (size_t)k;
+}
+
+static __u32 *table_find(__u32 *table, size_t cap, struct thread_slot **threads,
+			 __u32 tgid, __u32 tid)
+{
+	size_t i = key_hash(tgid, tid) & (cap - 1);
+
+	for (;; i = (i + 1) & (cap - 1)) {
+		struct thread_slot *t;
+
+		if (!table[i])
+			return &table[i];
+		t = threads[table[i] - 1];
+		if (t->pub.tid == tid && t->pub.tgid == tgid)
+			return &table[i];
+	}
+}
+
+static int table_grow(struct engine *eng)
+{
+	size_t cap = eng->table_cap * 2, i;
+	__u32 *table = calloc(cap, sizeof(*table));
+
+	if (!table)
+		return -ENOMEM;
+	for (i = 0; i < eng->nthreads; i++) {
+		struct thread_slot *t = eng->threads[i];
+
+		*table_find(table, cap, eng->threads, t->pub.tgid, t->pub.tid) = (__u32)(i + 1);
+	}
+	free(eng->table);
+	eng->table = table;
+	eng->table_cap = cap;
+	return 0;
+}
+
+static struct engine_proc *proc_get(struct engine *eng, __u32 tgid)
+{
+	struct engine_proc *p;
+	size_t i;
+
+	/* Only reached when a thread is first seen: processes are few. */
+	for (i = 0; i < eng->nprocs; i++)
+		if (eng->procs[i]->tgid == tgid)
+			return eng->procs[i];
+	if (eng->nprocs == eng->procs_cap) {
+		size_t cap = eng->procs_cap ? eng->procs_cap * 2 : 8;
+		struct engine_proc **procs = realloc(eng->procs, cap * sizeof(*procs));
+
+		if (!procs)
+			return NULL;
+		eng->procs = procs;
+		eng->procs_cap = cap;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->tgid = tgid;
+	eng->procs[eng->nprocs++] = p;
+	return p;
+}
+
+static struct thread_slot *thread_get(struct engine *eng, __u32 tgid, __u32 tid)
+{
+	__u32 *slot = table_find(eng->table, eng->table_cap, eng->threads, tgid, tid);
+	struct thread_slot *t;
+
+	if (*slot)
+		return eng->threads[*slot - 1];
+
+	if ((eng->nthreads + 1) * 2 > eng->table_cap) {
+		if (table_grow(eng))
+			return NULL;
+		slot = table_find(eng->table, eng->table_cap, eng->threads, tgid, tid);
+	}
+	if (eng->nthreads == eng->threads_cap) {
+		size_t cap = eng->threads_cap ? eng->threads_cap * 2 : 64;
+		struct thread_slot **threads = realloc(eng->threads, cap * sizeof(*threads));
+
+		if (!threads)
+			return NULL;
+		eng->threads = threads;
+		eng->threads_cap = cap;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->proc = proc_get(eng, tgid);
+	if (!t->proc) {
+		free(t);
+		return NULL;
+	}
+	t->proc->nthreads++;
+	t->pub.tgid = tgid;
+	t->pub.tid = tid;
+	eng->threads[eng->nthreads++] = t;
+	*slot = (__u32)eng->nthreads;
+	return t;
+}
+
+static struct engine_cpu *cpu_get(struct engine *eng, __u16 cpu)
+{
+	struct engine_cpu *c;
+
+	if (cpu >= eng->cpus_cap) {
+		size_t cap = (size_t)cpu + 1, i;
+		struct engine_cpu **cpus;
+		struct cpu_interval *acc;
+
+		if (cap < 64)
+			cap = 64;
+		cpus = realloc(eng->cpus, cap * sizeof(*cpus));
+		if (!cpus)
+			return NULL;
+		eng->cpus = cpus;
+		acc = realloc(eng->cpu_acc, cap * sizeof(*acc));
+		if (!acc)
+			return NULL;
+		eng->cpu_acc = acc;
+		for (i = eng->cpus_cap; i < cap; i++) {
+			eng->cpus[i] = NULL;
+			memset(&eng->cpu_acc[i], 0, sizeof(eng->cpu_acc[i]));
+		}
+		eng->cpus_cap = cap;
+	}
+	c = eng->cpus[cpu];
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		c->cpu = cpu;
+		eng->cpus[cpu] = c;
+	}
+	return c;
+}
+
+void engine__name_thread(struct engine *eng, __u32 tgid, __u32 tid, const char *name)
+{
+	struct thread_slot *t;
+
+	if (eng->opts.tid && eng->opts.tid != tid)
+		return;
+	t = thread_get(eng, tgid, tid);
+	if (!t || !name)
+		return;
+	strncpy(t->pub.name, name, ENGINE_NAME_LEN - 1);
+	t->pub.name[ENGINE_NAME_LEN - 1] = '\0';
+}
+
+/* Events from different CPUs may arrive slightly out of order: a duration
+ * whose end precedes its start counts as 0, never as a huge unsigned. */
+static __u64 span(__u64 start, __u64 end)
+{
+	return end > start ? end - start : 0;
+}
+
+/* The part of [start, end] that lies in the interval in progress. */
+static __u64 span_in_interval(const struct engine *eng, __u64 start, __u64 end)
+{
+	return span(start > eng->iv_start ? start : eng->iv_start, end);
+}
+
+static void unpaired(struct engine *eng, struct thread_slot *t)
+{
+	t->pub.c.unpaired++;
+	eng->unpaired++;
+}
+
+static void on_wait(struct engine *eng, struct thread_slot *t, const struct gil_event *ev)
+{
+	/* A WAIT while holding means the release was lost (a drop): the hold
+	 * has no known end, so it is not counted at all. */
+	if (t->pub.state == THREAD_HOLDING || t->pub.state == THREAD_WAITING)
+		unpaired(eng, t);
+	t->pub.c.busy++;
+	t->acc.busy++;
+	eng->acc.busy++;
+	t->pub.state = THREAD_WAITING;
+	t->since = ev->ts;
+	t->seg_start = ev->ts;
+}
+
+static void on_acquire(struct engine *eng, struct thread_slot *t, const struct gil_event *ev)
+{
+	struct engine_proc *p = t->proc;
+	__u64 wait = 0;
+
+	t->pub.c.acquisitions++;
+	t->acc.acquisitions++;
+	eng->acc.acquisitions++;
+	p->acquisitions++;
+
+	if (t->pub.state == THREAD_WAITING) {
+		wait = span(t->since, ev->ts);
+		t->pub.c.waits++;
+		t->pub.c.wait_ns += wait;
+		hist__add(&t->pub.wait, wait);
+		hist__add(&eng->wait, wait);
+		t->acc.wait_ns += span_in_interval(eng, t->since, ev->ts);
+		t->acc.waits++;
+		t->acc.wait_sum_ns += wait;
+		if (wait > t->acc.wait_max_ns)
+			t->acc.wait_max_ns = wait;
+	} else if (t->pub.state == THREAD_HOLDING) {
+		unpaired(eng, t);
+	}
+	if (t->after_release) {
+		hist__add(&t->pub.io_wait, wait);
+		hist__add(&eng->io_wait, wait);
+		if (t->pub.state == THREAD_WAITING) {
+			t->pub.io_wait_contended++;
+			eng->io_wait_contended++;
+		}
+		t->acc.io_waits++;
+		t->acc.io_wait_sum_ns += wait;
+		t->after_release = 0;
+	}
+
+	/* Same thread taking the GIL again is no switch; the first
+	 * acquisition seen has no previous holder to switch from. */
+	if (p->last_holder && p->last_holder != t->pub.tid) {
+		p->switches++;
+		eng->switches++;
+		eng->acc.switches++;
+	}
+	p->last_holder = t->pub.tid;
+
+	t->pub.state = THREAD_HOLDING;
+	t->since = ev->ts;
+}
+
+static void on_release(struct engine *eng, struct thread_slot *t, const struct gil_event *ev,
+		       int voluntary)
+{
+	if (voluntary) {
+		t->pub.c.releases++;
+	} else {
+		t->pub.c.forced_switches++;
+		t->acc.forced_switches++;
+		eng->acc.forced_switches++;
+	}
+	if (t->pub.state == THREAD_HOLDING) {
+		__u64 hold = span(t->since, ev->ts);
+
+		t->pub.c.holds++;
+		t->pub.c.hold_ns += hold;
+		if (hold > t->pub.c.hold_max_ns)
+			t->pub.c.hold_max_ns = hold;
+		t->proc->hold_ns += hold;
+		t->acc.hold_ns += span_in_interval(eng, t->since, ev->ts);
+	} else {
+		/* Attached mid-hold, or the ACQUIRE was dropped. */
+		unpaired(eng, t);
+	}
+	t->after_release = voluntary;
+	t->pub.state = THREAD_RUNNING;
+}
+
+static void on_timeout(struct engine *eng, struct thread_slot *t, const struct gil_event *ev)
+{
+	t->pub.c.timeouts++;
+	/* Each timed wait restarts at WAIT, RETRY or TIMEOUT: its length is
+	 * the target's switch interval, which the convoy rule compares to. */
+	if (t->pub.state == THREAD_WAITING && ev->ts > t->seg_start)
+		hist__add(&eng->timeout_span, ev->ts - t->seg_start);
+	t->seg_start = ev->ts;
+}
+
+static void on_retry(struct engine *eng, struct thread_slot *t, const struct gil_event *ev)
+{
+	struct engine_cpu *c = cpu_get(eng, ev->cpu);
+
+	t->pub.c.retries++;
+	t->acc.retries++;
+	eng->acc.retries++;
+	t->seg_start = ev->ts;
+	if (c) {
+		c->failed_wakeups++;
+		eng->cpu_acc[ev->cpu].failed_wakeups++;
+	}
+}
+
+static void on_wake(struct engine *eng, const struct gil_event *ev)
+{
+	if (ev->ret == 0) {
+		eng->futex_woken++;
+	} else if (ev->ret == -ETIMEDOUT) {
+		eng->futex_timedout_n++;
+		hist__add(&eng->futex_timedout, ev->value);
+	} else {
+		eng->futex_other++;
+	}
+}
+
+static void on_sched_wakeup(struct engine *eng, const struct gil_event *ev)
+{
+	struct engine_cpu *c = cpu_get(eng, ev->cpu);
+
+	if (!c)
+		return;
+	c->wakeups++;
+	eng->cpu_acc[ev->cpu].wakeups++;
+	if (ev->ret >= 0 && (__u32)ev->ret != ev->cpu) {
+		c->cross_cpu_wakeups++;
+		eng->cpu_acc[ev->cpu].cross_cpu_wakeups++;
+	}
+}
+
+static void on_sched_run(struct engine *eng, const struct gil_event *ev)
+{
+	struct engine_cpu *c = cpu_get(eng, ev->cpu);
+
+	if (c)
+		hist__add(&c->wake_to_run, ev->value);
+}
+
+void engine__feed(struct engine *eng, const struct gil_event *ev)
+{
+	struct thread_slot *t;
+
+	/* Drops are counted whatever the filters: a report must say what it
+	 * lost, and the synthetic record carries no meaningful thread. */
+	if (ev->kind == GIL_EV_DROPS) {
+		eng->drops += ev->value;
+		return;
+	}
+	if (ev->kind == 0 || ev->kind >= GIL_EV__MAX)
+		return;
+	if ((eng->opts.from_ts && ev->ts < eng->opts.from_ts) ||
+	    (eng->opts.to_ts && ev->ts > eng->opts.to_ts))
+		return;
+	if (eng->opts.tid && ev->tid != eng->opts.tid)
+		return;
+
+	if (!eng->have_ts || ev->ts < eng->first_ts)
+		eng->first_ts = ev->ts;
+	if (!eng->have_ts || ev->ts > eng->last_ts)
+		eng->last_ts = ev->ts;
+	eng->have_ts = 1;
+
+	switch (ev->kind) {
+	case GIL_EV_WAKE:
+		on_wake(eng, ev);
+		return;
+	case GIL_EV_WAKE_CALL:
+		eng->wake_calls++;
+		if (ev->ret > 0)
+			eng->wake_call_woken += (__u64)ev->ret;
+		return;
+	case GIL_EV_SCHED_WAKEUP:
+		on_sched_wakeup(eng, ev);
+		return;
+	case GIL_EV_SCHED_RUN:
+		on_sched_run(eng, ev);
+		return;
+	default:
+		break;
+	}
+
+	t = thread_get(eng, ev->tgid, ev->tid);
+	if (!t)
+		return;
+	switch (ev->kind) {
+	case GIL_EV_WAIT:
+		on_wait(eng, t, ev);
+		break;
+	case GIL_EV_RETRY:
+		on_retry(eng, t, ev);
+		break;
+	case GIL_EV_TIMEOUT:
+		on_timeout(eng, t, ev);
+		break;
+	case GIL_EV_DROP_REQUEST:
+		t->pub.c.drop_requests++;
+		break;
+	case GIL_EV_ACQUIRE:
+		on_acquire(eng, t, ev);
+		break;
+	case GIL_EV_RELEASE:
+		on_release(eng, t, ev, 1);
+		break;
+	case GIL_EV_FORCED_RELEASE:
+		on_release(eng, t, ev, 0);
+		break;
+	default:
+		break;
+	}
+}

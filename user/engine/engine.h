@@ -1,0 +1,229 @@
+/*
+ * The statistics engine: turns the GIL event stream (bpf/giltrace.h) into
+ * per-thread, per-process and per-CPU figures. Pure C: time comes only from
+ * the events (and engine__tick()'s argument), so a capture replays exactly.
+ *
+ * Feed every event, live or recorded, through engine__feed(). Views read the
+ * state through the const accessors below; every derived figure (means,
+ * percentiles, shares, ratios) is computed here, never in a view.
+ */
+#ifndef GILTRACE_ENGINE_H
+#define GILTRACE_ENGINE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "giltrace.h"
+#include "engine/hist.h"
+
+struct engine;
+
+struct engine_opts {
+	__u64 from_ts; /* absolute CLOCK_MONOTONIC ns; 0 = unbounded */
+	__u64 to_ts;   /* inclusive; 0 = unbounded */
+	__u32 tid;     /* only this thread's events; 0 = all threads */
+};
+
+/* What a thread is doing, as far as the events tell. */
+enum thread_state {
+	THREAD_UNKNOWN = 0, /* no ACQUIRE/WAIT seen yet (attached mid-run) */
+	THREAD_HOLDING,     /* holds the GIL */
+	THREAD_WAITING,     /* waits for the GIL (between WAIT and ACQUIRE) */
+	THREAD_RUNNING,     /* released the GIL: runs (or blocks) without it */
+};
+
+#define ENGINE_NAME_LEN 32
+/* Intervals of hold share kept per thread for the top view's sparkline. */
+#define ENGINE_HISTORY 32
+
+/* Counts straight from the events; summed for processes and totals. */
+struct gil_counts {
+	__u64 acquisitions;    /* ACQUIRE events */
+	__u64 busy;            /* WAIT events: contended acquisition attempts */
+	__u64 retries;         /* RETRY: woken, but the GIL was taken again */
+	__u64 timeouts;        /* TIMEOUT: a timed wait for the GIL expired */
+	__u64 drop_requests;   /* DROP_REQUEST: asked the holder to let go */
+	__u64 forced_switches; /* FORCED_RELEASE events */
+	__u64 releases;        /* RELEASE events (voluntary) */
+	__u64 waits;           /* WAIT..ACQUIRE pairs measured into wait_ns */
+	__u64 wait_ns;         /* sum over those pairs of ACQUIRE ts - WAIT ts */
+	__u64 holds;           /* ACQUIRE..(FORCED_)RELEASE pairs in hold_ns */
+	__u64 hold_ns;         /* sum over those pairs of release - acquire */
+	__u64 hold_max_ns;
+	__u64 unpaired;        /* events that contradict the thread's state */
+};
+
+/* One closed interval of engine__tick() for one thread. */
+struct thread_interval {
+	__u64 len_ns;          /* interval length */
+	__u64 hold_ns;         /* time holding inside the interval */
+	__u64 wait_ns;         /* time waiting inside the interval */
+	__u64 acquisitions;
+	__u64 busy;
+	__u64 retries;
+	__u64 forced_switches;
+	__u64 waits;           /* waits that ended (ACQUIRE) in the interval */
+	__u64 wait_sum_ns;     /* their full length, also before the interval */
+	__u64 wait_max_ns;
+	__u64 io_waits;        /* acquisitions after a voluntary release */
+	__u64 io_wait_sum_ns;
+	double hold_share;     /* hold_ns / len_ns, 0..1 */
+	double wait_share;     /* wait_ns / len_ns, 0..1 */
+	double wait_mean_ns;   /* wait_sum_ns / waits */
+	enum thread_state state; /* at the tick */
+};
+
+struct engine_thread {
+	__u32 tgid;
+	__u32 tid;
+	char name[ENGINE_NAME_LEN]; /* "" until engine__name_thread() */
+	struct gil_counts c;
+	struct hist wait;     /* per measured contended acquisition */
+	/* Each acquisition that follows a voluntary RELEASE by the same
+	 * thread (an I/O operation, a sleep): the delay the GIL added to that
+	 * operation, 0 when the GIL was free (the convoy's cost). */
+	struct hist io_wait;
+	__u64 io_wait_contended; /* of those, how many had to WAIT */
+	enum thread_state state; /* now, after the last event fed */
+	struct thread_interval iv; /* the last closed interval */
+	float history[ENGINE_HISTORY]; /* hold share per interval, ring */
+	unsigned int history_len;      /* valid entries, <= ENGINE_HISTORY */
+	unsigned int history_next;     /* ring slot the next tick writes */
+};
+
+struct io_wait_figures {
+	__u64 count;       /* acquisitions following a voluntary release */
+	__u64 contended;   /* of which had to wait */
+	double mean_ns;    /* mean added delay per such acquisition */
+	__u64 p50_ns;
+	__u64 p99_ns;
+	__u64 max_ns;
+	__u64 total_ns;
+};
+
+/* Derived figures of one thread (engine__thread_figures()). */
+struct thread_figures {
+	double contention_pct;  /* busy / acquisitions * 100 */
+	double wait_mean_ns;    /* wait_ns / waits */
+	__u64 wait_p50_ns;
+	__u64 wait_p90_ns;
+	__u64 wait_p99_ns;
+	__u64 wait_max_ns;
+	double hold_mean_ns;    /* hold_ns / holds */
+	double gil_share;       /* hold_ns / hold_ns of its process, 0..1 */
+	double badness;         /* retries / acquisitions */
+	struct io_wait_figures io;
+};
+
+struct engine_proc {
+	__u32 tgid;
+	__u64 acquisitions;
+	__u64 hold_ns;
+	__u64 switches; /* acquisitions by another thread than the last holder */
+	__u32 last_holder; /* tid, 0 = none yet */
+	__u32 nthreads;
+};
+
+struct cpu_interval {
+	__u64 wakeups;
+	__u64 cross_cpu_wakeups;
+	__u64 failed_wakeups;
+};
+
+struct engine_cpu {
+	__u32 cpu;
+	__u64 wakeups;           /* SCHED_WAKEUP placed on this CPU */
+	__u64 cross_cpu_wakeups; /* ... whose waker ran on another CPU */
+	__u64 failed_wakeups;    /* RETRY events on this CPU */
+	struct hist wake_to_run; /* SCHED_RUN values on this CPU */
+	struct cpu_interval iv;  /* the last closed interval */
+};
+
+/* Whole-engine interval figures (engine__tick()). */
+struct totals_interval {
+	__u64 len_ns;
+	__u64 acquisitions;
+	__u64 busy;
+	__u64 retries;
+	__u64 forced_switches;
+	__u64 switches;
+	__u64 hold_ns;
+	double utilisation_pct;  /* hold_ns / (len_ns * processes) * 100 */
+	double contention_pct;   /* busy / acquisitions * 100 */
+	double switches_per_s;
+	double retries_per_s;
+	double forced_per_s;
+};
+
+struct engine_totals {
+	struct gil_counts c;      /* sums over all threads */
+	__u64 first_ts;           /* min ts of counted events, 0 if none */
+	__u64 last_ts;            /* max ts of counted events */
+	__u64 duration_ns;        /* last_ts - first_ts */
+	__u64 drops;              /* sum of DROPS values: ALWAYS report */
+	__u64 unpaired;           /* == c.unpaired */
+	__u64 nthreads;
+	__u64 nprocs;             /* processes with at least one ACQUIRE */
+	__u64 switches;
+	double switches_per_s;    /* switches / duration */
+	double utilisation_pct;   /* hold_ns / (duration * nprocs) * 100 */
+	double contention_pct;    /* busy / acquisitions * 100 */
+	double badness;           /* retries / acquisitions */
+	double jain;              /* Jain's index of hold_ns over threads that
+				   * acquired at least once; 0 if none */
+	double wait_mean_ns;
+	__u64 wait_p50_ns;
+	__u64 wait_p90_ns;
+	__u64 wait_p99_ns;
+	__u64 wait_max_ns;
+	double hold_mean_ns;
+	struct io_wait_figures io; /* over all threads: the convoy's cost */
+	/* The observed length of one timed wait for the GIL (median of
+	 * WAIT/RETRY/TIMEOUT-to-TIMEOUT spans, else of timed-out futex
+	 * waits): the target's switch interval. 0 if never seen. */
+	__u64 timed_wait_ns;
+	/* Futex level. */
+	__u64 futex_woken;      /* WAKE with ret 0 */
+	__u64 futex_timedout;   /* WAKE with ret -ETIMEDOUT */
+	__u64 futex_other;      /* WAKE with any other ret (-EAGAIN, -EINTR) */
+	__u64 wake_calls;       /* WAKE_CALL events */
+	__u64 wake_call_woken;  /* sum of their positive ret */
+	/* Scheduler level, summed over CPUs. */
+	__u64 wakeups;
+	__u64 cross_cpu_wakeups;
+	__u64 failed_wakeups;
+	struct totals_interval iv; /* the last closed interval */
+};
+
+struct engine *engine__new(const struct engine_opts *opts);
+void engine__free(struct engine *eng);
+
+/* The single entry point for every event, live or from a capture. */
+void engine__feed(struct engine *eng, const struct gil_event *ev);
+void engine__name_thread(struct engine *eng, __u32 tgid, __u32 tid, const char *name);
+/* Closes the interval that began at the previous tick (or the first event)
+ * at now_ts; holds and waits in progress count up to now_ts. */
+void engine__tick(struct engine *eng, __u64 now_ts);
+
+/* Accessors: a const snapshot for views. */
+size_t engine__nthreads(const struct engine *eng);
+/* Fills out[] (cap entries at most) sorted by tgid then tid; returns how
+ * many threads there are (may exceed cap). */
+size_t engine__threads(const struct engine *eng, const struct engine_thread **out, size_t cap);
+const struct engine_thread *engine__find_thread(const struct engine *eng, __u32 tgid, __u32 tid);
+void engine__thread_figures(const struct engine *eng, const struct engine_thread *t,
+			    struct thread_figures *out);
+/* Hold share of interval i (0 = oldest kept) of t's sparkline history. */
+float engine_thread__history(const struct engine_thread *t, unsigned int i);
+
+size_t engine__procs(const struct engine *eng, const struct engine_proc **out, size_t cap);
+/* CPUs that saw a scheduler or retry event, ascending. */
+size_t engine__cpus(const struct engine *eng, const struct engine_cpu **out, size_t cap);
+void engine__cpu_figures(const struct engine_cpu *cpu, double *mean_ns, __u64 *p99_ns);
+
+void engine__totals(const struct engine *eng, struct engine_totals *out);
+/* The wait histogram of all threads together (the merge of every
+ * thread's), for views wanting more percentiles than engine_totals has. */
+void engine__wait_hist(const struct engine *eng, struct hist *out);
+
+#endif

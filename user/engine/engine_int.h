@@ -1,0 +1,81 @@
+/*
+ * Engine internals shared by engine.c (feeding), engine_tick.c (intervals)
+ * and engine_query.c (accessors). Nothing outside user/engine/ includes it.
+ */
+#ifndef GILTRACE_ENGINE_INT_H
+#define GILTRACE_ENGINE_INT_H
+
+#include "engine/engine.h"
+
+/* Per-thread accumulators for the interval in progress. */
+struct thread_acc {
+	__u64 hold_ns;
+	__u64 wait_ns;
+	__u64 acquisitions;
+	__u64 busy;
+	__u64 retries;
+	__u64 forced_switches;
+	__u64 waits;
+	__u64 wait_sum_ns;
+	__u64 wait_max_ns;
+	__u64 io_waits;
+	__u64 io_wait_sum_ns;
+};
+
+/* The public record comes first so a slot's address is the record's. */
+struct thread_slot {
+	struct engine_thread pub;
+	struct engine_proc *proc;
+	__u64 since;         /* HOLDING: ACQUIRE ts; WAITING: WAIT ts */
+	__u64 seg_start;     /* start of the current timed wait (WAIT/RETRY/TIMEOUT) */
+	int after_release;   /* last release was voluntary: next ACQUIRE is I/O */
+	struct thread_acc acc;
+};
+
+struct engine_acc {
+	__u64 acquisitions;
+	__u64 busy;
+	__u64 retries;
+	__u64 forced_switches;
+	__u64 switches;
+};
+
+struct engine {
+	struct engine_opts opts;
+
+	/* Open addressing on (tgid, tid): slots hold index + 1 into threads[]
+	 * (0 = empty); grows at half load, so lookups stay short. */
+	__u32 *table;
+	size_t table_cap; /* power of two */
+	struct thread_slot **threads;
+	size_t nthreads, threads_cap;
+
+	struct engine_proc **procs;
+	size_t nprocs, procs_cap;
+
+	struct engine_cpu **cpus; /* indexed by CPU number, NULL if unseen */
+	size_t cpus_cap;
+	struct cpu_interval *cpu_acc; /* same index: interval in progress */
+
+	int have_ts;
+	__u64 first_ts, last_ts;
+	__u64 drops;
+	__u64 unpaired;
+	__u64 switches;
+
+	struct hist wait;      /* every thread's wait, as merged */
+	struct hist io_wait;
+	__u64 io_wait_contended;
+	struct hist timeout_span;   /* WAIT/RETRY/TIMEOUT to TIMEOUT */
+	struct hist futex_timedout; /* WAKE -ETIMEDOUT: ns in the syscall */
+
+	__u64 futex_woken, futex_timedout_n, futex_other;
+	__u64 wake_calls, wake_call_woken;
+
+	__u64 iv_start;          /* ts of the last tick, 0 before the first */
+	int ticked;
+	struct engine_acc acc;   /* interval in progress */
+	struct totals_interval iv;
+};
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * Intervals for the live top view: engine__tick() closes the interval that
+ * began at the previous tick. Holds and waits still in progress count up to
+ * the tick, so a thread stuck waiting shows as waiting now, not when its
+ * wait finally ends.
+ */
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+static double ratio(__u64 num, __u64 den)
+{
+	return den ? (double)num / (double)den : 0.0;
+}
+
+static __u64 clamp_span(__u64 start, __u64 end)
+{
+	return end > start ? end - start : 0;
+}
+
+static void thread_close(struct thread_slot *t, __u64 start, __u64 now)
+{
+	struct thread_interval *iv = &t->pub.iv;
+	const struct thread_acc *a = &t->acc;
+	__u64 len = clamp_span(start, now);
+	__u64 from = t->since > start ? t->since : start;
+
+	memset(iv, 0, sizeof(*iv));
+	iv->len_ns = len;
+	iv->hold_ns = a->hold_ns;
+	iv->wait_ns = a->wait_ns;
+	if (t->pub.state == THREAD_HOLDING)
+		iv->hold_ns += clamp_span(from, now);
+	else if (t->pub.state == THREAD_WAITING)
+		iv->wait_ns += clamp_span(from, now);
+	/* Late events may have pushed a figure past the interval's end. */
+	if (iv->hold_ns > len)
+		iv->hold_ns = len;
+	if (iv->wait_ns > len)
+		iv->wait_ns = len;
+	iv->acquisitions = a->acquisitions;
+	iv->busy = a->busy;
+	iv->retries = a->retries;
+	iv->forced_switches = a->forced_switches;
+	iv->waits = a->waits;
+	iv->wait_sum_ns = a->wait_sum_ns;
+	iv->wait_max_ns = a->wait_max_ns;
+	iv->io_waits = a->io_waits;
+	iv->io_wait_sum_ns = a->io_wait_sum_ns;
+	iv->hold_share = ratio(iv->hold_ns, len);
+	iv->wait_share = ratio(iv->wait_ns, len);
+	iv->wait_mean_ns = ratio(a->wait_sum_ns, a->waits);
+	iv->state = t->pub.state;
+
+	t->pub.history[t->pub.history_next] = (float)iv->hold_share;
+	t->pub.history_next = (t->pub.history_next + 1) % ENGINE_HISTORY;
+	if (t->pub.history_len < ENGINE_HISTORY)
+		t->pub.history_len++;
+	memset(&t->acc, 0, sizeof(t->acc));
+}
+
+void engine__tick(struct engine *eng, __u64 now_ts)
+{
+	struct totals_interval *iv = &eng->iv;
+	__u64 start = eng->ticked ? eng->iv_start : eng->first_ts;
+	__u64 hold = 0, nprocs = 0;
+	double secs;
+	size_t i;
+
+	if (!eng->have_ts || now_ts < start)
+		start = now_ts;
+	for (i = 0; i < eng->nthreads; i++) {
+		thread_close(eng->threads[i], start, now_ts);
+		hold += eng->threads[i]->pub.iv.hold_ns;
+	}
+	for (i = 0; i < eng->nprocs; i++)
+		if (eng->procs[i]->acquisitions)
+			nprocs++;
+	for (i = 0; i < eng->cpus_cap; i++) {
+		if (eng->cpus[i])
+			eng->cpus[i]->iv = eng->cpu_acc[i];
+		memset(&eng->cpu_acc[i], 0, sizeof(eng->cpu_acc[i]));
+	}
+
+	memset(iv, 0, sizeof(*iv));
+	iv->len_ns = now_ts - start;
+	iv->acquisitions = eng->acc.acquisitions;
+	iv->busy = eng->acc.busy;
+	iv->retries = eng->acc.retries;
+	iv->forced_switches = eng->acc.forced_switches;
+	iv->switches = eng->acc.switches;
+	iv->hold_ns = hold;
+	iv->utilisation_pct = 100.0 * ratio(hold, iv->len_ns * (nprocs ? nprocs : 1));
+	iv->contention_pct = 100.0 * ratio(iv->busy, iv->acquisitions);
+	secs = (double)iv->len_ns / 1e9;
+	if (secs > 0) {
+		iv->switches_per_s = (double)iv->switches / secs;
+		iv->retries_per_s = (double)iv->retries / secs;
+		iv->forced_per_s = (double)iv->forced_switches / secs;
+	}
+	memset(&eng->acc, 0, sizeof(eng->acc));
+	eng->iv_start = now_ts;
+	eng->ticked = 1;
+}

@@ -1,0 +1,273 @@
+/*
+ * The end-of-run summary as one JSON object (json-c builds and escapes it).
+ * Thread keys match the toy VM's --gil-stats names so the end-to-end tests
+ * compare the two key by key. Durations are integer ns, shares 0..1,
+ * percentages 0..100.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "engine/diagnose.h"
+#include "engine/engine.h"
+#include "engine/meta.h"
+#include "views/summary.h"
+
+static void put_u64(struct json_object *o, const char *key, __u64 v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+static void put_double(struct json_object *o, const char *key, double v)
+{
+	json_object_object_add(o, key, json_object_new_double(v));
+}
+
+static void put_str(struct json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, json_object_new_string(s ? s : ""));
+}
+
+static struct json_object *target_json(const struct trace_meta *meta)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!meta)
+		return o;
+	put_u64(o, "pid", meta->pid);
+	put_u64(o, "ncpus", meta->ncpus);
+	put_u64(o, "mono_to_wall_ns", meta->mono_to_wall_ns);
+	put_str(o, "comm", meta->comm);
+	put_str(o, "exe", meta->exe);
+	put_str(o, "runtime", meta->runtime);
+	put_str(o, "version", meta->version);
+	put_str(o, "mode", meta->mode);
+	put_str(o, "kernel", meta->kernel);
+	return o;
+}
+
+static struct json_object *io_json(const struct io_wait_figures *io)
+{
+	struct json_object *o = json_object_new_object();
+
+	put_u64(o, "count", io->count);
+	put_u64(o, "contended", io->contended);
+	put_u64(o, "total_ns", io->total_ns);
+	put_double(o, "mean_ns", io->mean_ns);
+	put_u64(o, "p50_ns", io->p50_ns);
+	put_u64(o, "p99_ns", io->p99_ns);
+	put_u64(o, "max_ns", io->max_ns);
+	return o;
+}
+
+static void counts_json(struct json_object *o, const struct gil_counts *c)
+{
+	put_u64(o, "acquisitions", c->acquisitions);
+	put_u64(o, "busy", c->busy);
+	put_u64(o, "retries", c->retries);
+	put_u64(o, "timeouts", c->timeouts);
+	put_u64(o, "drop_requests", c->drop_requests);
+	put_u64(o, "forced_switches", c->forced_switches);
+	put_u64(o, "releases", c->releases);
+	put_u64(o, "wait_ns", c->wait_ns);
+	put_u64(o, "hold_ns", c->hold_ns);
+	put_u64(o, "hold_max_ns", c->hold_max_ns);
+	put_u64(o, "unpaired", c->unpaired);
+}
+
+static const char *state_name(enum thread_state s)
+{
+	switch (s) {
+	case THREAD_HOLDING:
+		return "holding";
+	case THREAD_WAITING:
+		return "waiting";
+	case THREAD_RUNNING:
+		return "running";
+	case THREAD_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+static struct json_object *thread_json(const struct engine *eng, const struct engine_thread *t)
+{
+	struct json_object *o = json_object_new_object();
+	struct thread_figures f;
+
+	engine__thread_figures(eng, t, &f);
+	put_u64(o, "tgid", t->tgid);
+	put_u64(o, "tid", t->tid);
+	put_str(o, "name", t->name);
+	counts_json(o, &t->c);
+	put_double(o, "contention_pct", f.contention_pct);
+	put_double(o, "wait_mean_ns", f.wait_mean_ns);
+	put_u64(o, "wait_p50_ns", f.wait_p50_ns);
+	put_u64(o, "wait_p90_ns", f.wait_p90_ns);
+	put_u64(o, "wait_p99_ns", f.wait_p99_ns);
+	put_u64(o, "wait_max_ns", f.wait_max_ns);
+	put_double(o, "hold_mean_ns", f.hold_mean_ns);
+	put_double(o, "gil_share", f.gil_share);
+	put_double(o, "badness", f.badness);
+	json_object_object_add(o, "io_wait", io_json(&f.io));
+	put_str(o, "state", state_name(t->state));
+	return o;
+}
+
+static struct json_object *procs_json(const struct engine *eng)
+{
+	struct json_object *arr = json_object_new_array();
+	const struct engine_proc *procs[64];
+	size_t n = engine__procs(eng, procs, 64), i;
+
+	/* More than 64 traced processes at once is beyond this summary. */
+	for (i = 0; i < n && i < 64; i++) {
+		struct json_object *o = json_object_new_object();
+
+		put_u64(o, "tgid", procs[i]->tgid);
+		put_u64(o, "threads", procs[i]->nthreads);
+		put_u64(o, "acquisitions", procs[i]->acquisitions);
+		put_u64(o, "hold_ns", procs[i]->hold_ns);
+		put_u64(o, "switches", procs[i]->switches);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static struct json_object *totals_json(const struct engine_totals *tot)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *futex = json_object_new_object();
+
+	counts_json(o, &tot->c);
+	put_u64(o, "threads", tot->nthreads);
+	put_u64(o, "processes", tot->nprocs);
+	put_u64(o, "switches", tot->switches);
+	put_double(o, "switches_per_s", tot->switches_per_s);
+	put_double(o, "utilisation_pct", tot->utilisation_pct);
+	put_double(o, "contention_pct", tot->contention_pct);
+	put_double(o, "badness", tot->badness);
+	put_double(o, "jain", tot->jain);
+	put_double(o, "wait_mean_ns", tot->wait_mean_ns);
+	put_u64(o, "wait_p50_ns", tot->wait_p50_ns);
+	put_u64(o, "wait_p90_ns", tot->wait_p90_ns);
+	put_u64(o, "wait_p99_ns", tot->wait_p99_ns);
+	put_u64(o, "wait_max_ns", tot->wait_max_ns);
+	put_double(o, "hold_mean_ns", tot->hold_mean_ns);
+	put_u64(o, "timed_wait_ns", tot->timed_wait_ns);
+	json_object_object_add(o, "io_wait", io_json(&tot->io));
+	put_u64(futex, "woken", tot->futex_woken);
+	put_u64(futex, "timed_out", tot->futex_timedout);
+	put_u64(futex, "other", tot->futex_other);
+	put_u64(futex, "wake_calls", tot->wake_calls);
+	put_u64(futex, "wake_call_woken", tot->wake_call_woken);
+	json_object_object_add(o, "futex", futex);
+	put_u64(o, "wakeups", tot->wakeups);
+	put_u64(o, "cross_cpu_wakeups", tot->cross_cpu_wakeups);
+	put_u64(o, "failed_wakeups", tot->failed_wakeups);
+	return o;
+}
+
+static int threads_json(struct json_object *root, const struct engine *eng)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t n = engine__nthreads(eng), i;
+	const struct engine_thread **threads;
+
+	json_object_object_add(root, "threads", arr);
+	if (!n)
+		return 0;
+	threads = malloc(n * sizeof(*threads));
+	if (!threads)
+		return -ENOMEM;
+	engine__threads(eng, threads, n);
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, thread_json(eng, threads[i]));
+	free(threads);
+	return 0;
+}
+
+static int cpus_json(struct json_object *root, const struct engine *eng)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t n = engine__cpus(eng, NULL, 0), i;
+	const struct engine_cpu **cpus;
+
+	json_object_object_add(root, "cpus", arr);
+	if (!n)
+		return 0;
+	cpus = malloc(n * sizeof(*cpus));
+	if (!cpus)
+		return -ENOMEM;
+	engine__cpus(eng, cpus, n);
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		double mean;
+		__u64 p99;
+
+		engine__cpu_figures(cpus[i], &mean, &p99);
+		put_u64(o, "cpu", cpus[i]->cpu);
+		put_u64(o, "wakeups", cpus[i]->wakeups);
+		put_u64(o, "cross_cpu_wakeups", cpus[i]->cross_cpu_wakeups);
+		put_u64(o, "failed_wakeups", cpus[i]->failed_wakeups);
+		put_u64(o, "wake_to_run_count", cpus[i]->wake_to_run.count);
+		put_double(o, "wake_to_run_mean_ns", mean);
+		put_u64(o, "wake_to_run_p99_ns", p99);
+		put_u64(o, "wake_to_run_max_ns", cpus[i]->wake_to_run.max);
+		json_object_array_add(arr, o);
+	}
+	free(cpus);
+	return 0;
+}
+
+static struct json_object *diagnoses_json(const struct engine *eng)
+{
+	struct json_object *arr = json_object_new_array();
+	struct diagnosis diags[DIAG_MAX];
+	size_t n = diagnose__run(eng, DIAG_RUN, diags, DIAG_MAX), i;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		put_str(o, "kind", diagnose__kind_name(diags[i].kind));
+		put_u64(o, "tgid", diags[i].tgid);
+		put_u64(o, "tid", diags[i].tid);
+		put_double(o, "figure", diags[i].figure);
+		put_str(o, "message", diags[i].message);
+		put_str(o, "hint", diags[i].hint);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+int summary__print_json(FILE *out, const struct engine *eng, const struct trace_meta *meta)
+{
+	struct json_object *root = json_object_new_object();
+	struct engine_totals tot;
+	int err;
+
+	if (!root)
+		return -ENOMEM;
+	engine__totals(eng, &tot);
+	json_object_object_add(root, "target", target_json(meta));
+	put_u64(root, "duration_ns", tot.duration_ns);
+	put_u64(root, "first_ts", tot.first_ts);
+	put_u64(root, "last_ts", tot.last_ts);
+	put_u64(root, "drops", tot.drops);
+	put_u64(root, "unpaired", tot.unpaired);
+	json_object_object_add(root, "totals", totals_json(&tot));
+	json_object_object_add(root, "processes", procs_json(eng));
+	err = threads_json(root, eng);
+	if (!err)
+		err = cpus_json(root, eng);
+	if (!err) {
+		json_object_object_add(root, "diagnoses", diagnoses_json(eng));
+		fprintf(out, "%s\n", json_object_to_json_string_ext(root,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		if (ferror(out))
+			err = -EIO;
+	}
+	json_object_put(root);
+	return err;
+}

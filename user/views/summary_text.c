@@ -1,0 +1,175 @@
+/* The end-of-run summary for people: aligned tables, readable units. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "engine/diagnose.h"
+#include "engine/engine.h"
+#include "engine/meta.h"
+#include "views/format.h"
+#include "views/summary.h"
+
+static const char *or_unknown(const char *s)
+{
+	return s && s[0] ? s : "?";
+}
+
+static void print_header(FILE *out, const struct trace_meta *meta,
+			 const struct engine_totals *tot)
+{
+	char dur[FORMAT_LEN];
+
+	if (meta)
+		fprintf(out, "giltrace: pid %u (%s) %s, runtime %s %s, mode %s, kernel %s\n",
+			meta->pid, or_unknown(meta->comm), or_unknown(meta->exe),
+			or_unknown(meta->runtime), or_unknown(meta->version),
+			or_unknown(meta->mode), or_unknown(meta->kernel));
+	else
+		fprintf(out, "giltrace: target unknown\n");
+	fprintf(out, "duration %s, %llu threads in %llu processes, drops %llu, unpaired %llu\n",
+		format__duration(dur, sizeof(dur), (double)tot->duration_ns),
+		(unsigned long long)tot->nthreads, (unsigned long long)tot->nprocs,
+		(unsigned long long)tot->drops, (unsigned long long)tot->unpaired);
+	if (tot->drops)
+		fprintf(out, "warning: %llu events were lost: counts are lower bounds\n",
+			(unsigned long long)tot->drops);
+}
+
+static void print_thread(FILE *out, const struct engine *eng, const struct engine_thread *t)
+{
+	char tot[FORMAT_LEN], mean[FORMAT_LEN], p50[FORMAT_LEN], p99[FORMAT_LEN];
+	char max[FORMAT_LEN], hold[FORMAT_LEN];
+	struct thread_figures f;
+
+	engine__thread_figures(eng, t, &f);
+	fprintf(out, "%7u %7u %-15.15s %9llu %8llu %5.1f %8llu %6llu %6llu %7llu "
+		"%9s %9s %9s %9s %9s %9s %5.1f\n",
+		t->tgid, t->tid, t->name[0] ? t->name : "-",
+		(unsigned long long)t->c.acquisitions, (unsigned long long)t->c.busy,
+		f.contention_pct, (unsigned long long)t->c.retries,
+		(unsigned long long)t->c.timeouts, (unsigned long long)t->c.drop_requests,
+		(unsigned long long)t->c.forced_switches,
+		format__duration(tot, sizeof(tot), (double)t->c.wait_ns),
+		format__duration(mean, sizeof(mean), f.wait_mean_ns),
+		format__duration(p50, sizeof(p50), (double)f.wait_p50_ns),
+		format__duration(p99, sizeof(p99), (double)f.wait_p99_ns),
+		format__duration(max, sizeof(max), (double)f.wait_max_ns),
+		format__duration(hold, sizeof(hold), (double)t->c.hold_ns),
+		f.gil_share * 100.0);
+}
+
+static int print_threads(FILE *out, const struct engine *eng)
+{
+	size_t n = engine__nthreads(eng), i;
+	const struct engine_thread **threads;
+
+	fprintf(out, "\n%7s %7s %-15s %9s %8s %5s %8s %6s %6s %7s %9s %9s %9s %9s %9s %9s %5s\n",
+		"TGID", "TID", "NAME", "ACQUIRE", "BUSY", "CONT%", "RETRIES", "TMOUT",
+		"DROPRQ", "FORCED", "WAIT", "MEAN", "P50", "P99", "MAX", "HOLD", "GIL%");
+	if (!n)
+		return 0;
+	threads = malloc(n * sizeof(*threads));
+	if (!threads)
+		return -ENOMEM;
+	engine__threads(eng, threads, n);
+	for (i = 0; i < n; i++)
+		print_thread(out, eng, threads[i]);
+	free(threads);
+	return 0;
+}
+
+static void print_totals(FILE *out, const struct engine_totals *tot)
+{
+	char mean[FORMAT_LEN], p50[FORMAT_LEN], p99[FORMAT_LEN], max[FORMAT_LEN];
+	char sw[FORMAT_LEN], swps[FORMAT_LEN];
+
+	fprintf(out, "\ntotals: %llu acquisitions, %llu busy (%.1f%%), %llu retries, "
+		"%llu timeouts, %llu drop requests, %llu forced\n",
+		(unsigned long long)tot->c.acquisitions, (unsigned long long)tot->c.busy,
+		tot->contention_pct, (unsigned long long)tot->c.retries,
+		(unsigned long long)tot->c.timeouts, (unsigned long long)tot->c.drop_requests,
+		(unsigned long long)tot->c.forced_switches);
+	fprintf(out, "GIL: utilisation %.1f%%, %s switches (%s/s), badness %.3f retries/acquisition, "
+		"Jain fairness %.3f\n",
+		tot->utilisation_pct, format__count(sw, sizeof(sw), (double)tot->switches),
+		format__count(swps, sizeof(swps), tot->switches_per_s), tot->badness, tot->jain);
+	fprintf(out, "wait: mean %s, p50 %s, p99 %s, max %s\n",
+		format__duration(mean, sizeof(mean), tot->wait_mean_ns),
+		format__duration(p50, sizeof(p50), (double)tot->wait_p50_ns),
+		format__duration(p99, sizeof(p99), (double)tot->wait_p99_ns),
+		format__duration(max, sizeof(max), (double)tot->wait_max_ns));
+	fprintf(out, "futex: %llu woken, %llu timed out, %llu other; %llu wake calls woke %llu\n",
+		(unsigned long long)tot->futex_woken, (unsigned long long)tot->futex_timedout,
+		(unsigned long long)tot->futex_other, (unsigned long long)tot->wake_calls,
+		(unsigned long long)tot->wake_call_woken);
+}
+
+static int print_cpus(FILE *out, const struct engine *eng)
+{
+	size_t n = engine__cpus(eng, NULL, 0), i;
+	const struct engine_cpu **cpus;
+
+	if (!n)
+		return 0;
+	cpus = malloc(n * sizeof(*cpus));
+	if (!cpus)
+		return -ENOMEM;
+	engine__cpus(eng, cpus, n);
+	fprintf(out, "\n%4s %9s %9s %9s %10s %10s %10s\n", "CPU", "WAKEUPS", "CROSS",
+		"FAILED", "W2RUN-MEAN", "W2RUN-P99", "W2RUN-MAX");
+	for (i = 0; i < n; i++) {
+		char mean_s[FORMAT_LEN], p99_s[FORMAT_LEN], max_s[FORMAT_LEN];
+		double mean;
+		__u64 p99;
+
+		engine__cpu_figures(cpus[i], &mean, &p99);
+		fprintf(out, "%4u %9llu %9llu %9llu %10s %10s %10s\n", cpus[i]->cpu,
+			(unsigned long long)cpus[i]->wakeups,
+			(unsigned long long)cpus[i]->cross_cpu_wakeups,
+			(unsigned long long)cpus[i]->failed_wakeups,
+			format__duration(mean_s, sizeof(mean_s), mean),
+			format__duration(p99_s, sizeof(p99_s), (double)p99),
+			format__duration(max_s, sizeof(max_s), (double)cpus[i]->wake_to_run.max));
+	}
+	free(cpus);
+	return 0;
+}
+
+static void print_convoy(FILE *out, const struct engine_totals *tot)
+{
+	char mean[FORMAT_LEN], p99[FORMAT_LEN];
+
+	fprintf(out, "\nconvoy cost: %llu re-acquisitions after a voluntary release, %llu had to wait; "
+		"delay added per I/O: mean %s, p99 %s\n",
+		(unsigned long long)tot->io.count, (unsigned long long)tot->io.contended,
+		format__duration(mean, sizeof(mean), tot->io.mean_ns),
+		format__duration(p99, sizeof(p99), (double)tot->io.p99_ns));
+}
+
+static void print_diagnoses(FILE *out, const struct engine *eng)
+{
+	struct diagnosis diags[DIAG_MAX];
+	size_t n = diagnose__run(eng, DIAG_RUN, diags, DIAG_MAX), i;
+
+	fprintf(out, "\ndiagnoses:%s\n", n ? "" : " none");
+	for (i = 0; i < n; i++)
+		fprintf(out, "  %s\n    hint: %s\n", diags[i].message, diags[i].hint);
+}
+
+int summary__print_text(FILE *out, const struct engine *eng, const struct trace_meta *meta)
+{
+	struct engine_totals tot;
+	int err;
+
+	engine__totals(eng, &tot);
+	print_header(out, meta, &tot);
+	err = print_threads(out, eng);
+	if (err)
+		return err;
+	print_totals(out, &tot);
+	err = print_cpus(out, eng);
+	if (err)
+		return err;
+	print_convoy(out, &tot);
+	print_diagnoses(out, eng);
+	return ferror(out) ? -EIO : 0;
+}

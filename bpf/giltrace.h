@@ -73,11 +73,30 @@ _Static_assert(sizeof(struct gil_event) == 40, "gil_event layout is shared with 
 
 /* Per-process state kept in the traced_tgids map. */
 struct gil_target {
-	__u64 gil_base; /* 0 until learned from the first GIL probe */
+	__u64 gil_base; /* 0 until learned from the first GIL probe, unless
+			 * user space knows it (CPython rows) */
 	__u64 gil_span; /* bytes from gil_base that hold the GIL's futex words */
+	/*
+	 * CPython rows only (flags & GIL_TARGET_CPYTHON): where take_gil's
+	 * state lives, so BPF can read it at probe time. Offsets come from the
+	 * runtime table (user/target/runtimes.c), never from BPF.
+	 */
+	__u64 drop_req_addr; /* the drop-request word, or a pointer to follow */
+	__u32 drop_req_off;  /* added after following drop_req_addr (DEREF) */
+	__u32 drop_req_mask; /* bits of the 32-bit word that mean "drop requested" */
+	__u16 off_locked;    /* offsets inside struct _gil_runtime_state */
+	__u16 off_switch;
+	__u16 off_cond;      /* gil->cond: the futex words take_gil waits on */
+	__u16 cond_size;
+	__u32 flags;
+	__u32 pad;
 };
 
-_Static_assert(sizeof(struct gil_target) == 16, "gil_target layout is shared with BPF");
+#define GIL_TARGET_CPYTHON 1u   /* derive WAIT/RETRY/TIMEOUT/DROP_REQUEST from cond waits */
+#define GIL_TARGET_DEREF 2u     /* drop_req_addr holds a pointer; add drop_req_off */
+#define GIL_TARGET_FUTEX_ONLY 4u /* no take_gil probes: derive ACQUIRE/RELEASE from futexes */
+
+_Static_assert(sizeof(struct gil_target) == 48, "gil_target layout is shared with BPF");
 
 #define GILTRACE_MAX_TARGETS 1024
 #define GILTRACE_MAX_THREADS 65536

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <gelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,4 +126,99 @@ int elf_file__read(const struct elf_file *ef, __u64 offset, void *buf, size_t le
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+int elf_file__load_bias(const struct elf_file *ef, __u64 map_start, __u64 map_offset, __u64 *bias)
+{
+	size_t n;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(ef->elf, &n))
+		return -ENOEXEC;
+	for (size_t i = 0; i < n; i++) {
+		if (!gelf_getphdr(ef->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		/* The kernel maps whole pages: the segment starts in the page
+		 * at map_offset, at the same distance into it. */
+		if ((ph.p_offset & ~0xfffull) == map_offset) {
+			*bias = map_start - (ph.p_vaddr & ~0xfffull);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_file__soname(const struct elf_file *ef, char *buf, size_t len)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(ef->elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
+		    !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			const char *s;
+
+			if (!gelf_getdyn(data, (int)i, &dyn) || dyn.d_tag != DT_SONAME)
+				continue;
+			s = elf_strptr(ef->elf, sh.sh_link, dyn.d_un.d_val);
+			if (!s)
+				return -ENOENT;
+			snprintf(buf, len, "%s", s);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* A whole string "<prefix><digit>[0-9a-z+]*", as PY_VERSION is kept. */
+static bool version_string(const char *s, size_t n, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+
+	if (n <= plen || memcmp(s, prefix, plen) || s[plen] < '0' || s[plen] > '9')
+		return false;
+	for (size_t i = plen; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') || s[i] == '+'))
+			return false;
+	return true;
+}
+
+int elf_file__rodata_string(const struct elf_file *ef, const char *prefix, char *buf, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(ef->elf, &shstrndx))
+		return -ENOEXEC;
+	while ((scn = elf_nextscn(ef->elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		const char *name, *p, *end;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+			continue;
+		name = elf_strptr(ef->elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".rodata") || !(data = elf_getdata(scn, NULL)) ||
+		    !data->d_buf)
+			continue;
+		p = data->d_buf;
+		end = p + data->d_size;
+		while (p < end) {
+			size_t n = strnlen(p, (size_t)(end - p));
+
+			if ((p == (const char *)data->d_buf || p[-1] == '\0') &&
+			    version_string(p, n, prefix) && n < len) {
+				memcpy(buf, p, n);
+				buf[n] = '\0';
+				return 0;
+			}
+			p += n + 1;
+		}
+	}
+	return -ENOENT;
 }

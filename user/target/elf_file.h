@@ -28,4 +28,15 @@ int elf_file__find(struct elf_file *ef, const char *name, struct elf_sym_info *o
 /* Reads len bytes at a file offset; 0 or -errno. */
 int elf_file__read(const struct elf_file *ef, __u64 offset, void *buf, size_t len);
 
+/* Load bias of the file mapped at map_start from file offset map_offset
+ * (for a symbol's run-time address: st_value + bias); 0 or -errno. */
+int elf_file__load_bias(const struct elf_file *ef, __u64 map_start, __u64 map_offset,
+			__u64 *bias);
+/* DT_SONAME; 0 or -ENOENT. */
+int elf_file__soname(const struct elf_file *ef, char *buf, size_t len);
+/* The first whole NUL-terminated string in .rodata that is prefix
+ * followed by a digit and [0-9a-z+]* (a version such as PY_VERSION). */
+int elf_file__rodata_string(const struct elf_file *ef, const char *prefix, char *buf,
+			    size_t len);
+
 #endif

@@ -18,18 +18,14 @@ struct search {
 	int ret; /* the first hard error met while matching */
 };
 
-/* Resolves every hook of row in ef and refuses probe points the kernel
- * would single-step. */
+/* Resolves the hooks of row in ef and refuses probe points the kernel
+ * would single-step. -ENOENT (with a reason) when a required one is
+ * missing, which a CPython row answers by falling back to futex mode. */
 static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 		      const struct runtime_row *row, char *err, size_t errlen)
 {
 	struct elf_sym_info sym;
 
-	if (elf_file__find(ef, row->gil_symbol, &sym)) {
-		snprintf(err, errlen, "%s runtime without its %s symbol", row->name, row->gil_symbol);
-		return -ENOENT;
-	}
-	plan->gil_span = sym.size;
 	plan->nprobes = 0;
 	for (int i = 0; i < RUNTIME_MAX_HOOKS && row->hooks[i].symbol; i++) {
 		const struct runtime_hook *h = &row->hooks[i];
@@ -37,6 +33,8 @@ static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 		enum probe_cost cost;
 
 		if (elf_file__find(ef, h->symbol, &sym) || !sym.is_func) {
+			if (h->optional)
+				continue;
 			snprintf(err, errlen, "%s runtime without function %s", row->name, h->symbol);
 			return -ENOENT;
 		}
@@ -55,9 +53,109 @@ static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 		plan->probes[plan->nprobes].offset = sym.file_offset;
 		plan->probes[plan->nprobes].prog = h->prog;
 		plan->probes[plan->nprobes].symbol = h->symbol;
+		plan->probes[plan->nprobes].retprobe = h->retprobe;
 		plan->nprobes++;
 	}
 	return 0;
+}
+
+/* The toy VM: the GIL's address is learnt from the first probe hit. */
+static int plan_toyvm(struct attach_plan *plan, struct elf_file *ef,
+		      const struct runtime_row *row, char *err, size_t errlen)
+{
+	struct elf_sym_info sym;
+
+	if (elf_file__find(ef, row->gil_symbol, &sym)) {
+		snprintf(err, errlen, "%s runtime without its %s symbol", row->name, row->gil_symbol);
+		return -ENOENT;
+	}
+	plan->target.gil_span = sym.size;
+	return plan_hooks(plan, ef, row, err, errlen);
+}
+
+/* CPython: the main interpreter's GIL sits at a fixed distance from
+ * _PyRuntime, so its address is known before any probe fires, and futex
+ * mode (no take_gil symbol) needs nothing else. */
+static int plan_cpython(struct attach_plan *plan, struct elf_file *ef,
+			const struct proc_mapping *m, const struct runtime_row *row, char *err,
+			size_t errlen)
+{
+	const struct cpython_layout *l = row->cpython;
+	struct gil_target *t = &plan->target;
+	struct elf_sym_info sym;
+	__u64 bias, runtime;
+	int ret;
+
+	if (elf_file__find(ef, row->gil_symbol, &sym) ||
+	    elf_file__load_bias(ef, m->start, m->offset, &bias)) {
+		snprintf(err, errlen, "cannot locate %s in %s", row->gil_symbol, m->path);
+		return -ENOENT;
+	}
+	runtime = sym.vaddr + bias;
+	t->gil_base = runtime + l->gil;
+	t->gil_span = l->gil_size;
+	t->off_locked = l->locked;
+	t->off_switch = l->switch_number;
+	t->off_cond = l->cond;
+	t->cond_size = l->cond_size;
+	t->drop_req_mask = l->drop_req_mask;
+	t->flags = GIL_TARGET_CPYTHON;
+	switch (l->drop_how) {
+	case DROP_REQ_RUNTIME:
+		t->drop_req_addr = runtime + l->drop_req;
+		break;
+	case DROP_REQ_MAIN_INTERP:
+		t->drop_req_addr = runtime + l->drop_req;
+		t->drop_req_off = l->drop_req_off;
+		t->flags |= GIL_TARGET_DEREF;
+		break;
+	case DROP_REQ_HOLDER:
+		t->drop_req_addr = t->gil_base + l->drop_req;
+		t->drop_req_off = l->drop_req_off;
+		t->flags |= GIL_TARGET_DEREF;
+		break;
+	}
+	ret = plan_hooks(plan, ef, row, err, errlen);
+	if (ret == -ENOENT && row->futex_mode) {
+		/* Stripped build: no per-acquisition probe. */
+		plan->nprobes = 0;
+		t->flags |= GIL_TARGET_FUTEX_ONLY;
+		snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", row->futex_mode);
+		return 0;
+	}
+	snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", row->mode);
+	return ret;
+}
+
+/* The CPython version of a file holding _PyRuntime, from the file alone:
+ * libpython's soname, else the executable's name ("python3.11"), and the
+ * full PY_VERSION string from .rodata when the linker kept it whole. */
+static void cpython_version(const struct elf_file *ef, const char *path, char *key, size_t klen,
+			    char *full, size_t flen, bool *free_threaded)
+{
+	char soname[256], prefix[32];
+	const char *base = NULL;
+	unsigned int major, minor;
+	int n = 0;
+
+	key[0] = '\0';
+	*free_threaded = false;
+	if (!elf_file__soname(ef, soname, sizeof(soname)) && !strncmp(soname, "libpython", 9)) {
+		base = soname + 9;
+	} else {
+		base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		base = strncmp(base, "python", 6) ? NULL : base + 6;
+	}
+	if (base && sscanf(base, "%u.%u%n", &major, &minor, &n) == 2) {
+		snprintf(key, klen, "%u.%u", major, minor);
+		*free_threaded = base[n] == 't';
+	}
+	snprintf(prefix, sizeof(prefix), "%s.", key[0] ? key : "3");
+	if (elf_file__rodata_string(ef, prefix, full, flen))
+		snprintf(full, flen, "%s", key[0] ? key : "?");
+	if (!key[0] && sscanf(full, "%u.%u", &major, &minor) == 2)
+		snprintf(key, klen, "%u.%u", major, minor);
 }
 
 static int try_file(const struct proc_mapping *m, void *ctx)
@@ -66,6 +164,8 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 	const struct runtime_row *rows;
 	struct elf_sym_info sym;
 	struct elf_file *ef;
+	char key[32] = "", full[64] = "";
+	bool is_cpython = false, free_threaded = false;
 	int n, fd;
 
 	fd = proc__open_mapping(s->plan->pid, m);
@@ -80,7 +180,21 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 
 		if (elf_file__find(ef, rows[i].detect_symbol, &sym))
 			continue;
-		err = plan_hooks(s->plan, ef, &rows[i], s->err, s->errlen);
+		if (rows[i].cpython) {
+			if (!is_cpython)
+				cpython_version(ef, m->path, key, sizeof(key), full, sizeof(full),
+						&free_threaded);
+			is_cpython = true;
+			if (free_threaded || strcmp(key, rows[i].version))
+				continue;
+			err = plan_cpython(s->plan, ef, m, &rows[i], s->err, s->errlen);
+			snprintf(s->plan->meta.version, sizeof(s->plan->meta.version), "%s", full);
+		} else {
+			err = plan_toyvm(s->plan, ef, &rows[i], s->err, s->errlen);
+			snprintf(s->plan->meta.mode, sizeof(s->plan->meta.mode), "%s", rows[i].mode);
+			snprintf(s->plan->meta.version, sizeof(s->plan->meta.version), "%s",
+				 rows[i].version);
+		}
 		if (err) {
 			s->ret = err;
 			elf_file__close(ef);
@@ -98,6 +212,19 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 		return 1;
 	}
 	elf_file__close(ef);
+	if (is_cpython && free_threaded) {
+		s->ret = -EPROTONOSUPPORT;
+		snprintf(s->err, s->errlen,
+			 "%s is a free-threaded CPython %s build: it has no GIL to trace", m->path,
+			 full);
+		return 1;
+	}
+	if (is_cpython) {
+		s->ret = -EPROTONOSUPPORT;
+		snprintf(s->err, s->errlen, "%s is CPython %s, which giltrace does not know "
+			 "(supported: %s)", m->path, full, runtimes__cpython_versions());
+		return 1;
+	}
 	return 0;
 }
 
@@ -152,14 +279,12 @@ int plan__build(__u32 pid, struct attach_plan *plan, char *err, size_t errlen)
 			snprintf(exe, sizeof(exe), "?");
 		snprintf(err, errlen,
 			 "PID %u (%s, %s) is not a supported runtime: no GIL functions found "
-			 "(supported: the toy VM)",
-			 pid, plan->meta.comm, exe);
+			 "(supported: the toy VM, %s)",
+			 pid, plan->meta.comm, exe, runtimes__cpython_versions());
 		return -ENOENT;
 	}
 	plan->meta.pid = pid;
 	snprintf(plan->meta.runtime, sizeof(plan->meta.runtime), "%s", plan->row->name);
-	snprintf(plan->meta.version, sizeof(plan->meta.version), "%s", plan->row->version);
-	snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", plan->row->mode);
 	fill_machine_meta(&plan->meta);
 	return 0;
 }

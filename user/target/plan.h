@@ -6,9 +6,11 @@
 #ifndef GILTRACE_PLAN_H
 #define GILTRACE_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "giltrace.h"
 #include "engine/meta.h"
 #include "target/runtimes.h"
 
@@ -16,6 +18,7 @@ struct plan_probe {
 	__u64 offset;         /* file offset of the probed instruction */
 	const char *prog;     /* BPF program name */
 	const char *symbol;   /* for messages */
+	bool retprobe;
 };
 
 struct attach_plan {
@@ -23,7 +26,8 @@ struct attach_plan {
 	const struct runtime_row *row;
 	int fd;               /* the mapped file holding the hooks, kept open:
 	                       * uprobes go on this very file */
-	__u64 gil_span;       /* bytes of GIL futex words from the GIL's address */
+	struct gil_target target; /* what BPF knows of the GIL when the PID is
+	                           * registered (span; CPython: address and layout) */
 	int nprobes;
 	struct plan_probe probes[RUNTIME_MAX_HOOKS];
 	struct trace_meta meta;

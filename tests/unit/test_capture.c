@@ -618,6 +618,12 @@ static void test_create_rules(void **state)
 	assert_int_equal(st.st_mode & 07777, 0600);
 	read_all(path, 0, 0);
 
+	const char *fifo = tmp_path("fifo.gil");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_null(capture_writer__open(fifo, &m, CAPTURE_WRITER_FORCE, NULL, errbuf,
+					 sizeof(errbuf)));
+	assert_true(errno == ENXIO || errno == EINVAL);
+
 	const char *fresh = tmp_path("fresh.gil");
 	w = capture_writer__open(fresh, &m, 0, NULL, errbuf, sizeof(errbuf));
 	assert_non_null(w);

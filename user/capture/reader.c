@@ -261,7 +261,7 @@ static int decode_entry(struct capture_reader *r, struct capture_record *out)
 	}
 	if (kind == ENT_KIND_EXT)
 		GET(kind);
-	if (kind >= GIL_EV__MAX) {
+	if (kind == 0 || kind >= GIL_EV__MAX) {
 		char why[48];
 		snprintf(why, sizeof(why), "kind %llu out of range", (unsigned long long)kind);
 		return corrupt(r, why);

@@ -142,8 +142,11 @@ struct capture_writer *capture_writer__open(const char *path, const struct trace
 	struct stat st;
 	int fd, e;
 
-	/* O_EXCL refuses symlinks too; O_NOFOLLOW keeps --force from writing through one */
-	oflags |= (flags & CAPTURE_WRITER_FORCE) ? O_TRUNC : O_EXCL;
+	/*
+	 * O_EXCL refuses symlinks too; O_NOFOLLOW keeps --force from writing
+	 * through one, and O_NONBLOCK from hanging on a FIFO it would refuse.
+	 */
+	oflags |= (flags & CAPTURE_WRITER_FORCE) ? O_TRUNC | O_NONBLOCK : O_EXCL;
 	fd = open(path, oflags, 0600);
 	if (fd < 0) {
 		e = errno;
@@ -162,7 +165,7 @@ struct capture_writer *capture_writer__open(const char *path, const struct trace
 		e = errno;
 	else if (!S_ISREG(st.st_mode))
 		e = EINVAL;
-	else if (fchmod(fd, 0600))
+	else if (fchmod(fd, 0600) || fcntl(fd, F_SETFL, 0))
 		e = errno;
 	if (e) {
 		snprintf(err, errlen, "cannot create capture %s: %s", path,

@@ -1,11 +1,9 @@
 /* `giltrace report FILE`: the live summary, computed again from a capture. */
 #include <argp.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 
-#include "capture/reader.h"
+#include "cli/capture_source.h"
 #include "cli/commands.h"
 #include "cli/consumer.h"
 #include "cli/parse.h"
@@ -73,71 +71,25 @@ static const struct argp argp = {
 	.options = options, .parser = parse, .args_doc = "FILE", .doc = doc,
 };
 
-/* Says what a damaged or cut file gave up, so no loss goes unnoticed. */
-static void report_recovery(const char *path, const struct capture_status *st)
-{
-	if (!st->clean_end)
-		fprintf(stderr, "giltrace: %s was not closed cleanly: recovered %llu events in "
-			"%llu chunks, %llu bytes at the end skipped\n", path,
-			(unsigned long long)st->events, (unsigned long long)st->chunks,
-			(unsigned long long)st->bytes_skipped);
-	else if (st->bytes_skipped || st->bad_chunks)
-		fprintf(stderr, "giltrace: %s is damaged: %llu chunks failed their checksum, "
-			"%llu bytes skipped\n", path, (unsigned long long)st->bad_chunks,
-			(unsigned long long)st->bytes_skipped);
-	if (st->size_limited)
-		fprintf(stderr, "giltrace: %s stopped at its size limit\n", path);
-}
-
-static __u64 window_edge(__u64 first_ts, double s)
-{
-	return s < 0 ? 0 : first_ts + (__u64)(s * 1e9);
-}
-
-/* The window is relative to the first event, which only reading finds:
- * a first pass over the file when a window is asked for. */
-static int first_event_ts(const char *path, __u64 *ts)
-{
-	struct capture_record rec;
-	struct capture_reader *r;
-	char err[512];
-	int n;
-
-	*ts = 0;
-	r = capture_reader__open(path, err, sizeof(err));
-	if (!r)
-		return -1;
-	while ((n = capture_reader__next(r, &rec)) > 0)
-		if (rec.kind == CAPTURE_REC_EVENT) {
-			*ts = rec.event.ts;
-			break;
-		}
-	capture_reader__free(r);
-	return 0;
-}
-
 int cmd_report(int argc, char **argv)
 {
 	struct report_args a = { .from_s = -1, .to_s = -1 };
 	struct engine_opts eo = { 0 };
 	struct consumer c = { 0 };
+	struct capture_sink sink;
 	struct capture_reader *r;
-	struct capture_record rec;
 	__u64 first = 0;
-	char err[512];
-	int n, ret = 0;
+	int ret = 0;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	r = capture_reader__open(a.path, err, sizeof(err));
-	if (!r) {
-		fprintf(stderr, "giltrace: cannot read %s: %s\n", a.path, err);
+	r = capture_source__open(a.path);
+	if (!r)
 		return 1;
-	}
 	if (a.from_s >= 0 || a.to_s >= 0)
-		first_event_ts(a.path, &first);
-	eo.from_ts = window_edge(first, a.from_s);
-	eo.to_ts = window_edge(first, a.to_s);
+		first = capture_source__first_ts(a.path);
+	eo.from_ts = capture_source__window_edge(first, a.from_s);
+	eo.to_ts = capture_source__window_edge(first, a.to_s);
 	eo.tid = a.tid;
 	c.meta = *capture_reader__meta(r);
 	c.eng = engine__new(&eo);
@@ -146,19 +98,10 @@ int cmd_report(int argc, char **argv)
 		ret = 1;
 		goto cleanup;
 	}
-	while ((n = capture_reader__next(r, &rec)) > 0) {
-		if (rec.kind == CAPTURE_REC_EVENT)
-			engine__feed(c.eng, &rec.event);
-		else
-			engine__name_thread(c.eng, rec.thread.tgid, rec.thread.tid, rec.thread.name);
-	}
-	if (n < 0) {
-		fprintf(stderr, "giltrace: %s is corrupt: %s\n", a.path, capture_reader__error(r));
-		ret = 1;
-		goto cleanup;
-	}
-	report_recovery(a.path, capture_reader__status(r));
-	ret = consumer__print_summary(&c, a.json);
+	sink = capture_source__engine_sink(c.eng);
+	ret = capture_source__drain(r, a.path, &sink);
+	if (!ret)
+		ret = consumer__print_summary(&c, a.json);
 cleanup:
 	engine__free(c.eng);
 	capture_reader__free(r);

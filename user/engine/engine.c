@@ -377,6 +377,7 @@ static void on_sched_run(struct engine *eng, const struct gil_event *ev)
 
 void engine__feed(struct engine *eng, const struct gil_event *ev)
 {
+	struct timeline_pre pre;
 	struct thread_slot *t;
 
 	/* Drops are counted whatever the filters: a report must say what it
@@ -410,6 +411,8 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		return;
 	case GIL_EV_SCHED_WAKEUP:
 		on_sched_wakeup(eng, ev);
+		if (eng->tl_on)
+			timeline__wakeup(eng, ev);
 		return;
 	case GIL_EV_SCHED_RUN:
 		on_sched_run(eng, ev);
@@ -421,6 +424,8 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 	t = thread_get(eng, ev->tgid, ev->tid);
 	if (!t)
 		return;
+	if (eng->tl_on)
+		timeline__before(t, &pre);
 	switch (ev->kind) {
 	case GIL_EV_WAIT:
 		on_wait(eng, t, ev);
@@ -446,4 +451,6 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 	default:
 		break;
 	}
+	if (eng->tl_on)
+		timeline__after(eng, t, ev, &pre);
 }

@@ -6,6 +6,7 @@
 #define GILTRACE_ENGINE_INT_H
 
 #include "engine/engine.h"
+#include "engine/timeline.h"
 
 /* Per-thread accumulators for the interval in progress. */
 struct thread_acc {
@@ -29,6 +30,8 @@ struct thread_slot {
 	__u64 since;         /* HOLDING: ACQUIRE ts; WAITING: WAIT ts */
 	__u64 seg_start;     /* start of the current timed wait (WAIT/RETRY/TIMEOUT) */
 	int after_release;   /* last release was voluntary: next ACQUIRE is I/O */
+	__u64 tl_start;      /* timeline: when the current state began */
+	__u64 tl_released;   /* timeline: ts of the last release, 0 = none */
 	struct thread_acc acc;
 };
 
@@ -76,6 +79,24 @@ struct engine {
 	int ticked;
 	struct engine_acc acc;   /* interval in progress */
 	struct totals_interval iv;
+
+	int tl_on;               /* engine__set_timeline() was given ops */
+	struct timeline_ops tl;
+	void *tl_ctx;
+	__u64 tl_flows;          /* flow ids handed out */
 };
+
+/* What the timeline needs from before an event changed the thread. */
+struct timeline_pre {
+	enum thread_state state;
+	__u64 unpaired;
+	__u32 last_holder;
+};
+
+/* timeline.c: called by engine__feed() only when eng->tl_on. */
+void timeline__before(const struct thread_slot *t, struct timeline_pre *pre);
+void timeline__after(struct engine *eng, struct thread_slot *t, const struct gil_event *ev,
+		     const struct timeline_pre *pre);
+void timeline__wakeup(struct engine *eng, const struct gil_event *ev);
 
 #endif

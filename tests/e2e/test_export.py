@@ -1,0 +1,225 @@
+"""giltrace export and plot on a real capture of the toy VM: the exported
+slices and marks are counted against `report --json` of the same file, the
+CSV against the number of events record wrote, the SVG parsed as XML."""
+import json
+import os
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+import pytest
+
+from conftest import BUILD_DIR, TOYVM, TOYVM_EXAMPLES
+
+GILTRACE = BUILD_DIR / "giltrace"
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="tracing needs root")
+SVG = "{http://www.w3.org/2000/svg}"
+KINDS = {"wait", "wake", "retry", "timeout", "drop_request", "acquire", "release",
+         "forced_release", "wake_call", "sched_wakeup", "sched_run", "drops"}
+
+
+def run(*args, **kw):
+    return subprocess.run([str(GILTRACE), *map(str, args)], capture_output=True, text=True,
+                          timeout=120, **kw)
+
+
+def first_line(p):
+    return p.stderr.splitlines()[0] if p.stderr else ""
+
+
+@pytest.fixture(scope="module")
+def capture(toyvm_bin, tmp_path_factory):
+    """A capture of three toy VM threads fighting over the new GIL with a
+    1 ms switch interval: waits, retries, timeouts, forced releases."""
+    if os.geteuid() != 0:
+        pytest.skip("tracing needs root")
+    path = tmp_path_factory.mktemp("export") / "counter.gil"
+    p = run("record", "-o", path, "--", TOYVM, "--switch-interval=1000",
+            TOYVM_EXAMPLES / "counter.tvm", 3, 3_000_000)
+    assert p.returncode == 0, p.stderr
+    m = re.search(r"recorded (\d+) events", p.stderr)
+    assert m, p.stderr
+    events = int(m.group(1))
+    rep = run("report", "--json", path)
+    assert rep.returncode == 0, rep.stderr
+    report = json.loads(rep.stdout)
+    threads = {t["tid"]: t for t in report["threads"]}
+    assert sum(t["acquisitions"] for t in threads.values()) > 0, "the capture holds no GIL events"
+    return {"path": path, "events": events, "threads": threads, "report": report}
+
+
+@needs_root
+def test_chrome_counts_match_report(capture, tmp_path):
+    out = tmp_path / "trace.json"
+    p = run("export", capture["path"], "--format=chrome", "-o", out)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    doc = json.loads(out.read_text())
+    events = doc["traceEvents"]
+    threads = capture["threads"]
+
+    names = Counter(e["tid"] for e in events if e["ph"] == "M" and e["name"] == "thread_name")
+    assert names == Counter(threads.keys())
+    assert sum(1 for e in events if e["ph"] == "M" and e["name"] == "process_name") == 1
+
+    count = Counter((e["ph"], e["name"], e["tid"]) for e in events if e["ph"] != "M")
+    for tid, t in threads.items():
+        assert count[("X", "holding GIL", tid)] == t["acquisitions"], tid
+        assert count[("X", "waiting for GIL", tid)] == t["busy"], tid
+        assert count[("i", "retry", tid)] == t["retries"], tid
+        assert count[("i", "timeout", tid)] == t["timeouts"], tid
+        assert count[("i", "drop request", tid)] == t["drop_requests"], tid
+        assert count[("i", "forced release", tid)] == t["forced_switches"], tid
+    # the capture has contention, so the GIL changed hands
+    assert sum(v for k, v in count.items() if k[:2] == ("s", "handoff")) > 0
+
+    for e in events:
+        if e["ph"] == "X":
+            assert e["dur"] >= 0
+        if e["ph"] in "Xi":
+            assert e["ts"] > -1000  # µs from the first event; a little early at most
+    starts = Counter(e["id"] for e in events if e["ph"] == "s")
+    ends = Counter(e["id"] for e in events if e["ph"] == "f")
+    assert starts == ends and set(starts.values()) == {1}
+    assert all(e.get("bp") == "e" for e in events if e["ph"] == "f")
+
+
+@needs_root
+def test_chrome_to_stdout(capture, tmp_path):
+    out = tmp_path / "trace.json"
+    assert run("export", capture["path"], "-o", out).returncode == 0
+    p = run("export", capture["path"])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == out.read_text()
+
+
+@needs_root
+def test_csv_one_line_per_event(capture, tmp_path):
+    out = tmp_path / "events.csv"
+    p = run("export", capture["path"], "--format=csv", "-o", out)
+    assert p.returncode == 0, p.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "ts_ns,kind,tgid,tid,cpu,addr,value,ret"
+    assert len(lines) - 1 == capture["events"]
+    rows = [line.split(",") for line in lines[1:]]
+    assert all(len(r) == 8 for r in rows)
+    assert {r[1] for r in rows} <= KINDS
+    acquires = Counter(int(r[3]) for r in rows if r[1] == "acquire")
+    for tid, t in capture["threads"].items():
+        assert acquires[tid] == t["acquisitions"]
+    assert all(r[5].startswith("0x") for r in rows)
+
+
+@needs_root
+def test_plot_lanes_and_legend(capture, tmp_path):
+    out = tmp_path / "gil.svg"
+    p = run("plot", capture["path"], "-o", out)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    root = ET.parse(out).getroot()
+    assert root.tag == SVG + "svg"
+    lanes = root.findall(f".//{SVG}g[@class='lane']")
+    assert sorted(int(g.get("data-tid")) for g in lanes) == sorted(capture["threads"])
+    text = " ".join("".join(t.itertext()) for t in root.iter(SVG + "text"))
+    for label in ("holding the GIL", "waiting for the GIL", "running without the GIL",
+                  "retry", "forced release"):
+        assert label in text
+    for tid in capture["threads"]:
+        assert str(tid) in text
+    fills = {r.get("fill") for g in lanes for r in g.iter(SVG + "rect")}
+    assert {"#2ca02c", "#d62728"} <= fills  # held and waited
+    assert not list(root.iter(SVG + "script"))
+    assert "http" not in out.read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+@needs_root
+def test_plot_size_is_bounded(capture, tmp_path):
+    # at most a rectangle per pixel and state change per lane, however long
+    out = tmp_path / "gil.svg"
+    assert run("plot", capture["path"], "--width", 400, "-o", out).returncode == 0
+    lanes = len(capture["threads"])
+    assert out.stat().st_size < 4096 + lanes * 400 * 3 * 120
+
+
+@needs_root
+def test_plot_window(capture, tmp_path):
+    out = tmp_path / "zoom.svg"
+    dur = capture["report"]["duration_ns"] / 1e9
+    p = run("plot", capture["path"], "--from", f"{dur / 4:.6f}", "--to", f"{dur / 2:.6f}",
+            "-o", out)
+    assert p.returncode == 0, p.stderr
+    root = ET.parse(out).getroot()
+    assert len(root.findall(f".//{SVG}g[@class='lane']")) == len(capture["threads"])
+
+
+@needs_root
+def test_refuses_existing_output(capture, tmp_path):
+    out = tmp_path / "exists.json"
+    out.write_text("keep me")
+    p = run("export", capture["path"], "-o", out)
+    assert p.returncode == 1
+    assert p.stderr == f"giltrace: {out} exists: choose another name or add --force\n"
+    assert out.read_text() == "keep me"
+    p = run("plot", capture["path"], "-o", out)
+    assert p.returncode == 1
+    assert p.stderr == f"giltrace: {out} exists: choose another name or add --force\n"
+    assert run("export", capture["path"], "-o", out, "--force").returncode == 0
+    json.loads(out.read_text())
+    assert oct(out.stat().st_mode & 0o777) == "0o644"
+
+
+@needs_root
+def test_never_through_symlink(capture, tmp_path):
+    target = tmp_path / "target"
+    target.write_text("keep me")
+    link = tmp_path / "link.svg"
+    link.symlink_to(target)
+    p = run("plot", capture["path"], "-o", link, "--force")
+    assert p.returncode == 1
+    assert p.stderr == f"giltrace: cannot create {link}: it is a symbolic link\n"
+    assert target.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("cmd", [["export"], ["export", "--format=csv"], ["plot", "-o", "x.svg"]])
+def test_missing_file(cmd, tmp_path):
+    path = tmp_path / "none.gil"
+    p = run(*cmd, path, cwd=tmp_path)
+    assert p.returncode == 1
+    assert p.stderr == (f"giltrace: cannot read {path}: cannot open capture {path}: "
+                        "No such file or directory\n")
+    assert not (tmp_path / "x.svg").exists()
+
+
+@pytest.mark.parametrize("cmd", [["export"], ["export", "--format=csv"], ["plot", "-o", "x.svg"]])
+def test_not_a_capture(cmd, tmp_path):
+    path = tmp_path / "x.gil"
+    path.write_bytes(b"hello, this is not a capture file at all" * 4)
+    p = run(*cmd, path, cwd=tmp_path)
+    assert p.returncode == 1
+    assert p.stderr == f"giltrace: cannot read {path}: not a giltrace capture\n"
+    assert p.stdout == ""
+
+
+def test_unknown_format(tmp_path):
+    p = run("export", "--format=xml", tmp_path / "x.gil")
+    assert p.returncode == 2
+    assert first_line(p) == "giltrace export: unknown format 'xml': expected chrome or csv"
+
+
+def test_export_needs_file():
+    p = run("export")
+    assert p.returncode == 2
+    assert first_line(p) == "giltrace export: no capture file given"
+
+
+def test_plot_needs_output(tmp_path):
+    p = run("plot", tmp_path / "x.gil")
+    assert p.returncode == 2
+    assert first_line(p) == "giltrace plot: no output file: give -o OUT.svg"
+
+
+def test_plot_bad_window(tmp_path):
+    p = run("plot", tmp_path / "x.gil", "-o", tmp_path / "x.svg", "--from", "2", "--to", "1")
+    assert p.returncode == 2
+    assert first_line(p) == "giltrace plot: --to 1 is not after --from 2"

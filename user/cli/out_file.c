@@ -1,0 +1,69 @@
+#include "cli/out_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OUT_BUF (1 << 20)
+
+FILE *out_file__open(const char *path, bool force)
+{
+	int oflags = O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	if (!path) {
+		setvbuf(stdout, NULL, _IOFBF, OUT_BUF);
+		return stdout;
+	}
+	/* O_EXCL refuses symlinks too; O_NOFOLLOW keeps --force from writing
+	 * through one, O_NONBLOCK from hanging on a FIFO. */
+	oflags |= force ? O_TRUNC | O_NONBLOCK : O_EXCL;
+	fd = open(path, oflags, 0644);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			fprintf(stderr, "giltrace: %s exists: choose another name or add --force\n",
+				path);
+		else if (errno == ELOOP)
+			fprintf(stderr, "giltrace: cannot create %s: it is a symbolic link\n", path);
+		else
+			fprintf(stderr, "giltrace: cannot create %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || fcntl(fd, F_SETFL, 0)) {
+		fprintf(stderr, "giltrace: cannot create %s: %s\n", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "giltrace: cannot create %s: not a regular file\n", path);
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		fprintf(stderr, "giltrace: cannot create %s: %s\n", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOFBF, OUT_BUF);
+	return f;
+}
+
+int out_file__close(FILE *f, const char *path)
+{
+	int err = ferror(f) ? (errno ? errno : EIO) : 0;
+
+	if (fflush(f) && !err)
+		err = errno;
+	if (f != stdout && fclose(f) && !err)
+		err = errno;
+	if (!err || (err == EPIPE && f == stdout))
+		return 0;
+	fprintf(stderr, "giltrace: cannot write %s: %s\n", path ? path : "the output",
+		strerror(err));
+	return 1;
+}

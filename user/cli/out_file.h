@@ -1,0 +1,19 @@
+/* Where export and plot write: stdout, or a new file that -o names. */
+#ifndef GILTRACE_OUT_FILE_H
+#define GILTRACE_OUT_FILE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/*
+ * Opens path for writing (mode 0644), refusing an existing file unless
+ * force, and never writing through a symbolic link; NULL path: stdout.
+ * On failure prints one line ("giltrace: OUT exists: ...") and returns NULL.
+ */
+FILE *out_file__open(const char *path, bool force);
+
+/* Flushes and closes f (stdout is only flushed). Returns 0, or 1 after a
+ * one-line error; a reader that closed the pipe early is no error. */
+int out_file__close(FILE *f, const char *path);
+
+#endif

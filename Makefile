@@ -19,13 +19,13 @@ endif
 .SECONDARY:
 .PHONY: all clean test test-unit test-e2e test-long install deps demo
 
-PKG_LIBS := libbpf libelf zlib json-c ncursesw cmocka
+PKG_LIBS := libbpf libelf zlib json-c ncursesw libmicrohttpd cmocka
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
 INCLUDES := -I$(BUILD) -Ibpf -Iuser
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) \
-	$(shell pkg-config --cflags libbpf libelf json-c ncursesw) -MMD -MP
-LDLIBS_GILTRACE = $(shell pkg-config --libs libbpf libelf zlib json-c ncursesw) -lm
+	$(shell pkg-config --cflags libbpf libelf json-c ncursesw libmicrohttpd) -MMD -MP
+LDLIBS_GILTRACE = $(shell pkg-config --libs libbpf libelf zlib json-c ncursesw libmicrohttpd) -lm
 
 # The kernel's own BTF gives the most exact vmlinux.h; the committed copy is the
 # fallback for machines without /sys/kernel/btf/vmlinux at build time.
@@ -127,7 +127,8 @@ install: all
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PACKAGES := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libjson-c-dev libncurses-dev libcmocka-dev pkg-config binutils \
-	python3 python3-pytest tmux bpftrace
+	python3 python3-pytest tmux bpftrace \
+	libmicrohttpd-dev prometheus
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_PACKAGES)
@@ -139,3 +140,24 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Capture reader fuzzing (tests/fuzz/README.md): clang's libFuzzer with ASan
+# and UBSan, on the capture sources alone. fuzz-run keeps what it finds in
+# $(BUILD)/fuzz/corpus, seeded from tests/fuzz/corpus.
+.PHONY: fuzz fuzz-run
+FUZZ_SECONDS ?= 30
+FUZZ_SRCS := tests/fuzz/fuzz_capture.c $(wildcard user/capture/*.c)
+$(BUILD)/fuzz_capture: $(FUZZ_SRCS) $(wildcard user/capture/*.h) bpf/giltrace.h user/engine/meta.h
+	$(Q)mkdir -p $(@D)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(WARN) -std=gnu11 -D_GNU_SOURCE \
+		$(INCLUDES) $(FUZZ_SRCS) -lz -o $@
+
+fuzz: $(BUILD)/fuzz_capture
+
+fuzz-run: $(BUILD)/fuzz_capture
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus
+	$(Q)cp -n tests/fuzz/corpus/* $(BUILD)/fuzz/corpus/
+	$(Q)$(BUILD)/fuzz_capture -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus

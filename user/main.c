@@ -18,6 +18,10 @@ static const struct command commands[] = {
 	{ "trace", cmd_trace },
 	{ "record", cmd_record },
 	{ "report", cmd_report },
+	{ "export", cmd_export },
+	{ "plot", cmd_plot },
+	{ "top", cmd_top },
+	{ "serve", cmd_serve },
 };
 
 int main(int argc, char **argv)

@@ -21,7 +21,7 @@ def first_line(p):
 def test_usage_no_target():
     p = run()
     assert p.returncode == 2
-    assert first_line(p) == "giltrace: nothing to trace: give -p PID or -- CMD ARGS..."
+    assert first_line(p) == "giltrace: nothing to trace: give -p PID, --all or -- CMD ARGS..."
 
 
 def test_usage_pid_and_command():
@@ -122,3 +122,28 @@ def test_record_needs_output():
     p = run("record", "-p", "1")
     assert p.returncode == 2
     assert first_line(p) == "giltrace record: no capture file: give -o FILE"
+
+
+def test_usage_bad_pid_in_list():
+    p = run("-p", "12,x3")
+    assert p.returncode == 2
+    assert first_line(p) == "giltrace: invalid PID 'x3': expected an integer from 1 to 2147483647"
+
+
+def test_usage_filter_without_all():
+    p = run("--comm", "python3", "-p", "1")
+    assert p.returncode == 2
+    assert first_line(p) == "giltrace: --comm and --exe narrow --all: add --all"
+
+
+def test_usage_all_with_pid():
+    p = run("--all", "-p", "1")
+    assert p.returncode == 2
+    assert first_line(p) == ("giltrace: --all traces every supported process: give it "
+                             "without -p or a command")
+
+
+def test_serve_bad_listen():
+    p = run("serve", "--listen", "nowhere", "-p", "1")
+    assert p.returncode == 1
+    assert first_line(p) == "giltrace: invalid listen address 'nowhere': expected HOST:PORT"

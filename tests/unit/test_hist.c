@@ -189,6 +189,32 @@ static void test_merge_equals_one_histogram(void **state)
 	free(empty);
 }
 
+/* Cumulative counts for Prometheus buckets: exact at and beyond the
+ * extremes, within one bucket in between, and never decreasing. */
+static void test_count_le(void **state)
+{
+	struct hist h;
+	__u64 prev = 0;
+
+	(void)state;
+	hist__init(&h);
+	assert_int_equal(hist__count_le(&h, 1000), 0);
+	for (__u64 v = 1000; v <= 1000000; v += 1000)
+		hist__add(&h, v);
+	assert_int_equal(hist__count_le(&h, 999), 0);
+	assert_int_equal(hist__count_le(&h, 1000000), 1000);
+	assert_int_equal(hist__count_le(&h, ~0ull), 1000);
+	for (__u64 x = 0; x <= 1100000; x += 777) {
+		__u64 n = hist__count_le(&h, x), exact = x >= 1000 ? (x > 1000000 ? 1000 : x / 1000) : 0;
+		__u64 width = hist__bucket_high(hist__bucket(x)) - hist__bucket_low(hist__bucket(x)) + 1;
+
+		assert_true(n >= prev);
+		/* Off by at most the samples of x's bucket (one every 1000). */
+		assert_true(n + width / 1000 + 1 >= exact && n <= exact + width / 1000 + 1);
+		prev = n;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_percentile_is_bucket_midpoint),
 		cmocka_unit_test(test_bimodal),
 		cmocka_unit_test(test_merge_equals_one_histogram),
+		cmocka_unit_test(test_count_le),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,5 +6,9 @@
 int cmd_trace(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -2,22 +2,52 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/parse.h"
 
-enum { OPT_BTF = 0x100, OPT_AS_ROOT };
+enum { OPT_BTF = 0x100, OPT_AS_ROOT, OPT_ALL, OPT_COMM, OPT_EXE };
 
 static const struct argp_option options[] = {
-	{ "pid", 'p', "PID", 0, "Trace the running process PID", 1 },
-	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until Ctrl-C or the "
-					 "target exits)", 1 },
+	{ "pid", 'p', "PID[,PID...]", 0, "Trace the running processes PID, ... (the option may "
+					 "be repeated)", 1 },
+	{ "all", OPT_ALL, NULL, 0, "Trace every supported process on the host, and those that "
+				   "start later (found within a second)", 1 },
+	{ "comm", OPT_COMM, "NAME", 0, "With --all: only processes named NAME (/proc/PID/comm)",
+	  1 },
+	{ "exe", OPT_EXE, "PATH", 0, "With --all: only processes running PATH (a name without "
+				     "'/' matches the executable's base name)", 1 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until Ctrl-C, or until "
+					 "the targets exit; never for --all)", 1 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages and the verifier's log", 1 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 1 },
 	{ "as-root", OPT_AS_ROOT, NULL, 0, "Under sudo, run CMD as root rather than as the "
 					   "invoking user", 1 },
 	{ 0 },
 };
+
+/* "-p 12,34": each PID is checked like a single one. */
+static void parse_pids(struct argp_state *state, struct live_opts *live, const char *arg)
+{
+	const char *p = arg;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		char one[32];
+
+		snprintf(one, sizeof(one), "%.*s", (int)(len < sizeof(one) ? len : sizeof(one) - 1),
+			 p);
+		if (live->npids == LIVE_MAX_PIDS)
+			argp_error(state, "too many PIDs: at most %d (use --all with --comm or --exe)",
+				   LIVE_MAX_PIDS);
+		live->pids[live->npids++] = (__u32)parse__long(state, "PID", one, 1, INT_MAX);
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+}
 
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
@@ -26,7 +56,23 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'p':
-		live->pid = (__u32)parse__long(state, "PID", arg, 1, INT_MAX);
+		parse_pids(state, live, arg);
+		break;
+	case OPT_ALL:
+		live->all = true;
+		break;
+	case OPT_COMM:
+		if (!arg[0])
+			argp_error(state, "--comm: empty name");
+		live->filter.comm = arg;
+		break;
+	case OPT_EXE:
+		if (!arg[0])
+			argp_error(state, "--exe: empty path");
+		/* /proc/PID/exe names the file itself, not a symlink to it. */
+		if (!strchr(arg, '/') || !realpath(arg, in->exe))
+			snprintf(in->exe, sizeof(in->exe), "%s", arg);
+		live->filter.exe = in->exe;
 		break;
 	case 'd':
 		live->duration_s = parse__double(state, "duration", arg, 0.001, 1e7);
@@ -56,8 +102,13 @@ void target_opts__take_command(struct argp_state *state, struct live_opts *live)
 
 void target_opts__check(struct argp_state *state, const struct live_opts *live)
 {
-	if (live->pid && live->cmd)
+	if (live->npids && live->cmd)
 		argp_error(state, "give either -p PID or a command to run, not both");
-	if (!live->pid && !live->cmd)
-		argp_error(state, "nothing to trace: give -p PID or -- CMD ARGS...");
+	if (live->all && (live->npids || live->cmd))
+		argp_error(state, "--all traces every supported process: give it without -p or "
+			   "a command");
+	if (!live->all && (live->filter.comm || live->filter.exe))
+		argp_error(state, "--comm and --exe narrow --all: add --all");
+	if (!live->npids && !live->cmd && !live->all)
+		argp_error(state, "nothing to trace: give -p PID, --all or -- CMD ARGS...");
 }

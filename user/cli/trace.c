@@ -57,8 +57,11 @@ static const char doc[] =
 	"  sudo giltrace -p 4242              trace PID 4242 until Ctrl-C\n"
 	"  sudo giltrace -d 10 -p 4242        trace for 10 seconds\n"
 	"  sudo giltrace -- build/toyvm tools/toyvm/examples/convoy.tvm\n"
-	"  sudo giltrace --json -p 4242 > gil.json\n\n"
-	"Other commands (each has --help): record, report.\n"
+	"  sudo giltrace --json -p 4242 > gil.json\n"
+	"  sudo giltrace -p 4242,4243         two processes, grouped in the summary\n"
+	"  sudo giltrace --all -d 30         every supported process, new ones too\n"
+	"  sudo giltrace --all --comm python3 -d 30\n\n"
+	"Other commands (each has --help): record, report, serve.\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
 
 static const struct argp argp = {

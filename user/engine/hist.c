@@ -107,6 +107,23 @@ __u64 hist__percentile(const struct hist *h, double p)
 	return mid;
 }
 
+__u64 hist__count_le(const struct hist *h, __u64 x)
+{
+	unsigned int b, i;
+	__u64 n = 0;
+
+	if (h->count == 0 || x < h->min)
+		return 0;
+	if (x >= h->max)
+		return h->count;
+	b = hist__bucket(x);
+	for (i = 0; i < b; i++)
+		n += h->buckets[i];
+	if (x >= hist__bucket_low(b) + (hist__bucket_high(b) - hist__bucket_low(b)) / 2)
+		n += h->buckets[b];
+	return n;
+}
+
 double hist__mean(const struct hist *h)
 {
 	return h->count ? (double)h->sum / (double)h->count : 0.0;

@@ -33,6 +33,11 @@ void hist__merge(struct hist *dst, const struct hist *src);
  * the first and last ranks give min and max themselves.
  * p <= 0 gives min, p >= 100 gives max; 0 for an empty histogram. */
 __u64 hist__percentile(const struct hist *h, double p);
+/* How many values are <= x: exact when x is below min or at least max,
+ * otherwise the buckets wholly below x plus the one holding x when x is
+ * past its midpoint (so off by at most that bucket's count). Monotonic in
+ * x, as cumulative buckets (Prometheus "le") need. */
+__u64 hist__count_le(const struct hist *h, __u64 x);
 /* Exact mean (sum / count); 0 for an empty histogram. */
 double hist__mean(const struct hist *h);
 /* Worst relative error of hist__percentile() (half a bucket's width). */

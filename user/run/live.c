@@ -5,14 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "run/privileges.h"
 #include "run/signals.h"
-#include "target/plan.h"
+#include "run/targets.h"
 #include "target/proc.h"
 #include "target/spawn.h"
 #include "trace/libbpf_log.h"
@@ -21,6 +21,8 @@
 /* Longest time events wait in the ring buffer before the consumer looks:
  * BPF wakes it only when a batch is waiting. */
 #define POLL_MS 10
+/* --all looks for new processes this often. */
+#define SCAN_MS 1000ull
 
 /* Threads already named, as an open-addressing set of (tgid << 32 | tid). */
 struct thread_set {
@@ -94,22 +96,43 @@ static void rename_threads(struct live_ctx *lc)
 	}
 }
 
-static int start_target(const struct live_opts *o, struct attach_plan *plan, pid_t *child)
+/* The machine's part of a trace_meta, for a run that starts with no
+ * target (--all on a host with none yet). */
+static void machine_meta(struct trace_meta *meta)
+{
+	struct timespec mono, wall;
+	struct utsname u;
+
+	memset(meta, 0, sizeof(*meta));
+	meta->ncpus = (__u32)sysconf(_SC_NPROCESSORS_ONLN);
+	if (!uname(&u))
+		snprintf(meta->kernel, sizeof(meta->kernel), "%s", u.release);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	meta->mono_to_wall_ns = (__u64)(wall.tv_sec - mono.tv_sec) * 1000000000ull +
+				(__u64)(wall.tv_nsec - mono.tv_nsec);
+}
+
+/* Starts CMD (stopped at its entry point) or takes the -p list, and plans
+ * each; --all plans what /proc holds now. */
+static int plan_targets(const struct live_opts *o, struct targets *tg, pid_t *child)
 {
 	char err[512];
-	__u32 pid = o->pid;
-	int ret;
+	int ret = 0;
 
 	*child = 0;
 	if (o->cmd) {
 		ret = spawn__start(o->cmd, o->keep_root, child, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, "giltrace: %s\n", err);
-			return ret;
-		}
-		pid = (__u32)*child;
+		if (!ret)
+			ret = targets__plan(tg, (__u32)*child, err, sizeof(err));
 	}
-	ret = plan__build(pid, plan, err, sizeof(err));
+	for (unsigned int i = 0; !ret && i < o->npids; i++)
+		ret = targets__plan(tg, o->pids[i], err, sizeof(err));
+	if (!ret && o->all) {
+		ret = targets__scan(tg, &o->filter);
+		if (ret)
+			snprintf(err, sizeof(err), "cannot read /proc: %s", strerror(-ret));
+	}
 	if (ret) {
 		fprintf(stderr, "giltrace: %s\n", err);
 		if (*child)
@@ -119,12 +142,12 @@ static int start_target(const struct live_opts *o, struct attach_plan *plan, pid
 	return ret;
 }
 
-/* Waits for the next batch, the target's exit, input or a tick. */
-static int wait_for_work(struct trace_session *s, int pidfd, int input_fd, int timeout)
+/* Waits for the next batch, a target's exit, input or a tick. */
+static int wait_for_work(struct trace_session *s, int exit_fd, int input_fd, int timeout)
 {
 	struct pollfd fds[3] = {
 		{ .fd = trace_session__fd(s), .events = POLLIN },
-		{ .fd = pidfd, .events = POLLIN },
+		{ .fd = exit_fd, .events = POLLIN },
 		{ .fd = input_fd, .events = POLLIN },
 	};
 	int n = poll(fds, 3, timeout);
@@ -134,10 +157,21 @@ static int wait_for_work(struct trace_session *s, int pidfd, int input_fd, int t
 	return (fds[1].revents ? 1 : 0) | (fds[2].revents ? 2 : 0);
 }
 
-static int loop(struct trace_session *s, const struct live_opts *o, const struct live_sink *sink,
-		int pidfd, struct live_result *res)
+/* Everything the kernel already wrote belongs to the run. */
+static int drain(struct trace_session *s)
+{
+	int ret;
+
+	while ((ret = trace_session__poll(s, 0)) > 0)
+		;
+	return ret;
+}
+
+static int loop(struct trace_session *s, struct targets *tg, const struct live_opts *o,
+		const struct live_sink *sink, struct live_result *res)
 {
 	__u64 start = mono_now(), next_tick = start + (__u64)sink->tick_ms * 1000000ull;
+	__u64 next_scan = start + SCAN_MS * 1000000ull;
 	__u64 end = o->duration_s > 0 ? start + (__u64)(o->duration_s * 1e9) : 0;
 	int ret = 0;
 
@@ -147,7 +181,7 @@ static int loop(struct trace_session *s, const struct live_opts *o, const struct
 
 		if (end && now >= end)
 			break;
-		ready = wait_for_work(s, pidfd, sink->input_fd, POLL_MS);
+		ready = wait_for_work(s, targets__exit_fd(tg), sink->input_fd, POLL_MS);
 		if (ready < 0) {
 			fprintf(stderr, "giltrace: poll failed: %s\n", strerror(-ready));
 			return 1;
@@ -162,19 +196,31 @@ static int loop(struct trace_session *s, const struct live_opts *o, const struct
 		if ((ready & 2) && sink->on_input && sink->on_input(sink->ctx))
 			break;
 		if (ready & 1) {
-			res->target_exited = true;
-			break;
+			/* A process's last events are in the buffer once it has exited. */
+			n = drain(s);
+			if (n == -ECANCELED)
+				break;
+			if (!targets__reap(tg) && !o->all && !o->persist) {
+				res->target_exited = true;
+				break;
+			}
 		}
 		now = mono_now();
+		if (o->all && now >= next_scan) {
+			next_scan = now + SCAN_MS * 1000000ull;
+			n = targets__scan(tg, &o->filter);
+			if (n) {
+				fprintf(stderr, "giltrace: cannot read /proc: %s\n", strerror(-n));
+				return 1;
+			}
+		}
 		if (sink->tick_ms && now >= next_tick) {
 			next_tick = now + (__u64)sink->tick_ms * 1000000ull;
 			if (sink->on_tick && sink->on_tick(sink->ctx, now))
 				break;
 		}
 	}
-	/* What the kernel already wrote belongs to the run. */
-	while ((ret = trace_session__poll(s, 0)) > 0)
-		;
+	ret = drain(s);
 	return ret == -ECANCELED || ret >= 0 || ret == -EINTR ? 0 : 1;
 }
 
@@ -185,10 +231,11 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 		.verbose = o->verbose, .btf_path = o->btf_path, .on_event = on_event, .ctx = &lc,
 	};
 	struct trace_session *s = NULL;
-	struct attach_plan plan;
+	struct targets *tg;
+	struct trace_meta meta;
 	char err[512];
 	pid_t child = 0;
-	int pidfd = -1, ret;
+	int ret;
 
 	memset(res, 0, sizeof(*res));
 	libbpf_log__setup(o->verbose);
@@ -197,28 +244,29 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 			"CAP_SYS_ADMIN (run with sudo)\n");
 		return 1;
 	}
-	ret = start_target(o, &plan, &child);
-	if (ret)
+	tg = targets__new(sink);
+	if (!tg) {
+		fprintf(stderr, "giltrace: out of memory\n");
 		return 1;
-	ret = sink->on_start ? sink->on_start(sink->ctx, &plan.meta, err, sizeof(err)) : 0;
+	}
+	ret = plan_targets(o, tg, &child);
+	if (ret)
+		goto cleanup;
+	if (!targets__first_meta(tg, &meta))
+		machine_meta(&meta);
+	ret = sink->on_start ? sink->on_start(sink->ctx, &meta, err, sizeof(err)) : 0;
 	if (ret) {
 		fprintf(stderr, "giltrace: %s\n", err);
 		goto cleanup;
 	}
 	ret = trace_session__open(&s, &to, err, sizeof(err));
 	if (!ret)
-		ret = trace_session__add(s, &plan, err, sizeof(err));
+		ret = targets__attach(tg, s, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "giltrace: %s\n", err);
 		goto cleanup;
 	}
 	snprintf(res->futex_mode, sizeof(res->futex_mode), "%s", trace_session__futex_mode(s));
-	pidfd = (int)syscall(SYS_pidfd_open, plan.pid, 0);
-	if (pidfd < 0) {
-		ret = -errno;
-		fprintf(stderr, "giltrace: PID %u exited during attach\n", plan.pid);
-		goto cleanup;
-	}
 	if (child) {
 		ret = spawn__resume(child);
 		if (ret) {
@@ -226,14 +274,14 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 			goto cleanup;
 		}
 	}
-	ret = loop(s, o, sink, pidfd, res);
+	/* A target that exited during the attach ends a run of explicit targets
+	 * at once, with what it wrote. */
+	ret = loop(s, tg, o, sink, res);
 	rename_threads(&lc);
 	res->drops = trace_session__drops(s);
 cleanup:
 	trace_session__close(s);
-	if (pidfd >= 0)
-		close(pidfd);
-	plan__release(&plan);
+	targets__free(tg);
 	if (child) {
 		if (ret || !res->target_exited)
 			kill(child, ret ? SIGKILL : SIGTERM);

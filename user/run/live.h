@@ -1,8 +1,10 @@
 /*
- * One live trace, from target to sink: starts or finds the target, builds its
- * attach plan, attaches, and streams events to a sink until Ctrl-C, the
- * duration, the target's exit or the sink says stop. Summary, record and top
- * all run through here; they differ only in their sink.
+ * One live trace, from targets to sink: starts or finds the targets (one
+ * command, a list of PIDs, or every supported process with --all), builds
+ * their attach plans, attaches them to one set of BPF programs, and streams
+ * events to a sink until Ctrl-C, the duration, the end of the targets or the
+ * sink says stop. Summary, record, top and serve all run through here; they
+ * differ only in their sink.
  */
 #ifndef GILTRACE_LIVE_H
 #define GILTRACE_LIVE_H
@@ -13,6 +15,10 @@
 
 #include "giltrace.h"
 #include "engine/meta.h"
+#include "target/discover.h"
+
+/* Most PIDs one -p list may name; --all goes up to GILTRACE_MAX_TARGETS. */
+#define LIVE_MAX_PIDS 64
 
 struct live_sink {
 	/* Before the first event; non-zero aborts the run. */
@@ -25,15 +31,28 @@ struct live_sink {
 	int (*on_tick)(void *ctx, __u64 now_ns);
 	/* When input_fd is readable; non-zero stops the run. */
 	int (*on_input)(void *ctx);
+	/* A process is traced from now on (before its first event); NULL to
+	 * ignore. The first target's meta also goes to on_start. */
+	void (*on_target)(void *ctx, const struct trace_meta *meta);
+	/* A traced process exited and was dropped, after its last event. */
+	void (*on_target_exit)(void *ctx, __u32 pid);
 	void *ctx;
 	int input_fd; /* -1 for none */
 	int tick_ms;  /* 0 for no ticks */
 };
 
 struct live_opts {
-	__u32 pid;          /* -p PID, or 0 with cmd */
+	__u32 pids[LIVE_MAX_PIDS]; /* -p PID[,PID...] */
+	unsigned int npids;
+	bool all;           /* --all: every supported process, found from /proc
+			     * now and every second */
+	struct discover_filter filter; /* --comm, --exe: narrow --all */
 	char **cmd;         /* -- CMD ARGS..., NULL-terminated */
-	double duration_s;  /* 0 = until Ctrl-C or the target exits */
+	/* 0 = until Ctrl-C, or until the targets exit (-p, CMD; never for
+	 * --all). With several targets, one that exits is dropped and the
+	 * others go on. */
+	double duration_s;
+	bool persist;       /* go on when every target has exited (serve) */
 	bool verbose;
 	bool keep_root;     /* run CMD as root even under sudo */
 	const char *btf_path;
@@ -41,7 +60,7 @@ struct live_opts {
 
 struct live_result {
 	unsigned long long drops; /* as counted in BPF */
-	bool target_exited;
+	bool target_exited;       /* every target of CMD or -p exited */
 	int target_status;        /* wait status of a CMD we started */
 	char futex_mode[32];
 };

@@ -12,13 +12,18 @@
 
 #include "giltrace.skel.h"
 
-#define MAX_LINKS 64
+/* An attached uprobe and the target it belongs to, so that one target's
+ * probes can be taken away while the others stay. */
+struct target_link {
+	struct bpf_link *link;
+	__u32 pid;
+};
 
 struct trace_session {
 	struct giltrace_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[MAX_LINKS];
-	int nlinks;
+	struct target_link *links;
+	int nlinks, caplinks;
 	int ncpus;
 	unsigned long long drops_seen;
 	bool syscall_tps;
@@ -120,10 +125,41 @@ cleanup:
 	return ret;
 }
 
+static int keep_link(struct trace_session *s, __u32 pid, struct bpf_link *link)
+{
+	if (s->nlinks == s->caplinks) {
+		int cap = s->caplinks ? s->caplinks * 2 : 16;
+		struct target_link *bigger = realloc(s->links, (size_t)cap * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		s->links = bigger;
+		s->caplinks = cap;
+	}
+	s->links[s->nlinks].link = link;
+	s->links[s->nlinks].pid = pid;
+	s->nlinks++;
+	return 0;
+}
+
+/* Destroys pid's links, keeping the others in order. */
+static void drop_links(struct trace_session *s, __u32 pid)
+{
+	int kept = 0;
+
+	for (int i = 0; i < s->nlinks; i++) {
+		if (s->links[i].pid == pid)
+			bpf_link__destroy(s->links[i].link);
+		else
+			s->links[kept++] = s->links[i];
+	}
+	s->nlinks = kept;
+}
+
 int trace_session__add(struct trace_session *s, const struct attach_plan *plan, char *err,
 		       size_t errlen)
 {
-	struct gil_target t = { .gil_span = plan->gil_span };
+	struct gil_target t = plan->target;
 	char path[64];
 	int ret;
 
@@ -135,27 +171,45 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 			bpf_object__find_program_by_name(s->skel->obj, p->prog);
 		struct bpf_link *link;
 
-		if (!prog || s->nlinks == MAX_LINKS) {
+		if (!prog) {
 			snprintf(err, errlen, "no BPF program %s for %s", p->prog, p->symbol);
-			return -ENOENT;
+			ret = -ENOENT;
+			goto cleanup;
 		}
-		link = bpf_program__attach_uprobe(prog, false, (pid_t)plan->pid, path, p->offset);
+		link = bpf_program__attach_uprobe(prog, p->retprobe, (pid_t)plan->pid, path,
+						   p->offset);
 		if (!link) {
 			ret = -errno;
 			snprintf(err, errlen, "cannot attach a uprobe to %s in PID %u: %s", p->symbol,
 				 plan->pid, strerror(-ret));
-			return ret;
+			goto cleanup;
 		}
-		s->links[s->nlinks++] = link;
+		ret = keep_link(s, plan->pid, link);
+		if (ret) {
+			bpf_link__destroy(link);
+			snprintf(err, errlen, "cannot attach to PID %u: %s", plan->pid, strerror(-ret));
+			goto cleanup;
+		}
 	}
 	/* Filtering starts only once every probe is in place. */
 	if (bpf_map__update_elem(s->skel->maps.traced_tgids, &plan->pid, sizeof(plan->pid), &t,
 				 sizeof(t), BPF_ANY)) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot register PID %u: %s", plan->pid, strerror(-ret));
-		return ret;
+		goto cleanup;
 	}
 	return 0;
+cleanup:
+	/* A half-attached target would emit events the filter then drops. */
+	drop_links(s, plan->pid);
+	return ret;
+}
+
+void trace_session__remove(struct trace_session *s, __u32 pid)
+{
+	/* Unfiltered first: no event of a target without its probes. */
+	bpf_map__delete_elem(s->skel->maps.traced_tgids, &pid, sizeof(pid), 0);
+	drop_links(s, pid);
 }
 
 /* Drops become events in the stream, so that reports made later from a
@@ -177,12 +231,21 @@ static int report_drops(struct trace_session *s)
 
 int trace_session__poll(struct trace_session *s, int timeout_ms)
 {
-	int n = ring_buffer__poll(s->rb, timeout_ms);
+	int n = ring_buffer__poll(s->rb, timeout_ms), m;
 
 	if (n == -ECANCELED || s->stop)
 		return -ECANCELED;
 	if (n < 0)
 		return n;
+	/* BPF submits without a wake-up until wakeup_bytes are pending, so
+	 * a quiet target's records are only seen by consuming after the
+	 * poll's time-out. */
+	m = ring_buffer__consume(s->rb);
+	if (m == -ECANCELED || s->stop)
+		return -ECANCELED;
+	if (m < 0)
+		return m;
+	n += m;
 	if (report_drops(s))
 		return -ECANCELED;
 	return n;
@@ -217,7 +280,8 @@ void trace_session__close(struct trace_session *s)
 		return;
 	ring_buffer__free(s->rb);
 	for (int i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
+		bpf_link__destroy(s->links[i].link);
+	free(s->links);
 	giltrace_bpf__destroy(s->skel);
 	free(s);
 }

@@ -28,9 +28,14 @@ struct trace_opts {
 /* 0, or -errno with a one-line reason (no "giltrace: " prefix) in err. */
 int trace_session__open(struct trace_session **out, const struct trace_opts *opts, char *err,
 			size_t errlen);
-/* Adds a target process and attaches its probes. */
+/* Adds a target process and attaches its probes; on failure none of its
+ * probes stay attached. Call once per target: every target shares the one
+ * set of BPF programs, filtered in the kernel by the traced_tgids map. */
 int trace_session__add(struct trace_session *s, const struct attach_plan *plan, char *err,
 		       size_t errlen);
+/* Stops tracing PID: deletes it from the map and destroys its probes. The
+ * events it already wrote stay in the ring buffer for the next poll. */
+void trace_session__remove(struct trace_session *s, __u32 pid);
 /* Drains the ring buffer, waiting up to timeout_ms: events handled (>= 0),
  * -EINTR when interrupted, or another -errno. */
 int trace_session__poll(struct trace_session *s, int timeout_ms);

@@ -1,0 +1,451 @@
+/*
+ * `giltrace serve`: a long-lived agent that traces processes (-p, --all)
+ * and serves their GIL figures at /metrics for Prometheus.
+ *
+ * The engine is not thread-safe, so the HTTP thread never reads it: the
+ * main (polling) thread keeps one engine per traced process, renders both
+ * exposition formats once a tick and when a process goes, and swaps them in
+ * under a mutex; the HTTP handler copies the latest page under that mutex.
+ * One engine per process lets a process that exits take its memory along.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/parse.h"
+#include "cli/target_opts.h"
+#include "engine/engine.h"
+#include "views/metrics_prom.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:9464"
+/* Bounds what a flood of connections can take from the agent. */
+#define MAX_CONNECTIONS 64
+#define CONNECTION_TIMEOUT_S 10
+
+struct serve_proc {
+	struct trace_meta meta;
+	struct engine *eng;
+};
+
+/* The latest rendering, shared with the HTTP thread under lock. */
+struct page {
+	char *buf;
+	size_t len;
+};
+
+struct serve {
+	/* Main thread only. */
+	struct serve_proc *procs;
+	size_t n, cap;
+	size_t last;                /* index of the last event's process */
+	unsigned long long drops;
+	struct prom_opts popts;
+	int err;                    /* first -ENOMEM */
+	/* Shared. */
+	pthread_mutex_t lock;
+	struct page pages[2];       /* by enum prom_format */
+};
+
+struct serve_args {
+	struct live_opts live;
+	struct target_opts_input target;
+	const char *listen;
+	bool per_thread;
+};
+
+enum { OPT_LISTEN = 0x300, OPT_PER_THREAD };
+
+static struct serve_proc *find_proc(struct serve *sv, __u32 pid)
+{
+	if (sv->last < sv->n && sv->procs[sv->last].meta.pid == pid)
+		return &sv->procs[sv->last];
+	for (size_t i = 0; i < sv->n; i++) {
+		if (sv->procs[i].meta.pid == pid) {
+			sv->last = i;
+			return &sv->procs[i];
+		}
+	}
+	return NULL;
+}
+
+static int render(struct serve *sv, enum prom_format f, struct page *out)
+{
+	struct prom_process *pp = calloc(sv->n ? sv->n : 1, sizeof(*pp));
+	struct prom_opts o = sv->popts;
+	FILE *mem;
+	int err;
+
+	out->buf = NULL;
+	out->len = 0;
+	if (!pp)
+		return -ENOMEM;
+	for (size_t i = 0; i < sv->n; i++) {
+		pp[i].meta = &sv->procs[i].meta;
+		pp[i].eng = sv->procs[i].eng;
+	}
+	o.format = f;
+	mem = open_memstream(&out->buf, &out->len);
+	if (!mem) {
+		free(pp);
+		return -ENOMEM;
+	}
+	err = metrics_prom__write(mem, pp, sv->n, sv->drops, &o);
+	if (fclose(mem) && !err)
+		err = -ENOMEM;
+	free(pp);
+	if (err) {
+		free(out->buf);
+		out->buf = NULL;
+	}
+	return err;
+}
+
+/* Renders both formats, then swaps them in; on failure the last good
+ * pages stay. */
+static void publish(struct serve *sv)
+{
+	struct page fresh[2], old[2];
+
+	if (render(sv, PROM_TEXT, &fresh[0]))
+		return;
+	if (render(sv, PROM_OPENMETRICS, &fresh[1])) {
+		free(fresh[0].buf);
+		return;
+	}
+	pthread_mutex_lock(&sv->lock);
+	memcpy(old, sv->pages, sizeof(old));
+	memcpy(sv->pages, fresh, sizeof(fresh));
+	pthread_mutex_unlock(&sv->lock);
+	free(old[0].buf);
+	free(old[1].buf);
+}
+
+static int on_start(void *ctx, const struct trace_meta *meta, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)meta;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+static void on_target(void *ctx, const struct trace_meta *meta)
+{
+	struct engine_opts eo = { 0 };
+	struct serve *sv = ctx;
+	struct serve_proc *p;
+
+	if (sv->n == sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 16;
+		struct serve_proc *bigger = realloc(sv->procs, cap * sizeof(*bigger));
+
+		if (!bigger) {
+			sv->err = -ENOMEM;
+			return;
+		}
+		sv->procs = bigger;
+		sv->cap = cap;
+	}
+	p = &sv->procs[sv->n];
+	p->meta = *meta;
+	p->eng = engine__new(&eo);
+	if (!p->eng) {
+		sv->err = -ENOMEM;
+		return;
+	}
+	sv->n++;
+}
+
+/* A process that exits leaves /metrics at once. */
+static void on_target_exit(void *ctx, __u32 pid)
+{
+	struct serve *sv = ctx;
+	struct serve_proc *p = find_proc(sv, pid);
+
+	if (!p)
+		return;
+	engine__free(p->eng);
+	*p = sv->procs[--sv->n];
+	publish(sv);
+}
+
+static int on_event(void *ctx, const struct gil_event *ev)
+{
+	struct serve *sv = ctx;
+	struct serve_proc *p;
+
+	if (ev->kind == GIL_EV_DROPS) {
+		sv->drops += ev->value;
+		return 0;
+	}
+	p = find_proc(sv, ev->tgid);
+	if (p)
+		engine__feed(p->eng, ev);
+	return sv->err;
+}
+
+static void on_thread(void *ctx, __u32 tgid, __u32 tid, const char *name)
+{
+	struct serve *sv = ctx;
+	struct serve_proc *p = find_proc(sv, tgid);
+
+	if (p)
+		engine__name_thread(p->eng, tgid, tid, name);
+}
+
+static int on_tick(void *ctx, __u64 now_ns)
+{
+	struct serve *sv = ctx;
+
+	(void)now_ns;
+	publish(sv);
+	return sv->err;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
+			     const char *body, size_t len)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *text)
+{
+	return reply(c, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static bool wants_openmetrics(struct MHD_Connection *c)
+{
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT);
+
+	return accept && strstr(accept, "application/openmetrics-text");
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req_cls)
+{
+	static int first_call;
+	struct serve *sv = cls;
+	enum prom_format f;
+	enum MHD_Result ret;
+
+	(void)version;
+	(void)upload_data;
+	/* The first call has only the headers; a body, if any, is ignored. */
+	if (!*req_cls) {
+		*req_cls = &first_call;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	if (!strcmp(url, "/"))
+		return reply_text(c, MHD_HTTP_OK, "giltrace agent: metrics at /metrics\n");
+	if (strcmp(url, "/metrics"))
+		return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
+	f = wants_openmetrics(c) ? PROM_OPENMETRICS : PROM_TEXT;
+	pthread_mutex_lock(&sv->lock);
+	if (sv->pages[f].buf)
+		ret = reply(c, MHD_HTTP_OK, metrics_prom__content_type(f), sv->pages[f].buf,
+			    sv->pages[f].len);
+	else
+		ret = reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "metrics not ready\n");
+	pthread_mutex_unlock(&sv->lock);
+	return ret;
+}
+
+/* "HOST:PORT" or "[V6]:PORT"; 0, or a one-line reason in err. */
+static int resolve_listen(const char *spec, struct sockaddr_storage *sa, socklen_t *salen,
+			  char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	char host[256];
+	const char *port, *colon = strrchr(spec, ':');
+	struct addrinfo *res;
+	size_t hl;
+	int ret;
+
+	if (!colon || !colon[1]) {
+		snprintf(err, errlen, "invalid listen address '%s': expected HOST:PORT", spec);
+		return -EINVAL;
+	}
+	port = colon + 1;
+	hl = (size_t)(colon - spec);
+	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host)) {
+		snprintf(err, errlen, "invalid listen address: host name too long");
+		return -EINVAL;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	ret = getaddrinfo(hl ? host : NULL, port, &hints, &res);
+	if (ret) {
+		snprintf(err, errlen, "invalid listen address '%s:%s': %s", host, port,
+			 gai_strerror(ret));
+		return -EINVAL;
+	}
+	memcpy(sa, res->ai_addr, res->ai_addrlen);
+	*salen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static struct MHD_Daemon *start_http(struct serve *sv, const char *spec)
+{
+	struct sockaddr_storage sa;
+	const union MHD_DaemonInfo *info;
+	struct MHD_Daemon *d;
+	sigset_t block, old;
+	char err[512], host[128];
+	socklen_t salen;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+
+	if (resolve_listen(spec, &sa, &salen, err, sizeof(err))) {
+		fprintf(stderr, "giltrace: %s\n", err);
+		return NULL;
+	}
+	if (sa.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* Signals are for the main thread: the HTTP thread inherits this mask. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, sv,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
+			     MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!d) {
+		fprintf(stderr, "giltrace: cannot listen on %s: %s\n", spec,
+			errno ? strerror(errno) : "address in use or not local");
+		return NULL;
+	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	if (getnameinfo((struct sockaddr *)&sa, salen, host, sizeof(host), NULL, 0, NI_NUMERICHOST))
+		snprintf(host, sizeof(host), "?");
+	fprintf(stderr, "giltrace: serving metrics on http://%s%s%s:%u/metrics\n",
+		sa.ss_family == AF_INET6 ? "[" : "", host, sa.ss_family == AF_INET6 ? "]" : "",
+		info ? info->port : 0);
+	return d;
+}
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Serving:", 2 },
+	{ "listen", OPT_LISTEN, "HOST:PORT", 0, "Serve /metrics there (default "
+						DEFAULT_LISTEN "; port 0 picks a free one)", 2 },
+	{ "per-thread", OPT_PER_THREAD, NULL, 0, "Add per-thread series (one per thread: mind "
+						 "the cardinality)", 2 },
+	{ 0 },
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct serve_args *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->target;
+		break;
+	case OPT_LISTEN:
+		a->listen = arg;
+		break;
+	case OPT_PER_THREAD:
+		a->per_thread = true;
+		break;
+	case ARGP_KEY_ARG:
+		target_opts__take_command(state, &a->live);
+		break;
+	case ARGP_KEY_END:
+		target_opts__check(state, &a->live);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{ &target_opts_argp, 0, "Target:", 1 },
+	{ 0 },
+};
+
+static const char doc[] =
+	"Trace processes until stopped and serve their GIL figures to Prometheus at /metrics "
+	"(text format, or OpenMetrics when the Accept header asks for it). Processes that exit "
+	"leave /metrics; with --all, new ones join within a second.\v"
+	"Examples:\n"
+	"  sudo giltrace serve --all\n"
+	"  sudo giltrace serve --all --comm python3 --listen 127.0.0.1:9464\n"
+	"  sudo giltrace serve -p 4242,4243 --per-thread\n"
+	"  curl -s http://127.0.0.1:9464/metrics\n\n"
+	"docs/prometheus.md has the metrics, a scrape config and queries.\n"
+	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
+
+static const struct argp argp = {
+	.options = options, .parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc,
+	.children = children,
+};
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_args a = { .target.live = &a.live, .listen = DEFAULT_LISTEN };
+	struct serve sv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct live_sink sink = {
+		.on_start = on_start, .on_event = on_event, .on_thread = on_thread,
+		.on_tick = on_tick, .on_target = on_target, .on_target_exit = on_target_exit,
+		.ctx = &sv, .input_fd = -1, .tick_ms = 1000,
+	};
+	struct live_result res;
+	struct MHD_Daemon *d;
+	int ret;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
+		return 2;
+	sv.popts.per_thread = a.per_thread;
+	/* An agent outlives its targets: they leave /metrics, it stays up. */
+	a.live.persist = true;
+	publish(&sv);
+	d = start_http(&sv, a.listen);
+	if (!d)
+		return 1;
+	ret = live__run(&a.live, &sink, &res);
+	if (!ret && sv.err) {
+		fprintf(stderr, "giltrace: out of memory\n");
+		ret = 1;
+	}
+	MHD_stop_daemon(d);
+	for (size_t i = 0; i < sv.n; i++)
+		engine__free(sv.procs[i].eng);
+	free(sv.procs);
+	free(sv.pages[0].buf);
+	free(sv.pages[1].buf);
+	return ret;
+}

@@ -1,0 +1,322 @@
+#include "run/targets.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "run/live.h"
+#include "target/plan.h"
+#include "trace/session.h"
+
+enum target_state {
+	TARGET_PLANNED, /* plan built, not attached yet */
+	TARGET_TRACED,  /* attached; its pidfd is in the exit epoll set */
+	TARGET_SKIPPED, /* not a supported runtime: remembered so that the
+			 * next scan does not read its ELF files again */
+};
+
+struct target {
+	struct proc_id id;
+	enum target_state state;
+	bool is_explicit; /* -p or CMD: failing to attach is an error */
+	bool seen;        /* found by the current scan */
+	int pidfd;        /* -1 once skipped */
+	struct attach_plan *plan; /* NULL once skipped */
+};
+
+struct targets {
+	const struct live_sink *sink;
+	struct trace_session *session; /* NULL until targets__attach() */
+	struct target *v;
+	size_t n, cap;
+	size_t ntraced;
+	int epfd;
+	bool warned_full;
+};
+
+static int pidfd_open(__u32 pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
+struct targets *targets__new(const struct live_sink *sink)
+{
+	struct targets *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->sink = sink;
+	t->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (t->epfd < 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void release(struct target *e)
+{
+	if (e->pidfd >= 0)
+		close(e->pidfd);
+	e->pidfd = -1;
+	if (e->plan) {
+		plan__release(e->plan);
+		free(e->plan);
+	}
+	e->plan = NULL;
+}
+
+void targets__free(struct targets *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		release(&t->v[i]);
+	free(t->v);
+	close(t->epfd);
+	free(t);
+}
+
+static struct target *find(struct targets *t, __u32 pid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].id.pid == pid)
+			return &t->v[i];
+	return NULL;
+}
+
+static struct target *append(struct targets *t)
+{
+	struct target *e;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct target *bigger = realloc(t->v, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return NULL;
+		t->v = bigger;
+		t->cap = cap;
+	}
+	e = &t->v[t->n++];
+	memset(e, 0, sizeof(*e));
+	e->pidfd = -1;
+	return e;
+}
+
+/* Stops tracing e (if it was traced) and forgets it. */
+static void drop(struct targets *t, struct target *e)
+{
+	__u32 pid = e->id.pid;
+	bool traced = e->state == TARGET_TRACED;
+
+	if (traced) {
+		trace_session__remove(t->session, pid);
+		epoll_ctl(t->epfd, EPOLL_CTL_DEL, e->pidfd, NULL);
+		t->ntraced--;
+	}
+	release(e);
+	*e = t->v[--t->n];
+	if (traced && t->sink->on_target_exit)
+		t->sink->on_target_exit(t->sink->ctx, pid);
+}
+
+/* The pidfd comes first, so that the plan and the exit we wait for are of
+ * the same process even if its PID is reused at once. */
+static int plan_one(struct target *e, __u32 pid, char *err, size_t errlen)
+{
+	int ret;
+
+	e->id.pid = pid;
+	e->pidfd = pidfd_open(pid);
+	if (e->pidfd < 0) {
+		snprintf(err, errlen, "cannot attach to PID %u: no such process", pid);
+		return e->pidfd;
+	}
+	e->plan = malloc(sizeof(*e->plan));
+	if (!e->plan) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = plan__build(pid, e->plan, err, errlen);
+	if (ret) {
+		free(e->plan);
+		e->plan = NULL;
+		return ret;
+	}
+	e->state = TARGET_PLANNED;
+	return 0;
+}
+
+static int attach_one(struct targets *t, struct target *e, char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = e->id.pid };
+	int ret;
+
+	ret = trace_session__add(t->session, e->plan, err, errlen);
+	if (ret)
+		return ret;
+	if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, e->pidfd, &ev)) {
+		ret = -errno;
+		trace_session__remove(t->session, e->id.pid);
+		snprintf(err, errlen, "cannot watch PID %u: %s", e->id.pid, strerror(-ret));
+		return ret;
+	}
+	/* The uprobes hold the file now. */
+	plan__release(e->plan);
+	e->state = TARGET_TRACED;
+	t->ntraced++;
+	if (t->sink->on_target)
+		t->sink->on_target(t->sink->ctx, &e->plan->meta);
+	return 0;
+}
+
+int targets__plan(struct targets *t, __u32 pid, char *err, size_t errlen)
+{
+	struct target *e;
+	int ret;
+
+	if (find(t, pid))
+		return 0;
+	e = append(t);
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	e->is_explicit = true;
+	discover__identify(pid, &e->id);
+	ret = plan_one(e, pid, err, errlen);
+	if (ret)
+		drop(t, e);
+	return ret;
+}
+
+static void skip(struct target *e)
+{
+	release(e);
+	e->state = TARGET_SKIPPED;
+}
+
+static int on_found(const struct proc_id *id, void *ctx)
+{
+	struct targets *t = ctx;
+	struct target *e = find(t, id->pid);
+	char err[512];
+
+	if (e && discover__same(&e->id, id)) {
+		e->seen = true;
+		return 0;
+	}
+	/* A reused PID or an exec: the old plan says nothing about it. */
+	if (e)
+		drop(t, e);
+	e = append(t);
+	if (!e)
+		return -ENOMEM;
+	e->seen = true;
+	if (plan_one(e, id->pid, err, sizeof(err))) {
+		skip(e);
+		e->id = *id;
+		return 0;
+	}
+	e->id = *id;
+	if (!t->session)
+		return 0;
+	if (t->ntraced >= GILTRACE_MAX_TARGETS) {
+		if (!t->warned_full)
+			fprintf(stderr, "giltrace: tracing %d processes already: PID %u and later "
+				"ones skipped\n", GILTRACE_MAX_TARGETS, id->pid);
+		t->warned_full = true;
+		skip(e);
+		return 0;
+	}
+	/* Exited meanwhile, or could not be probed: --all goes on without it. */
+	if (attach_one(t, e, err, sizeof(err)))
+		skip(e);
+	return 0;
+}
+
+int targets__scan(struct targets *t, const struct discover_filter *f)
+{
+	int ret;
+
+	for (size_t i = 0; i < t->n; i++)
+		t->v[i].seen = false;
+	ret = discover__scan(f, on_found, t);
+	if (ret)
+		return ret;
+	/* Skipped processes that are gone need no memory. Traced ones leave
+	 * through their pidfd, even if a filter no longer matches them. */
+	for (size_t i = 0; i < t->n;) {
+		if (t->v[i].state == TARGET_SKIPPED && !t->v[i].seen)
+			drop(t, &t->v[i]);
+		else
+			i++;
+	}
+	return 0;
+}
+
+bool targets__first_meta(const struct targets *t, struct trace_meta *meta)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i].plan) {
+			*meta = t->v[i].plan->meta;
+			return true;
+		}
+	}
+	return false;
+}
+
+int targets__attach(struct targets *t, struct trace_session *s, char *err, size_t errlen)
+{
+	t->session = s;
+	for (size_t i = 0; i < t->n;) {
+		struct target *e = &t->v[i];
+		int ret;
+
+		if (e->state != TARGET_PLANNED) {
+			i++;
+			continue;
+		}
+		ret = attach_one(t, e, err, errlen);
+		if (ret && e->is_explicit)
+			return ret;
+		if (ret)
+			skip(e);
+		i++;
+	}
+	return 0;
+}
+
+int targets__exit_fd(const struct targets *t)
+{
+	return t->epfd;
+}
+
+size_t targets__reap(struct targets *t)
+{
+	struct epoll_event evs[64];
+	int n;
+
+	do {
+		n = epoll_wait(t->epfd, evs, 64, 0);
+		for (int i = 0; i < n; i++) {
+			struct target *e = find(t, evs[i].data.u32);
+
+			if (e)
+				drop(t, e);
+		}
+	} while (n == 64);
+	return t->ntraced;
+}
+
+size_t targets__ntraced(const struct targets *t)
+{
+	return t->ntraced;
+}

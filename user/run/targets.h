@@ -1,0 +1,42 @@
+/*
+ * The processes of one live run: planned, attached to the one trace
+ * session, and dropped when they exit. Explicit targets (-p, CMD) must
+ * attach or the run fails; targets found by --all that are not a supported
+ * runtime are skipped silently, and found again only after an exec.
+ */
+#ifndef GILTRACE_TARGETS_H
+#define GILTRACE_TARGETS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "engine/meta.h"
+#include "target/discover.h"
+
+struct targets;
+struct trace_session;
+struct live_sink;
+
+struct targets *targets__new(const struct live_sink *sink);
+void targets__free(struct targets *t);
+
+/* Plans PID as an explicit target; 0, or -errno with a reason in err. */
+int targets__plan(struct targets *t, __u32 pid, char *err, size_t errlen);
+/* Plans every supported process that passes f and is not known yet;
+ * while a session is set, attaches them too. 0 or -errno (/proc unreadable). */
+int targets__scan(struct targets *t, const struct discover_filter *f);
+/* The meta of the first planned target; false when there is none. */
+bool targets__first_meta(const struct targets *t, struct trace_meta *meta);
+/* Attaches every planned target to s, which later scans also use. Explicit
+ * targets that fail are an error (-errno, reason in err); others are
+ * skipped. */
+int targets__attach(struct targets *t, struct trace_session *s, char *err, size_t errlen);
+/* Readable when a traced process has exited. */
+int targets__exit_fd(const struct targets *t);
+/* Drops the traced processes that exited (call after draining the ring
+ * buffer); returns how many are still traced. */
+size_t targets__reap(struct targets *t);
+size_t targets__ntraced(const struct targets *t);
+
+#endif

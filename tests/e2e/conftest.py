@@ -1,0 +1,73 @@
+"""Shared helpers for the end-to-end tests.
+
+Generic on purpose: the repository root, the build directory, and a helper
+that runs the toy VM (build/toyvm) and returns the finished process.
+"""
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BUILD_DIR = Path(os.environ.get("GILTRACE_BUILD")
+                 or os.environ.get("BUILD") or REPO_ROOT / "build")
+if not BUILD_DIR.is_absolute():
+    BUILD_DIR = REPO_ROOT / BUILD_DIR
+TOYVM = BUILD_DIR / "toyvm"
+TOYVM_EXAMPLES = REPO_ROOT / "tools" / "toyvm" / "examples"
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def build_dir():
+    """The build directory: `build/`, or $GILTRACE_BUILD, or $BUILD."""
+    return BUILD_DIR
+
+
+@pytest.fixture(scope="session")
+def toyvm_bin():
+    """Path of build/toyvm, built with `make build/toyvm` if it is missing."""
+    if not TOYVM.exists():
+        subprocess.run(["make", "-C", str(REPO_ROOT), "BUILD=" + str(BUILD_DIR),
+                        str(TOYVM)], check=True, capture_output=True)
+    assert TOYVM.exists(), f"{TOYVM} was not built"
+    return TOYVM
+
+
+@pytest.fixture(scope="session")
+def toyvm_examples():
+    return TOYVM_EXAMPLES
+
+
+def run_toyvm(args, timeout=60, check=False, **kw):
+    """Runs build/toyvm with the given argument list (strings or paths) and
+    returns the CompletedProcess (text mode, stdout and stderr captured)."""
+    cmd = [str(TOYVM)] + [str(a) for a in args]
+    return subprocess.run(cmd, capture_output=True, text=True,
+                          timeout=timeout, check=check, **kw)
+
+
+def start_toyvm(args, **kw):
+    """Starts build/toyvm in the background (stdout and stderr piped)."""
+    cmd = [str(TOYVM)] + [str(a) for a in args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def free_tcp_port():
+    """A loopback TCP port that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def toyvm(toyvm_bin):
+    """The run_toyvm helper, with the binary built."""
+    return run_toyvm

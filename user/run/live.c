@@ -224,6 +224,23 @@ static int loop(struct trace_session *s, struct targets *tg, const struct live_o
 	return ret == -ECANCELED || ret >= 0 || ret == -EINTR ? 0 : 1;
 }
 
+/* One line on stderr once the probes are in place: the user (and a script
+ * waiting to start its workload) knows tracing has begun. */
+static void announce(const struct live_opts *o, const struct targets *tg,
+		     const struct trace_meta *meta)
+{
+	size_t n = targets__ntraced(tg);
+
+	if (o->all)
+		fprintf(stderr, "giltrace: tracing every supported process (%zu now); Ctrl-C to "
+			"stop\n", n);
+	else if (n > 1)
+		fprintf(stderr, "giltrace: tracing %zu processes; Ctrl-C to stop\n", n);
+	else
+		fprintf(stderr, "giltrace: tracing PID %u (%s %s, %s mode); Ctrl-C to stop\n",
+			meta->pid, meta->runtime, meta->version, meta->mode);
+}
+
 int live__run(const struct live_opts *o, const struct live_sink *sink, struct live_result *res)
 {
 	struct live_ctx lc = { .sink = sink };
@@ -267,6 +284,7 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 		goto cleanup;
 	}
 	snprintf(res->futex_mode, sizeof(res->futex_mode), "%s", trace_session__futex_mode(s));
+	announce(o, tg, &meta);
 	if (child) {
 		ret = spawn__resume(child);
 		if (ret) {

@@ -48,6 +48,14 @@ enum gil_event_kind {
 };
 
 /*
+ * Transport only, never fed to the engine or stored: a traced thread renamed
+ * itself (pthread_setname_np, prctl). The new name is in the 16 bytes of
+ * addr and value; the live source turns it into a thread-name record, so a
+ * thread that names itself after its first GIL event still shows its name.
+ */
+#define GIL_EV_COMM 100
+
+/*
  * One ring-buffer record. Field use by kind:
  *   addr   GIL events: the GIL's address as the target passed it;
  *          WAKE/WAKE_CALL: the futex word.

@@ -131,8 +131,15 @@ static void convoy_rule(struct rule_ctx *ctx, const struct engine_thread **grp, 
 		double typical;
 
 		if (ctx->scope == DIAG_RUN) {
+			/* The histogram holds every re-acquisition after a release,
+			 * the uncontended ones as 0 at the bottom: the median of the
+			 * contended ones sits that far up. */
+			__u64 all = t->io_wait.count;
+
 			waits = t->io_wait_contended;
-			typical = (double)hist__percentile(&t->io_wait, 50);
+			typical = all ? (double)hist__percentile(
+						&t->io_wait, 100.0 * (1.0 - (double)waits / (2.0 * all)))
+				      : 0;
 		} else {
 			/* No per-interval histogram: the mean stands in. */
 			waits = t->iv.io_waits;

@@ -80,21 +80,19 @@ static int on_event(void *ctx, const struct gil_event *ev)
 {
 	struct live_ctx *lc = ctx;
 
+	if (ev->kind == GIL_EV_COMM) {
+		char comm[17] = { 0 };
+
+		memcpy(comm, &ev->addr, 16);
+		thread_set__add(&lc->seen, (__u64)ev->tgid << 32 | ev->tid);
+		lc->sink->on_thread(lc->sink->ctx, ev->tgid, ev->tid, comm);
+		return 0;
+	}
 	if (ev->tid && thread_set__add(&lc->seen, (__u64)ev->tgid << 32 | ev->tid))
 		name_thread(lc, ev->tgid, ev->tid);
 	return lc->sink->on_event(lc->sink->ctx, ev);
 }
 
-/* Threads often name themselves after their first GIL event: ask again. */
-static void rename_threads(struct live_ctx *lc)
-{
-	for (size_t i = 0; i < lc->seen.cap; i++) {
-		__u64 k = lc->seen.keys[i];
-
-		if (k && proc__check((__u32)(k >> 32)) == 0)
-			name_thread(lc, (__u32)(k >> 32), (__u32)k);
-	}
-}
 
 /* The machine's part of a trace_meta, for a run that starts with no
  * target (--all on a host with none yet). */
@@ -295,7 +293,6 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 	/* A target that exited during the attach ends a run of explicit targets
 	 * at once, with what it wrote. */
 	ret = loop(s, tg, o, sink, res);
-	rename_threads(&lc);
 	res->drops = trace_session__drops(s);
 cleanup:
 	trace_session__close(s);

@@ -43,6 +43,21 @@ static __u64 mono_now(void)
 	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 }
 
+/* The slot holding key, or the empty slot where it would go; cap > 0. */
+static size_t thread_set__slot(const struct thread_set *set, __u64 key)
+{
+	size_t i = (key * 0x9e3779b97f4a7c15ull) & (set->cap - 1);
+
+	while (set->keys[i] && set->keys[i] != key)
+		i = (i + 1) & (set->cap - 1);
+	return i;
+}
+
+static bool thread_set__has(const struct thread_set *set, __u64 key)
+{
+	return set->cap && set->keys[thread_set__slot(set, key)] == key;
+}
+
 static bool thread_set__add(struct thread_set *set, __u64 key)
 {
 	size_t i;
@@ -59,10 +74,9 @@ static bool thread_set__add(struct thread_set *set, __u64 key)
 		free(set->keys);
 		*set = bigger;
 	}
-	for (i = (key * 0x9e3779b97f4a7c15ull) & (set->cap - 1); set->keys[i];
-	     i = (i + 1) & (set->cap - 1))
-		if (set->keys[i] == key)
-			return false;
+	i = thread_set__slot(set, key);
+	if (set->keys[i] == key)
+		return false;
 	set->keys[i] = key;
 	set->count++;
 	return true;
@@ -83,8 +97,11 @@ static int on_event(void *ctx, const struct gil_event *ev)
 	if (ev->kind == GIL_EV_COMM) {
 		char comm[17] = { 0 };
 
+		/* A thread not seen yet gets its name from /proc at its first
+		 * GIL event; one that never touches the GIL stays out of view. */
+		if (!thread_set__has(&lc->seen, (__u64)ev->tgid << 32 | ev->tid))
+			return 0;
 		memcpy(comm, &ev->addr, 16);
-		thread_set__add(&lc->seen, (__u64)ev->tgid << 32 | ev->tid);
 		lc->sink->on_thread(lc->sink->ctx, ev->tgid, ev->tid, comm);
 		return 0;
 	}

@@ -1,0 +1,89 @@
+/* The top view as plain lines, for pipes and logs. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "views/format.h"
+#include "views/top_plain.h"
+
+/* A duration as one word: "12.3_ms". */
+static char *duration_word(char *buf, size_t len, double ns)
+{
+	format__duration(buf, len, ns);
+	for (char *p = buf; *p; p++)
+		if (*p == ' ')
+			*p = '_';
+	return buf;
+}
+
+static void print_totals(FILE *out, const struct top_frame *f, const struct engine_totals *tot)
+{
+	char len[FORMAT_LEN];
+
+	fprintf(out, "top elapsed=%.2fs interval=%s%s util=%.1f%% contention=%.1f%% "
+		"switches/s=%.1f retries/s=%.1f forced/s=%.1f acquisitions=%llu busy=%llu "
+		"retries=%llu forced=%llu switches=%llu threads=%llu drops=%llu\n",
+		(double)f->elapsed_ns / 1e9, duration_word(len, sizeof(len), (double)tot->iv.len_ns),
+		f->ended ? " final" : "", tot->iv.utilisation_pct, tot->iv.contention_pct,
+		tot->iv.switches_per_s, tot->iv.retries_per_s, tot->iv.forced_per_s,
+		(unsigned long long)tot->iv.acquisitions, (unsigned long long)tot->iv.busy,
+		(unsigned long long)tot->iv.retries, (unsigned long long)tot->iv.forced_switches,
+		(unsigned long long)tot->iv.switches, (unsigned long long)tot->nthreads,
+		(unsigned long long)tot->drops);
+}
+
+static void print_thread(FILE *out, const struct engine_thread *t)
+{
+	const struct thread_interval *iv = &t->iv;
+	char mean[FORMAT_LEN], max[FORMAT_LEN];
+
+	duration_word(mean, sizeof(mean), iv->wait_mean_ns);
+	duration_word(max, sizeof(max), (double)iv->wait_max_ns);
+	fprintf(out, "  tgid=%u tid=%u state=%s hold=%.1f%% wait=%.1f%% acq/s=%.1f "
+		"acquisitions=%llu busy=%llu mean_wait=%s max_wait=%s retries=%llu forced=%llu "
+		"name=%s\n",
+		t->tgid, t->tid, top_state__name(iv->state), iv->hold_share * 100.0,
+		iv->wait_share * 100.0, top_rows__acq_per_s(t),
+		(unsigned long long)iv->acquisitions, (unsigned long long)iv->busy, mean, max,
+		(unsigned long long)iv->retries, (unsigned long long)iv->forced_switches,
+		t->name[0] ? t->name : "-");
+}
+
+static void print_cpus(FILE *out, const struct engine *eng)
+{
+	size_t n = engine__cpus(eng, NULL, 0), i;
+	const struct engine_cpu **cpus;
+
+	if (!n || !(cpus = malloc(n * sizeof(*cpus))))
+		return;
+	n = engine__cpus(eng, cpus, n);
+	fprintf(out, "  cpus");
+	for (i = 0; i < n; i++)
+		fprintf(out, " %u:%llu/%llu/%llu", cpus[i]->cpu,
+			(unsigned long long)cpus[i]->iv.wakeups,
+			(unsigned long long)cpus[i]->iv.failed_wakeups,
+			(unsigned long long)cpus[i]->iv.cross_cpu_wakeups);
+	fprintf(out, " (wakeups/failed/cross-cpu)\n");
+	free(cpus);
+}
+
+int top_plain__print(FILE *out, const struct top_frame *f)
+{
+	struct diagnosis diags[DIAG_MAX];
+	const struct engine_thread **rows;
+	struct engine_totals tot;
+	size_t n, i;
+
+	engine__totals(f->eng, &tot);
+	print_totals(out, f, &tot);
+	n = top_rows__collect(f, &rows);
+	for (i = 0; i < n; i++)
+		print_thread(out, rows[i]);
+	free(rows);
+	print_cpus(out, f->eng);
+	n = top_diagnoses(f, diags, DIAG_MAX);
+	for (i = 0; i < n; i++)
+		fprintf(out, "  diagnosis %s: %s; hint: %s\n", diagnose__kind_name(diags[i].kind),
+			diags[i].message, diags[i].hint);
+	fflush(out);
+	return ferror(out) ? -EIO : 0;
+}

@@ -59,11 +59,20 @@ static int on_tick(void *ctx, __u64 now_ns)
 	return c->write_err;
 }
 
+static void on_end(void *ctx, const struct live_result *res)
+{
+	struct consumer *c = ctx;
+
+	c->end_ret = consumer__finish(c, res->drops);
+	if (!c->end_ret && c->summary)
+		c->end_ret = consumer__print_summary(c, c->json);
+}
+
 struct live_sink consumer__sink(struct consumer *c)
 {
 	struct live_sink s = {
 		.on_start = on_start, .on_event = on_event, .on_thread = on_thread,
-		.on_tick = on_tick, .ctx = c, .input_fd = -1, .tick_ms = 1000,
+		.on_tick = on_tick, .on_end = on_end, .ctx = c, .input_fd = -1, .tick_ms = 1000,
 	};
 
 	return s;

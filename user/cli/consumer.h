@@ -20,10 +20,13 @@ struct consumer {
 	struct capture_writer *w;        /* open between on_start and close */
 	struct trace_meta meta;
 	int write_err;                   /* first capture error, -errno */
+	bool summary, json;              /* print the summary at the end */
+	int end_ret;                     /* exit status of the end of the run */
 };
 
 /* A live_sink whose callbacks feed c (input_fd -1, ticks every second
- * to flush the capture). */
+ * to flush the capture); at the end of the run it closes the capture and
+ * prints the summary if asked, setting c->end_ret. */
 struct live_sink consumer__sink(struct consumer *c);
 /* Closes the capture, if any, and prints what it holds on stderr;
  * returns 0 or 1 after a one-line error. */

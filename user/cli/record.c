@@ -12,7 +12,6 @@ struct record_args {
 	struct live_opts live;
 	struct target_opts_input target;
 	struct consumer c;
-	bool summary, json;
 };
 
 enum { OPT_FORCE = 0x300, OPT_MAX_SIZE, OPT_SUMMARY, OPT_JSON };
@@ -47,10 +46,10 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			(__u64)parse__long(state, "size", arg, 1, LONG_MAX / 1048576) * 1048576;
 		break;
 	case OPT_SUMMARY:
-		a->summary = true;
+		a->c.summary = true;
 		break;
 	case OPT_JSON:
-		a->summary = a->json = true;
+		a->c.summary = a->c.json = true;
 		break;
 	case ARGP_KEY_ARG:
 		target_opts__take_command(state, &a->live);
@@ -97,7 +96,7 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	if (a.summary) {
+	if (a.c.summary) {
 		a.c.eng = engine__new(&eo);
 		if (!a.c.eng) {
 			fprintf(stderr, "giltrace: out of memory\n");
@@ -106,9 +105,8 @@ int cmd_record(int argc, char **argv)
 	}
 	sink = consumer__sink(&a.c);
 	ret = live__run(&a.live, &sink, &res);
-	ret |= consumer__finish(&a.c, res.drops);
-	if (!ret && a.summary)
-		ret = consumer__print_summary(&a.c, a.json);
+	/* A run that failed early still leaves a complete, readable file. */
+	ret = consumer__finish(&a.c, res.drops) || ret || a.c.end_ret;
 	engine__free(a.c.eng);
 	return ret;
 }

@@ -85,10 +85,12 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "giltrace: out of memory\n");
 		return 1;
 	}
+	c.summary = true;
+	c.json = a.json;
 	sink = consumer__sink(&c);
 	ret = live__run(&a.live, &sink, &res);
 	if (!ret)
-		ret = consumer__print_summary(&c, a.json);
+		ret = c.end_ret;
 	engine__free(c.eng);
 	return ret;
 }

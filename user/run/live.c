@@ -17,6 +17,7 @@
 #include "target/spawn.h"
 #include "trace/libbpf_log.h"
 #include "trace/session.h"
+#include "blame/resolve.h"
 
 /* Longest time events wait in the ring buffer before the consumer looks:
  * BPF wakes it only when a batch is waiting. */
@@ -33,6 +34,9 @@ struct thread_set {
 struct live_ctx {
 	const struct live_sink *sink;
 	struct thread_set seen;
+	struct trace_session *session;
+	struct blame_resolver *resolver; /* NULL without blame */
+	struct thread_set stacks;         /* stack ids already resolved */
 };
 
 static __u64 mono_now(void)
@@ -215,10 +219,15 @@ static int loop(struct trace_session *s, struct targets *tg, const struct live_o
 			n = drain(s);
 			if (n == -ECANCELED)
 				break;
-			if (!targets__reap(tg) && !o->all && !o->persist) {
+			/* The last explicit target ends the run: its probes go with
+			 * the session, after the sink has had its say (detaching a
+			 * uprobe takes the kernel about 0.1 s). */
+			if (!o->all && !o->persist &&
+			    targets__exited(tg) >= targets__ntraced(tg)) {
 				res->target_exited = true;
 				break;
 			}
+			targets__reap(tg);
 		}
 		now = mono_now();
 		if (o->all && now >= next_scan) {
@@ -261,6 +270,7 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 	struct live_ctx lc = { .sink = sink };
 	struct trace_opts to = {
 		.verbose = o->verbose, .btf_path = o->btf_path, .on_event = on_event, .ctx = &lc,
+		.blame = o->blame,
 	};
 	struct trace_session *s = NULL;
 	struct targets *tg;
@@ -276,8 +286,10 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 			"CAP_SYS_ADMIN (run with sudo)\n");
 		return 1;
 	}
+	if (o->blame)
+		lc.resolver = resolver__new();
 	tg = targets__new(sink);
-	if (!tg) {
+	if (!tg || (o->blame && !lc.resolver)) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		return 1;
 	}
@@ -292,6 +304,7 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 		goto cleanup;
 	}
 	ret = trace_session__open(&s, &to, err, sizeof(err));
+	lc.session = s;
 	if (!ret)
 		ret = targets__attach(tg, s, err, sizeof(err));
 	if (ret) {
@@ -311,6 +324,8 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 	 * at once, with what it wrote. */
 	ret = loop(s, tg, o, sink, res);
 	res->drops = trace_session__drops(s);
+	if (!ret && sink->on_end)
+		sink->on_end(sink->ctx, res);
 cleanup:
 	trace_session__close(s);
 	targets__free(tg);
@@ -320,5 +335,7 @@ cleanup:
 		waitpid(child, &res->target_status, 0);
 	}
 	free(lc.seen.keys);
+	free(lc.stacks.keys);
+	resolver__free(lc.resolver);
 	return ret ? 1 : 0;
 }

@@ -15,10 +15,13 @@
 
 #include "giltrace.h"
 #include "engine/meta.h"
+#include "blame/stack_table.h"
 #include "target/discover.h"
 
 /* Most PIDs one -p list may name; --all goes up to GILTRACE_MAX_TARGETS. */
 #define LIVE_MAX_PIDS 64
+
+struct live_result;
 
 struct live_sink {
 	/* Before the first event; non-zero aborts the run. */
@@ -36,6 +39,14 @@ struct live_sink {
 	void (*on_target)(void *ctx, const struct trace_meta *meta);
 	/* A traced process exited and was dropped, after its last event. */
 	void (*on_target_exit)(void *ctx, __u32 pid);
+	/* Blame (live_opts.blame): a holder stack first seen, resolved, before
+	 * the HOLDER_STACK event that names it; NULL to ignore. */
+	void (*on_stack)(void *ctx, __u32 tgid, __u64 id, __u32 flags,
+			 const struct blame_frame *frames, unsigned int nframes);
+	/* The run is over and every event was delivered; called before the
+	 * probes are detached, which takes the kernel a while, so that the
+	 * summary does not wait for it. NULL to ignore. */
+	void (*on_end)(void *ctx, const struct live_result *res);
 	void *ctx;
 	int input_fd; /* -1 for none */
 	int tick_ms;  /* 0 for no ticks */
@@ -55,6 +66,7 @@ struct live_opts {
 	bool persist;       /* go on when every target has exited (serve) */
 	bool verbose;
 	bool keep_root;     /* run CMD as root even under sudo */
+	bool blame;         /* read the GIL holder's Python stack at waits */
 	const char *btf_path;
 };
 

@@ -316,6 +316,14 @@ size_t targets__reap(struct targets *t)
 	return t->ntraced;
 }
 
+size_t targets__exited(const struct targets *t)
+{
+	struct epoll_event evs[64];
+	int n = epoll_wait(t->epfd, evs, 64, 0);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
 size_t targets__ntraced(const struct targets *t)
 {
 	return t->ntraced;

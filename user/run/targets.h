@@ -38,5 +38,8 @@ int targets__exit_fd(const struct targets *t);
  * buffer); returns how many are still traced. */
 size_t targets__reap(struct targets *t);
 size_t targets__ntraced(const struct targets *t);
+/* Traced processes that exited but are not reaped yet (pidfds stay
+ * readable, so this consumes nothing). */
+size_t targets__exited(const struct targets *t);
 
 #endif

@@ -141,10 +141,10 @@ static void convoy_rule(struct rule_ctx *ctx, const struct engine_thread **grp, 
 						&t->io_wait, 100.0 * (1.0 - (double)waits / (2.0 * all)))
 				      : 0;
 		} else {
-			/* No per-interval histogram: the mean stands in. */
-			waits = t->iv.io_waits;
-			typical = t->iv.io_waits ?
-				(double)t->iv.io_wait_sum_ns / (double)t->iv.io_waits : 0;
+			/* No per-interval histogram: the mean of the contended
+			 * re-acquisitions stands in for their median. */
+			waits = t->iv.io_waits_contended;
+			typical = waits ? (double)t->iv.io_wait_contended_sum_ns / (double)waits : 0;
 		}
 		if (waits < CONVOY_MIN_WAITS || typical < (double)threshold)
 			continue;

@@ -44,6 +44,7 @@ void engine__free(struct engine *eng)
 	free(eng->cpus);
 	free(eng->cpu_acc);
 	free(eng->table);
+	blame__free(eng->blame);
 	free(eng);
 }
 
@@ -233,6 +234,7 @@ static void on_wait(struct engine *eng, struct thread_slot *t, const struct gil_
 	 * has no known end, so it is not counted at all. */
 	if (t->pub.state == THREAD_HOLDING || t->pub.state == THREAD_WAITING)
 		unpaired(eng, t);
+	t->blame_id = 0;
 	t->pub.c.busy++;
 	t->acc.busy++;
 	eng->acc.busy++;
@@ -252,6 +254,8 @@ static void on_acquire(struct engine *eng, struct thread_slot *t, const struct g
 	p->acquisitions++;
 
 	if (t->pub.state == THREAD_WAITING) {
+		if (t->blame_id)
+			blame__end_wait(eng, t, ev->ts);
 		wait = span(t->since, ev->ts);
 		t->pub.c.waits++;
 		t->pub.c.wait_ns += wait;
@@ -271,6 +275,8 @@ static void on_acquire(struct engine *eng, struct thread_slot *t, const struct g
 		if (t->pub.state == THREAD_WAITING) {
 			t->pub.io_wait_contended++;
 			eng->io_wait_contended++;
+			t->acc.io_waits_contended++;
+			t->acc.io_wait_contended_sum_ns += wait;
 		}
 		t->acc.io_waits++;
 		t->acc.io_wait_sum_ns += wait;
@@ -303,6 +309,8 @@ static void on_release(struct engine *eng, struct thread_slot *t, const struct g
 	if (t->pub.state == THREAD_HOLDING) {
 		__u64 hold = span(t->since, ev->ts);
 
+		if (t->proc->holder_stack)
+			blame__end_hold(eng, t, ev->ts);
 		t->pub.c.holds++;
 		t->pub.c.hold_ns += hold;
 		if (hold > t->pub.c.hold_max_ns)
@@ -447,6 +455,9 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		break;
 	case GIL_EV_FORCED_RELEASE:
 		on_release(eng, t, ev, 0);
+		break;
+	case GIL_EV_HOLDER_STACK:
+		blame__on_stack(eng, t, ev);
 		break;
 	default:
 		break;

@@ -67,9 +67,12 @@ struct thread_interval {
 	__u64 wait_max_ns;
 	__u64 io_waits;        /* acquisitions after a voluntary release */
 	__u64 io_wait_sum_ns;
+	__u64 io_waits_contended;      /* of those, the ones that had to WAIT */
+	__u64 io_wait_contended_sum_ns;
 	double hold_share;     /* hold_ns / len_ns, 0..1 */
 	double wait_share;     /* wait_ns / len_ns, 0..1 */
 	double wait_mean_ns;   /* wait_sum_ns / waits */
+	double acquisitions_per_s; /* acquisitions / len_ns */
 	enum thread_state state; /* at the tick */
 };
 
@@ -122,6 +125,29 @@ struct engine_proc {
 	__u64 switches; /* acquisitions by another thread than the last holder */
 	__u32 last_holder; /* tid, 0 = none yet */
 	__u32 nthreads;
+	/* Blame: the holder's stack at the latest HOLDER_STACK sample of the
+	 * hold in progress (0: no sample, or the hold ended); ids below
+	 * BLAME_ID_FIRST (bpf/blame.h) are "[unknown]" / "[no Python frame]". */
+	__u64 holder_stack;
+	__u32 holder_stack_tid; /* the holder it was read from, 0 = not known */
+	__u64 holder_stack_ts;
+};
+
+/* Blame: one holder stack (by process and stack id) and what it cost. */
+struct engine_blame {
+	__u32 tgid;
+	__u64 id;       /* a stack id, or BLAME_ID_UNKNOWN / BLAME_ID_NO_FRAMES */
+	__u64 wait_ns;  /* waiting by other threads while this stack held the GIL */
+	__u64 hold_ns;  /* the holds it was sampled in, split at samples */
+	__u64 samples;  /* HOLDER_STACK events naming it */
+};
+
+struct engine_blame_totals {
+	__u64 wait_ns;         /* sum of engine_blame.wait_ns */
+	__u64 hold_ns;
+	__u64 samples;
+	__u64 unknown_samples; /* BLAME_ID_UNKNOWN */
+	__u64 stacks;          /* distinct (tgid, id) */
 };
 
 struct cpu_interval {
@@ -222,6 +248,15 @@ size_t engine__cpus(const struct engine *eng, const struct engine_cpu **out, siz
 void engine__cpu_figures(const struct engine_cpu *cpu, double *mean_ns, __u64 *p99_ns);
 
 void engine__totals(const struct engine *eng, struct engine_totals *out);
+
+/* Blame (docs/blame.md): every stack with its cost, unsorted; returns how
+ * many there are (may exceed cap). */
+size_t engine__blame(const struct engine *eng, const struct engine_blame **out, size_t cap);
+void engine__blame_totals(const struct engine *eng, struct engine_blame_totals *out);
+/* The stack id the current holder of tgid's GIL was last seen running (for
+ * top's "holding now"): 0 when no sample of the hold in progress exists.
+ * *tid gets the holder's tid when known. */
+__u64 engine__blame_holder(const struct engine *eng, __u32 tgid, __u32 *tid);
 /* The wait histogram of all threads together (the merge of every
  * thread's), for views wanting more percentiles than engine_totals has. */
 void engine__wait_hist(const struct engine *eng, struct hist *out);

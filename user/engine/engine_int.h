@@ -21,6 +21,8 @@ struct thread_acc {
 	__u64 wait_max_ns;
 	__u64 io_waits;
 	__u64 io_wait_sum_ns;
+	__u64 io_waits_contended;
+	__u64 io_wait_contended_sum_ns;
 };
 
 /* The public record comes first so a slot's address is the record's. */
@@ -32,6 +34,8 @@ struct thread_slot {
 	int after_release;   /* last release was voluntary: next ACQUIRE is I/O */
 	__u64 tl_start;      /* timeline: when the current state began */
 	__u64 tl_released;   /* timeline: ts of the last release, 0 = none */
+	__u64 blame_id;      /* WAITING: the holder stack of the wait's current stretch */
+	__u64 blame_ts;      /* when that stretch began */
 	struct thread_acc acc;
 };
 
@@ -80,6 +84,8 @@ struct engine {
 	struct engine_acc acc;   /* interval in progress */
 	struct totals_interval iv;
 
+	struct blame_table *blame; /* NULL until the first HOLDER_STACK */
+
 	int tl_on;               /* engine__set_timeline() was given ops */
 	struct timeline_ops tl;
 	void *tl_ctx;
@@ -92,6 +98,12 @@ struct timeline_pre {
 	__u64 unpaired;
 	__u32 last_holder;
 };
+
+/* blame.c: called by engine__feed() and the state machines. */
+void blame__on_stack(struct engine *eng, struct thread_slot *t, const struct gil_event *ev);
+void blame__end_wait(struct engine *eng, struct thread_slot *t, __u64 ts);
+void blame__end_hold(struct engine *eng, struct thread_slot *t, __u64 ts);
+void blame__free(struct blame_table *b);
 
 /* timeline.c: called by engine__feed() only when eng->tl_on. */
 void timeline__before(const struct thread_slot *t, struct timeline_pre *pre);

@@ -47,6 +47,9 @@ static void thread_close(struct thread_slot *t, __u64 start, __u64 now)
 	iv->wait_max_ns = a->wait_max_ns;
 	iv->io_waits = a->io_waits;
 	iv->io_wait_sum_ns = a->io_wait_sum_ns;
+	iv->io_waits_contended = a->io_waits_contended;
+	iv->io_wait_contended_sum_ns = a->io_wait_contended_sum_ns;
+	iv->acquisitions_per_s = len ? (double)a->acquisitions * 1e9 / (double)len : 0.0;
 	iv->hold_share = ratio(iv->hold_ns, len);
 	iv->wait_share = ratio(iv->wait_ns, len);
 	iv->wait_mean_ns = ratio(a->wait_sum_ns, a->waits);

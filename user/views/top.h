@@ -49,8 +49,6 @@ const char *top_sort__names(void);
 /* The engine's threads in the frame's order: fills *rows (malloc'd, caller
  * frees) and returns how many; 0 with *rows NULL when there are none. */
 size_t top_rows__collect(const struct top_frame *f, const struct engine_thread ***rows);
-/* Acquisitions per second of a thread's last interval. */
-double top_rows__acq_per_s(const struct engine_thread *t);
 
 /* "holding", "waiting", "running", "unknown"; short: "HOLD", "WAIT", ... */
 const char *top_state__name(enum thread_state state);

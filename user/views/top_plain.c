@@ -42,7 +42,7 @@ static void print_thread(FILE *out, const struct engine_thread *t)
 		"acquisitions=%llu busy=%llu mean_wait=%s max_wait=%s retries=%llu forced=%llu "
 		"name=%s\n",
 		t->tgid, t->tid, top_state__name(iv->state), iv->hold_share * 100.0,
-		iv->wait_share * 100.0, top_rows__acq_per_s(t),
+		iv->wait_share * 100.0, t->iv.acquisitions_per_s,
 		(unsigned long long)iv->acquisitions, (unsigned long long)iv->busy, mean, max,
 		(unsigned long long)iv->retries, (unsigned long long)iv->forced_switches,
 		t->name[0] ? t->name : "-");

@@ -30,13 +30,6 @@ const char *top_sort__names(void)
 	return "hold, wait, acq, mean, max, retries, forced, tid, name";
 }
 
-double top_rows__acq_per_s(const struct engine_thread *t)
-{
-	/* A unit change of the engine's own count: the interval's length
-	 * is the engine's too. */
-	return t->iv.len_ns ? (double)t->iv.acquisitions * 1e9 / (double)t->iv.len_ns : 0.0;
-}
-
 /* qsort has no context argument: the key travels beside each row. */
 struct keyed {
 	const struct engine_thread *t;

@@ -302,7 +302,7 @@ static void draw_row(int y, const struct layout *l, const struct engine_thread *
 		t->name[0] ? t->name : "-");
 	x = put(y, x, st, " %-4s", top_state__short(iv->state));
 	x = put(y, x, A_NORMAL, " %5.1f %5.1f %6s %7s %7s %5s %5s", iv->hold_share * 100.0,
-		iv->wait_share * 100.0, format__count(acq, sizeof(acq), top_rows__acq_per_s(t)),
+		iv->wait_share * 100.0, format__count(acq, sizeof(acq), t->iv.acquisitions_per_s),
 		format__duration(mean, sizeof(mean), iv->wait_mean_ns),
 		format__duration(max, sizeof(max), (double)iv->wait_max_ns),
 		format__count(re, sizeof(re), (double)iv->retries),

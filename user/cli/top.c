@@ -364,6 +364,7 @@ int cmd_top(int argc, char **argv)
 		engine__free(t.c.eng);
 		return 1;
 	}
+	a.live.quiet = t.screen != NULL;
 	t.base = consumer__sink(&t.c);
 	sink = (struct live_sink){
 		.on_start = on_start, .on_event = on_event, .on_thread = on_thread,

@@ -255,6 +255,8 @@ static void announce(const struct live_opts *o, const struct targets *tg,
 {
 	size_t n = targets__ntraced(tg);
 
+	if (o->quiet)
+		return;
 	if (o->all)
 		fprintf(stderr, "giltrace: tracing every supported process (%zu now); Ctrl-C to "
 			"stop\n", n);
@@ -291,6 +293,8 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 	tg = targets__new(sink);
 	if (!tg || (o->blame && !lc.resolver)) {
 		fprintf(stderr, "giltrace: out of memory\n");
+		targets__free(tg);
+		resolver__free(lc.resolver);
 		return 1;
 	}
 	ret = plan_targets(o, tg, &child);

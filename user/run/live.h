@@ -66,6 +66,7 @@ struct live_opts {
 	bool persist;       /* go on when every target has exited (serve) */
 	bool verbose;
 	bool keep_root;     /* run CMD as root even under sudo */
+	bool quiet;         /* no "tracing ..." line (the top screen shows it) */
 	bool blame;         /* read the GIL holder's Python stack at waits */
 	const char *btf_path;
 };

@@ -17,7 +17,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test test-unit test-e2e test-long install deps demo
+.PHONY: all clean test test-unit test-e2e test-long test-asan lint install deps demo
 
 PKG_LIBS := libbpf libelf zlib json-c ncursesw libmicrohttpd cmocka
 CFLAGS ?= -O2 -g
@@ -114,10 +114,39 @@ test-unit: $(UNIT_BINS)
 test-e2e: all
 	$(Q)$(PYTEST) -q -rs tests/e2e
 
-test: all test-unit test-e2e
+test: all test-unit test-e2e lint test-asan
 
 test-long: all
 	$(Q)GILTRACE_LONG=1 $(PYTEST) -q -rs tests/e2e -m long
+
+# The unit and end-to-end suites again, on a build with AddressSanitizer and
+# UBSan in build-asan/ (any report fails the run: halt_on_error, and UBSan
+# does not recover). The tests find it through GILTRACE_BUILD.
+ASAN_BUILD ?= build-asan
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+ASAN_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+test-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CFLAGS="$(ASAN_FLAGS)" \
+		all $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS))
+	$(Q)set -e; for t in $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS)); do \
+		echo "== $$t"; $(ASAN_ENV) $$t; done
+	$(Q)$(ASAN_ENV) GILTRACE_BUILD=$(abspath $(ASAN_BUILD)) $(PYTEST) -q -rs tests/e2e
+
+# Static analysis of user/ and tools/ (docs/lint.md says which checks and why).
+CPPCHECK ?= cppcheck
+CLANG_TIDY ?= clang-tidy
+LINT_SRCS := $(shell find user tools -name '*.c' | sort)
+lint: $(SKELS)
+	$(call msg,CPPCHECK,user tools)
+	$(Q)$(CPPCHECK) --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+		--enable=warning,portability,performance --suppress=missingIncludeSystem \
+		-D__x86_64__ -D_GNU_SOURCE $(INCLUDES) $(LINT_SRCS)
+	$(call msg,TIDY,user tools)
+	$(Q)$(CLANG_TIDY) --quiet --warnings-as-errors='*' $(LINT_SRCS) -- \
+		-std=gnu11 -D_GNU_SOURCE $(INCLUDES) \
+		$(shell pkg-config --cflags libbpf libelf json-c ncursesw libmicrohttpd) 2>/dev/null
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
@@ -161,3 +190,7 @@ fuzz-run: $(BUILD)/fuzz_capture
 	$(Q)cp -n tests/fuzz/corpus/* $(BUILD)/fuzz/corpus/
 	$(Q)$(BUILD)/fuzz_capture -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus
+
+# Benchmarks (docs/performance.md): `make bench`, then sudo tools/bench/run.
+.PHONY: bench
+include tools/bench/bench.mk

@@ -57,7 +57,7 @@ struct futex_call {
 	__u64 ts;
 	__u64 uaddr;
 	__u32 cmd;
-	__u32 on_cond; /* a CPython wait or wake on gil->cond */
+	__u32 on_cond; /* ON_COND: CPython's gil->cond; ON_SEM: 2.7's semaphore */
 };
 
 struct {
@@ -231,11 +231,61 @@ static __always_inline bool drop_requested(const struct gil_target *t)
 	return read_u32(addr) & t->drop_req_mask;
 }
 
+/* Blame's stack walker and its maps (docs/blame.md); inert unless blame_on is set. */
+#include "blame.bpf.h"
+
 static __always_inline struct gil_target *cpython_target(__u32 tgid)
 {
 	struct gil_target *t = bpf_map_lookup_elem(&traced_tgids, &tgid);
 
 	return t && (t->flags & GIL_TARGET_CPYTHON) && t->gil_base ? t : NULL;
+}
+
+/*
+ * Stripped CPython in "acquire" mode (GIL_TARGET_SAVE_THREAD): take_gil is
+ * probed (found through PyEval_RestoreThread), drop_gil is inlined and has
+ * no probe point. A voluntary release is PyEval_SaveThread's entry
+ * (Py_BEGIN_ALLOW_THREADS); a thread that enters take_gil still holding
+ * was made to drop it by the eval loop (a drop request): FORCED_RELEASE,
+ * stamped at that take_gil entry, a switch wait late at most.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, GILTRACE_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, __u8);
+} gil_holders SEC(".maps");
+
+static __always_inline void save_thread_take(const struct gil_target *t, __u32 tgid, __u32 tid)
+{
+	if (!(t->flags & GIL_TARGET_SAVE_THREAD) || !bpf_map_lookup_elem(&gil_holders, &tid))
+		return;
+	bpf_map_delete_elem(&gil_holders, &tid);
+	emit(GIL_EV_FORCED_RELEASE, tgid, tid, bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
+	     t->gil_base, 0, 0);
+}
+
+static __always_inline void save_thread_acquired(const struct gil_target *t, __u32 tid)
+{
+	__u8 one = 1;
+
+	if (t->flags & GIL_TARGET_SAVE_THREAD)
+		bpf_map_update_elem(&gil_holders, &tid, &one, BPF_ANY);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(cpy_save_thread)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = id;
+	struct gil_target *t = cpython_target(tgid);
+
+	if (!t)
+		return 0;
+	bpf_map_delete_elem(&gil_holders, &tid);
+	emit(GIL_EV_RELEASE, tgid, tid, bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
+	     t->gil_base, 0, 0);
+	return 0;
 }
 
 SEC("uprobe")
@@ -248,10 +298,14 @@ int BPF_KPROBE(cpy_take_gil)
 
 	if (!t)
 		return 0;
+	save_thread_take(t, tgid, tid);
 	if (read_u32(t->gil_base + t->off_locked)) {
+		__u32 cpu = bpf_get_smp_processor_id();
+		__u64 now = bpf_ktime_get_ns();
+
 		w.waiting = 1;
-		emit(GIL_EV_WAIT, tgid, tid, bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
-		     t->gil_base, 0, 0);
+		emit(GIL_EV_WAIT, tgid, tid, cpu, now, t->gil_base, 0, 0);
+		blame_sample(tgid, tid, cpu, now, t->gil_base);
 	}
 	bpf_map_update_elem(&gil_waiters, &tid, &w, BPF_ANY);
 	return 0;
@@ -260,15 +314,27 @@ int BPF_KPROBE(cpy_take_gil)
 SEC("uretprobe")
 int BPF_KRETPROBE(cpy_take_gil_ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = id;
+	__u64 id = bpf_get_current_pid_tgid(), now;
+	__u32 tgid = id >> 32, tid = id, cpu;
 	struct gil_target *t = cpython_target(tgid);
+	bool contended = false;
 
 	if (!t)
 		return 0;
+	save_thread_acquired(t, tid);
+	if (blame_on) {
+		struct gil_waiter *w = bpf_map_lookup_elem(&gil_waiters, &tid);
+
+		contended = w && w->waiting;
+	}
 	bpf_map_delete_elem(&gil_waiters, &tid);
-	emit(GIL_EV_ACQUIRE, tgid, tid, bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
-	     t->gil_base, 0, 0);
+	cpu = bpf_get_smp_processor_id();
+	now = bpf_ktime_get_ns();
+	emit(GIL_EV_ACQUIRE, tgid, tid, cpu, now, t->gil_base, 0, 0);
+	/* Blame: a hand-over while others may wait; take_gil has just made
+	 * this thread gil->last_holder. */
+	if (contended)
+		blame_sample(tgid, tid, cpu, now, t->gil_base);
 	return 0;
 }
 
@@ -278,11 +344,20 @@ int BPF_KPROBE(cpy_drop_gil)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	struct gil_target *t = cpython_target(tgid);
+	__u64 now;
+	__u32 cpu;
+	bool forced;
 
 	if (!t)
 		return 0;
-	emit(drop_requested(t) ? GIL_EV_FORCED_RELEASE : GIL_EV_RELEASE, tgid, (__u32)id,
-	     bpf_get_smp_processor_id(), bpf_ktime_get_ns(), t->gil_base, 0, 0);
+	cpu = bpf_get_smp_processor_id();
+	now = bpf_ktime_get_ns();
+	forced = drop_requested(t);
+	/* Blame: what the holder ran when it was made to let go. */
+	if (forced)
+		blame_sample(tgid, (__u32)id, cpu, now, t->gil_base);
+	emit(forced ? GIL_EV_FORCED_RELEASE : GIL_EV_RELEASE, tgid, (__u32)id, cpu, now,
+	     t->gil_base, 0, 0);
 	return 0;
 }
 
@@ -311,6 +386,7 @@ static __always_inline void cond_wait_enter(const struct gil_target *t, __u32 tg
 		w->waiting = 1;
 		w->holding = 0;
 		emit(GIL_EV_WAIT, tgid, tid, cpu, now, t->gil_base, 0, 0);
+		blame_sample(tgid, tid, cpu, now, t->gil_base);
 	} else if (w->woken) {
 		emit(GIL_EV_RETRY, tgid, tid, cpu, now, t->gil_base, 0, 0);
 	}
@@ -328,10 +404,14 @@ static __always_inline void cond_wait_exit(const struct gil_target *t, __u32 tgi
 	if (!w || !w->waiting)
 		return;
 	if (ret == -ETIMEDOUT) {
+		bool locked = read_u32(t->gil_base + t->off_locked);
+
 		emit(GIL_EV_TIMEOUT, tgid, tid, cpu, now, t->gil_base, 0, 0);
-		if (read_u32(t->gil_base + t->off_locked) &&
-		    read_u64(t->gil_base + t->off_switch) == w->switch_at_wait)
+		if (locked && read_u64(t->gil_base + t->off_switch) == w->switch_at_wait)
 			emit(GIL_EV_DROP_REQUEST, tgid, tid, cpu, now, t->gil_base, 0, 0);
+		/* Blame: who holds it now, for the next stretch of this wait. */
+		if (locked)
+			blame_sample(tgid, tid, cpu, now, t->gil_base);
 		return;
 	}
 	if (ret != 0 && ret != -EAGAIN)
@@ -349,6 +429,7 @@ static __always_inline void cond_wait_exit(const struct gil_target *t, __u32 tgi
 static __always_inline void cond_wake(const struct gil_target *t, __u32 tgid, __u32 tid, __u64 now)
 {
 	struct gil_waiter *w;
+	bool forced;
 
 	if (!(t->flags & GIL_TARGET_FUTEX_ONLY))
 		return;
@@ -356,8 +437,186 @@ static __always_inline void cond_wake(const struct gil_target *t, __u32 tgid, __
 	if (!w || !w->holding)
 		return;
 	w->holding = 0;
-	emit(drop_requested(t) ? GIL_EV_FORCED_RELEASE : GIL_EV_RELEASE, tgid, tid,
+	forced = drop_requested(t);
+	if (forced)
+		blame_sample(tgid, tid, bpf_get_smp_processor_id(), now, t->gil_base);
+	emit(forced ? GIL_EV_FORCED_RELEASE : GIL_EV_RELEASE, tgid, tid,
 	     bpf_get_smp_processor_id(), now, t->gil_base, 0, 0);
+}
+
+/*
+ * CPython 2.7: the old GIL. interpreter_lock (Python/ceval.c) points to a
+ * PyThread_type_lock which, on Linux, is a malloc'ed POSIX semaphore
+ * (Python/thread_pthread.h, USE_SEMAPHORES): PyThread_acquire_lock() is
+ * sem_wait(), PyThread_release_lock() is sem_post(). glibc's sem_t keeps
+ * its value in the 32-bit futex word at the semaphore's own address and
+ * its waiter count beside it; sem_post() issues FUTEX_WAKE only when a
+ * waiter is counted, and a woken sem_wait() that finds the value taken
+ * again waits again.
+ *
+ * The lock exists once threads start (PyEval_InitThreads), which may be
+ * after attach: until then gil_base is 0 and every futex call of the
+ * process re-reads the pointer at gil_ptr (one 8-byte read, and only
+ * until threads start).
+ *
+ * Futex mode (default, no probe in the interpreter): a thread's first
+ * futex wait on the semaphore is a WAIT; a wait after a wake-up (0 or
+ * -EAGAIN) with no release of its own in between is a RETRY, the talk's
+ * failed wake-up; a FUTEX_WAKE issued by a thread that was woken means it
+ * got the lock and is posting it again: ACQUIRE (stamped at its wake-up)
+ * and RELEASE. Only contended acquisitions and releases with a waiter are
+ * seen.
+ *
+ * Full mode: uprobes on PyThread_acquire_lock (entry and return) and
+ * PyThread_release_lock, kept only when the lock is interpreter_lock's.
+ * ACQUIRE and RELEASE are then exact; a release called from the eval loop
+ * (the check interval's forced switch) is a FORCED_RELEASE.
+ */
+#define ON_COND 1
+#define ON_SEM 2
+
+struct sem_waiter {
+	__u64 woken_ts; /* when the last wait on the semaphore ended woken */
+	__u8 waiting;   /* WAIT emitted for this attempt */
+	__u8 woken;     /* the last wait ended woken: a new one is a RETRY */
+	__u8 pad[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, GILTRACE_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct sem_waiter);
+} sem_waiters SEC(".maps");
+
+/* The semaphore's address, once PyEval_InitThreads has allocated it. */
+static __always_inline void sem_learn_gil(struct gil_target *t)
+{
+	__u64 lock = read_u64(t->gil_ptr);
+
+	if (lock)
+		t->gil_base = lock;
+}
+
+static __always_inline struct gil_target *sem_target(__u32 tgid, __u64 lock)
+{
+	struct gil_target *t = bpf_map_lookup_elem(&traced_tgids, &tgid);
+
+	if (!t || !(t->flags & GIL_TARGET_SEM))
+		return NULL;
+	if (!t->gil_base)
+		sem_learn_gil(t);
+	return t->gil_base && t->gil_base == lock ? t : NULL;
+}
+
+static __always_inline void sem_wait_enter(const struct gil_target *t, __u32 tgid, __u32 tid,
+					   __u64 now)
+{
+	struct sem_waiter *w = bpf_map_lookup_elem(&sem_waiters, &tid);
+	struct sem_waiter fresh = {};
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	if (!w) {
+		bpf_map_update_elem(&sem_waiters, &tid, &fresh, BPF_ANY);
+		w = bpf_map_lookup_elem(&sem_waiters, &tid);
+		if (!w)
+			return;
+	}
+	if (!w->waiting) {
+		w->waiting = 1;
+		emit(GIL_EV_WAIT, tgid, tid, cpu, now, t->gil_base, 0, 0);
+	} else if (w->woken) {
+		emit(GIL_EV_RETRY, tgid, tid, cpu, now, t->gil_base, 0, 0);
+	}
+	w->woken = 0;
+}
+
+static __always_inline void sem_wait_exit(__u32 tid, __u64 now, long ret)
+{
+	struct sem_waiter *w = bpf_map_lookup_elem(&sem_waiters, &tid);
+
+	if (!w || !w->waiting || (ret != 0 && ret != -EAGAIN))
+		return;
+	w->woken = 1;
+	w->woken_ts = now;
+}
+
+/* sem_post() with a waiter: futex mode derives the poster's hold. */
+static __always_inline void sem_wake(const struct gil_target *t, __u32 tgid, __u32 tid, __u64 now)
+{
+	struct sem_waiter *w;
+	__u32 cpu;
+
+	if (!(t->flags & GIL_TARGET_FUTEX_ONLY))
+		return;
+	w = bpf_map_lookup_elem(&sem_waiters, &tid);
+	if (!w || !w->waiting || !w->woken)
+		return;
+	w->waiting = 0;
+	w->woken = 0;
+	cpu = bpf_get_smp_processor_id();
+	emit(GIL_EV_ACQUIRE, tgid, tid, cpu, w->woken_ts, t->gil_base, 0, 0);
+	emit(GIL_EV_RELEASE, tgid, tid, cpu, now, t->gil_base, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(py2_lock_acquire, __u64 lock)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = id;
+	struct gil_target *t = sem_target(tgid, lock);
+	struct sem_waiter w = {};
+
+	if (!t)
+		return 0;
+	/* sem_t's value is 0 while the lock is held. */
+	if (!read_u32(lock)) {
+		w.waiting = 1;
+		emit(GIL_EV_WAIT, tgid, tid, bpf_get_smp_processor_id(), bpf_ktime_get_ns(), lock,
+		     0, 0);
+	}
+	bpf_map_update_elem(&sem_waiters, &tid, &w, BPF_ANY);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(py2_lock_acquire_ret, int acquired)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = id;
+	struct gil_target *t;
+
+	/* Only calls on interpreter_lock left an entry. */
+	if (!bpf_map_lookup_elem(&sem_waiters, &tid))
+		return 0;
+	bpf_map_delete_elem(&sem_waiters, &tid);
+	if (!acquired)
+		return 0;
+	t = bpf_map_lookup_elem(&traced_tgids, &tgid);
+	if (t)
+		emit(GIL_EV_ACQUIRE, tgid, tid, bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
+		     t->gil_base, 0, 0);
+	return 0;
+}
+
+/* Placed on PyThread_release_lock's call to sem_post (its first
+ * instruction, sub $8,%rsp, would be single-stepped): the caller's return
+ * address is one slot up. drop_req_addr/drop_req_off hold the eval loop's
+ * address and size. */
+SEC("uprobe")
+int BPF_KPROBE(py2_lock_release, __u64 lock)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct gil_target *t = sem_target(tgid, lock);
+	__u64 caller;
+
+	if (!t)
+		return 0;
+	caller = read_u64(PT_REGS_SP(ctx) + 8);
+	emit(caller - t->drop_req_addr < t->drop_req_off ? GIL_EV_FORCED_RELEASE : GIL_EV_RELEASE,
+	     tgid, (__u32)id, bpf_get_smp_processor_id(), bpf_ktime_get_ns(), lock, 0, 0);
+	return 0;
 }
 
 static __always_inline bool on_gil(const struct gil_target *t, __u64 uaddr)
@@ -373,7 +632,11 @@ static __always_inline int futex_enter(__u64 uaddr, __u32 op)
 	struct futex_call call;
 	__u32 cmd = op & FUTEX_CMD_MASK;
 
-	if (!t || !on_gil(t, uaddr))
+	if (!t)
+		return 0;
+	if (!t->gil_base && (t->flags & GIL_TARGET_SEM))
+		sem_learn_gil(t);
+	if (!on_gil(t, uaddr))
 		return 0;
 	if (cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAKE &&
 	    cmd != FUTEX_WAKE_BITSET)
@@ -381,8 +644,13 @@ static __always_inline int futex_enter(__u64 uaddr, __u32 op)
 	call.ts = bpf_ktime_get_ns();
 	call.uaddr = uaddr;
 	call.cmd = cmd;
-	call.on_cond = on_cond(t, uaddr);
-	if (call.on_cond) {
+	call.on_cond = on_cond(t, uaddr) ? ON_COND : (t->flags & GIL_TARGET_SEM) ? ON_SEM : 0;
+	if (call.on_cond == ON_SEM) {
+		if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET)
+			sem_wake(t, tgid, tid, call.ts);
+		else
+			sem_wait_enter(t, tgid, tid, call.ts);
+	} else if (call.on_cond) {
 		if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET)
 			cond_wake(t, tgid, tid, call.ts);
 		else
@@ -409,7 +677,9 @@ static __always_inline int futex_exit(long ret)
 									  : GIL_EV_WAKE;
 	emit(kind, id >> 32, tid, bpf_get_smp_processor_id(), now, call->uaddr, now - call->ts,
 	     (__s32)ret);
-	if (call->on_cond && kind == GIL_EV_WAKE) {
+	if (call->on_cond == ON_SEM && kind == GIL_EV_WAKE)
+		sem_wait_exit(tid, now, ret);
+	else if (call->on_cond && kind == GIL_EV_WAKE) {
 		__u32 tgid = id >> 32;
 		struct gil_target *t = bpf_map_lookup_elem(&traced_tgids, &tgid);
 

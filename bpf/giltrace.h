@@ -21,6 +21,10 @@
  *   SCHED_WAKEUP    a thread blocked on the GIL was woken by the scheduler.
  *   SCHED_RUN       that thread got a CPU (value: wake-up-to-run latency).
  *   DROPS           synthetic, from user space: ring-buffer records lost.
+ *   HOLDER_STACK    blame only (bpf/blame.h): the GIL holder's Python stack,
+ *                   read when this thread started or went on waiting, or when
+ *                   the holder was forced off (value: stack id, ret: frames
+ *                   or -errno, addr: the holder's PyThreadState).
  *
  * Kind numbers are part of the capture format: never renumber, only add.
  */
@@ -44,6 +48,7 @@ enum gil_event_kind {
 	GIL_EV_SCHED_WAKEUP = 10,
 	GIL_EV_SCHED_RUN = 11,
 	GIL_EV_DROPS = 12,
+	GIL_EV_HOLDER_STACK = 13,
 	GIL_EV__MAX,
 };
 
@@ -98,13 +103,22 @@ struct gil_target {
 	__u16 cond_size;
 	__u32 flags;
 	__u32 pad;
+	/*
+	 * GIL_TARGET_SEM (CPython 2.7): where the pointer to the GIL's lock
+	 * lives (&interpreter_lock). The lock is allocated when threads first
+	 * start, so gil_base stays 0 until BPF reads a non-NULL pointer here.
+	 */
+	__u64 gil_ptr;
 };
 
 #define GIL_TARGET_CPYTHON 1u   /* derive WAIT/RETRY/TIMEOUT/DROP_REQUEST from cond waits */
 #define GIL_TARGET_DEREF 2u     /* drop_req_addr holds a pointer; add drop_req_off */
 #define GIL_TARGET_FUTEX_ONLY 4u /* no take_gil probes: derive ACQUIRE/RELEASE from futexes */
+#define GIL_TARGET_SEM 8u        /* CPython 2.7: the GIL is a sem_t at *gil_ptr */
+#define GIL_TARGET_SAVE_THREAD 16u /* releases: PyEval_SaveThread (voluntary) and
+				    * take_gil entered while holding (forced) */
 
-_Static_assert(sizeof(struct gil_target) == 48, "gil_target layout is shared with BPF");
+_Static_assert(sizeof(struct gil_target) == 56, "gil_target layout is shared with BPF");
 
 #define GILTRACE_MAX_TARGETS 1024
 #define GILTRACE_MAX_THREADS 65536

@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "plot", cmd_plot },
 	{ "top", cmd_top },
 	{ "serve", cmd_serve },
+	{ "blame", cmd_blame },
 };
 
 int main(int argc, char **argv)

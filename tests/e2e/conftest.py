@@ -71,3 +71,8 @@ def free_tcp_port():
 def toyvm(toyvm_bin):
     """The run_toyvm helper, with the binary built."""
     return run_toyvm
+
+
+def pytest_configure(config):
+    # `make test-long` runs these (-m long); the normal suite skips them.
+    config.addinivalue_line("markers", "long: minutes-long runs, for make test-long")

@@ -12,7 +12,11 @@
 
 #define CAPTURE_MAGIC "GILTRACE"
 #define CAPTURE_MAGIC_LEN 8
-#define CAPTURE_VERSION 1
+/* The newest version this giltrace reads. A capture without blame is
+ * still written as version 1, so older readers keep reading it; one with
+ * blame (HOLDER_STACK events, stack records) is version 2. */
+#define CAPTURE_VERSION 2
+#define CAPTURE_VERSION_PLAIN 1
 
 /* magic, u16 version, u16 reserved, u32 header length; the body follows */
 #define CAPTURE_HDR_FIXED 16
@@ -44,6 +48,7 @@ enum capture_hdr_tag {
 #define FRAME_SYNC2 'R'
 #define REC_CHUNK 'E'
 #define REC_END 'Z'
+#define REC_STACK 'S' /* blame: one resolved holder stack (version 2) */
 /* Writers stay far below this; readers reject larger frames as damage. */
 #define CAPTURE_MAX_PAYLOAD (1u << 20)
 
@@ -68,6 +73,14 @@ enum capture_hdr_tag {
 
 /* Thread names longer than this are cut by the writer (Linux comm is 16). */
 #define CAPTURE_NAME_MAX 64
+
+/*
+ * Stack record payload: varint tgid, varint id, varint flags, varint
+ * nframes (<= BLAME_MAX_FRAMES), then per frame, innermost first: varint
+ * line, varint name length, name bytes, varint file length, file bytes
+ * (each <= STACK_STR_MAX).
+ */
+#define STACK_STR_MAX 1024
 
 /* End record payload: varint events, varint thread names, varint flags. */
 #define END_SIZE_LIMIT 0x1 /* the writer stopped at its size limit */

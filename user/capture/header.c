@@ -35,12 +35,12 @@ static unsigned char *put_str_field(unsigned char *p, unsigned tag, const char *
 	return p + n;
 }
 
-size_t capture_header__encode(const struct trace_meta *meta, unsigned char *buf)
+size_t capture_header__encode(const struct trace_meta *meta, unsigned version, unsigned char *buf)
 {
 	unsigned char *p = buf + CAPTURE_HDR_FIXED;
 
 	memcpy(buf, CAPTURE_MAGIC, CAPTURE_MAGIC_LEN);
-	le16__put(buf + 8, CAPTURE_VERSION);
+	le16__put(buf + 8, (__u16)version);
 	le16__put(buf + 10, 0);
 	p = put_u64_field(p, HDR_PID, meta->pid);
 	p = put_u64_field(p, HDR_NCPUS, meta->ncpus);

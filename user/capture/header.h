@@ -15,7 +15,7 @@
 #define CAPTURE_HDR_ENCODED_MAX 2048
 
 /* Writes the whole header into buf (CAPTURE_HDR_ENCODED_MAX bytes); returns its length. */
-size_t capture_header__encode(const struct trace_meta *meta, unsigned char *buf);
+size_t capture_header__encode(const struct trace_meta *meta, unsigned version, unsigned char *buf);
 
 /*
  * Decodes a complete header of len bytes whose fixed part was already

@@ -50,6 +50,11 @@ struct capture_reader {
 	__u64 addrs[CHUNK_MAX_ADDRS];
 	unsigned naddrs;
 
+	/* the last stack record, decoded out of buf */
+	struct blame_frame frames[BLAME_MAX_FRAMES];
+	char *strs;
+	size_t strs_cap;
+
 	enum reader_state state;
 	int failed;
 	struct trace_meta meta;
@@ -187,7 +192,7 @@ struct capture_reader *capture_reader__open(const char *path, char *err, size_t 
 
 	if (fd < 0) {
 		int e = errno;
-		snprintf(err, errlen, "cannot open capture %s: %s", path, strerror(e));
+		snprintf(err, errlen, "%s", strerror(e));
 		errno = e;
 		return NULL;
 	}
@@ -200,6 +205,7 @@ void capture_reader__free(struct capture_reader *r)
 		return;
 	close(r->fd);
 	free(r->buf);
+	free(r->strs);
 	free(r);
 }
 
@@ -365,6 +371,65 @@ static int read_end(struct capture_reader *r, const unsigned char *p, const unsi
 	return 0;
 }
 
+/* Copies n bytes at p as a NUL-terminated string at strs + *used. */
+static const char *take_str(struct capture_reader *r, const unsigned char **pp,
+			    const unsigned char *e, size_t *used)
+{
+	const unsigned char *p = *pp;
+	__u64 n;
+	char *s;
+
+	if (!(p = varint__get(p, e, &n)) || n > STACK_STR_MAX || n > (__u64)(e - p))
+		return NULL;
+	s = r->strs + *used;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	*used += n + 1;
+	*pp = p + n;
+	return s;
+}
+
+/* A stack record whose CRC matched: decoded into the reader's own storage. */
+static int read_stack(struct capture_reader *r, const unsigned char *p, const unsigned char *e,
+		      struct capture_record *out)
+{
+	__u64 tgid, id, flags, n, line;
+	size_t used = 0, need = (size_t)(e - p) + BLAME_MAX_FRAMES * 2;
+
+	if (need > r->strs_cap) {
+		char *s = realloc(r->strs, need);
+
+		if (!s)
+			return fail(r, -ENOMEM);
+		r->strs = s;
+		r->strs_cap = need;
+	}
+	if (!(p = varint__get(p, e, &tgid)) || !(p = varint__get(p, e, &id)) ||
+	    !(p = varint__get(p, e, &flags)) || !(p = varint__get(p, e, &n)) ||
+	    tgid > UINT32_MAX || flags > UINT32_MAX || n > BLAME_MAX_FRAMES)
+		goto bad;
+	for (__u64 i = 0; i < n; i++) {
+		if (!(p = varint__get(p, e, &line)) || line > UINT32_MAX)
+			goto bad;
+		r->frames[i].line = (__u32)line;
+		if (!(r->frames[i].name = take_str(r, &p, e, &used)) ||
+		    !(r->frames[i].file = take_str(r, &p, e, &used)))
+			goto bad;
+	}
+	out->kind = CAPTURE_REC_STACK;
+	out->stack.tgid = (__u32)tgid;
+	out->stack.id = id;
+	out->stack.flags = (__u32)flags;
+	out->stack.nframes = (unsigned int)n;
+	out->stack.frames = r->frames;
+	r->st.stacks++;
+	return 1;
+bad:
+	snprintf(r->err, sizeof(r->err), "corrupt stack record at byte %llu",
+		 (unsigned long long)r->chunk_off);
+	return fail(r, -EBADMSG);
+}
+
 /* Sets up the decoding of a chunk whose CRC matched. */
 static int start_chunk(struct capture_reader *r, const unsigned char *payload, __u32 len)
 {
@@ -450,6 +515,8 @@ int capture_reader__next(struct capture_reader *r, struct capture_record *out)
 			if ((ret = read_end(r, payload, payload + len)))
 				return ret;
 			return 0;
+		case REC_STACK:
+			return read_stack(r, payload, payload + len, out);
 		default:
 			r->st.unknown_records++;
 			break;

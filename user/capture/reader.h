@@ -22,6 +22,7 @@
 
 #include "giltrace.h"
 #include "engine/meta.h"
+#include "blame/stack_table.h"
 
 #define CAPTURE_THREAD_NAME_MAX 64 /* with the NUL */
 
@@ -30,6 +31,7 @@ struct capture_reader;
 enum capture_record_kind {
 	CAPTURE_REC_EVENT = 1,
 	CAPTURE_REC_THREAD_NAME = 2,
+	CAPTURE_REC_STACK = 3, /* blame: a resolved holder stack */
 };
 
 struct capture_record {
@@ -41,6 +43,15 @@ struct capture_record {
 			__u32 tid;
 			char name[CAPTURE_THREAD_NAME_MAX];
 		} thread;
+		/* frames and their strings belong to the reader and stay valid
+		 * until the next call to capture_reader__next() */
+		struct {
+			__u32 tgid;
+			__u32 flags;
+			__u64 id;
+			unsigned int nframes;
+			const struct blame_frame *frames;
+		} stack;
 	};
 };
 
@@ -48,6 +59,7 @@ struct capture_status {
 	__u64 chunks;          /* intact chunks read */
 	__u64 events;          /* events yielded */
 	__u64 thread_names;    /* thread-name records yielded */
+	__u64 stacks;          /* stack records yielded (blame) */
 	__u64 bad_chunks;      /* chunks skipped for a CRC mismatch */
 	__u64 bytes_skipped;   /* damaged, truncated or trailing bytes not decoded */
 	__u64 unknown_records; /* records of types this giltrace does not know, skipped */

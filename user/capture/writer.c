@@ -34,7 +34,9 @@ struct capture_writer {
 	__u64 max_bytes;
 	__u32 chunk_bytes;
 	bool limited; /* size limit hit: no more entries */
+	bool blame;   /* version 2: stack records allowed */
 	int failed;   /* sticky negative errno after a write error */
+	bool cut;     /* after a failed write the file was cut back to its last record */
 
 	unsigned char *buf;  /* FRAME_LEN + CHUNK_HDR_LEN + chunk_bytes */
 	size_t len;          /* entry bytes in buf */
@@ -75,6 +77,10 @@ static int write_all(struct capture_writer *w, const unsigned char *p, size_t n)
 			continue;
 		if (k < 0) {
 			w->failed = -errno;
+			/* Cut off the partial record, so that the file ends where a
+			 * record does and an end record may still follow (disk full). */
+			w->cut = !ftruncate(w->fd, (off_t)w->bytes_written) &&
+				 lseek(w->fd, (off_t)w->bytes_written, SEEK_SET) >= 0;
 			snprintf(w->err, sizeof(w->err),
 				 "write failed after %llu events safely written: %s",
 				 (unsigned long long)w->events_written, strerror(errno));
@@ -111,7 +117,9 @@ struct capture_writer *capture_writer__open_fd(int fd, const struct trace_meta *
 	w->max_bytes = opts ? opts->max_bytes : 0;
 	chunk_reset(w);
 
-	size_t n = capture_header__encode(meta, hdr);
+	w->blame = opts && opts->blame;
+	size_t n = capture_header__encode(meta, w->blame ? CAPTURE_VERSION : CAPTURE_VERSION_PLAIN,
+					  hdr);
 	if (w->max_bytes && n + END_MAX > w->max_bytes) {
 		e = EFBIG;
 		snprintf(err, errlen, "size limit of %llu bytes is too small for a capture",
@@ -340,6 +348,63 @@ int capture_writer__name_thread(struct capture_writer *w, __u32 tgid, __u32 tid,
 	return 0;
 }
 
+static unsigned char *put_str(unsigned char *p, const char *s)
+{
+	size_t n = strnlen(s ? s : "", STACK_STR_MAX);
+
+	p = varint__put(p, n);
+	memcpy(p, s ? s : "", n);
+	return p + n;
+}
+
+int capture_writer__add_stack(struct capture_writer *w, __u32 tgid, __u64 id, __u32 flags,
+			      const struct blame_frame *frames, unsigned int nframes)
+{
+	size_t max, len;
+	unsigned char *rec, *p;
+	int err;
+
+	if (!w->blame || nframes > BLAME_MAX_FRAMES)
+		return -EINVAL;
+	if (w->failed)
+		return w->failed;
+	if (w->limited)
+		return -EFBIG;
+	max = FRAME_LEN + 4 * VARINT_MAX + nframes * (3 * VARINT_MAX + 2 * STACK_STR_MAX);
+	rec = malloc(max);
+	if (!rec)
+		return -ENOMEM;
+	p = rec + FRAME_LEN;
+	p = varint__put(p, tgid);
+	p = varint__put(p, id);
+	p = varint__put(p, flags);
+	p = varint__put(p, nframes);
+	for (unsigned int i = 0; i < nframes; i++) {
+		p = varint__put(p, frames[i].line);
+		p = put_str(p, frames[i].name);
+		p = put_str(p, frames[i].file);
+	}
+	len = (size_t)(p - rec);
+	/* The buffered chunk and the end record must still fit after it. */
+	if (w->max_bytes && w->bytes_written + len + FRAME_LEN + CHUNK_HDR_LEN + w->len + END_MAX >
+				    w->max_bytes) {
+		free(rec);
+		err = capture_writer__flush(w);
+		if (err)
+			return err;
+		w->limited = true;
+		snprintf(w->err, sizeof(w->err), "size limit of %llu bytes reached",
+			 (unsigned long long)w->max_bytes);
+		return -EFBIG;
+	}
+	frame__seal(rec, REC_STACK, (__u32)(len - FRAME_LEN));
+	err = write_all(w, rec, len);
+	free(rec);
+	if (!err)
+		w->bytes_written += len;
+	return err;
+}
+
 static int write_end(struct capture_writer *w)
 {
 	unsigned char rec[END_MAX];
@@ -359,10 +424,19 @@ int capture_writer__close(struct capture_writer *w, char *err, size_t errlen)
 {
 	int ret = w->failed;
 
-	if (!ret)
-		ret = capture_writer__flush(w);
-	if (!ret)
+	/* Out of space: what is buffered cannot go, but the end record is
+	 * small and the cut made room, so the file can still end complete. */
+	if ((ret == -ENOSPC || ret == -EDQUOT) && w->cut) {
+		chunk_reset(w);
+		w->failed = 0;
+		w->limited = true;
 		ret = write_end(w);
+	} else {
+		if (!ret)
+			ret = capture_writer__flush(w);
+		if (!ret)
+			ret = write_end(w);
+	}
 	/* EINVAL: the descriptor (a pipe, say) cannot be synced, which is not a loss */
 	if (!ret && fsync(w->fd) && errno != EINVAL && errno != EROFS) {
 		ret = -errno;

@@ -12,11 +12,13 @@
 #ifndef GILTRACE_CAPTURE_WRITER_H
 #define GILTRACE_CAPTURE_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
 #include "giltrace.h"
 #include "engine/meta.h"
+#include "blame/stack_table.h"
 
 struct capture_writer;
 
@@ -26,6 +28,7 @@ struct capture_writer;
 struct capture_writer_opts {
 	__u64 max_bytes;   /* file size limit, 0: none */
 	__u32 chunk_bytes; /* chunk payload target, 0: 64 KiB; clamped to [256, 1 MiB] */
+	bool blame;        /* the capture will hold blame: format version 2 */
 };
 
 /*
@@ -54,6 +57,14 @@ int capture_writer__add_event(struct capture_writer *w, const struct gil_event *
 /* Records a thread's name, in order with the events; longer names are cut to 63 bytes. */
 int capture_writer__name_thread(struct capture_writer *w, __u32 tgid, __u32 tid,
 				const char *name);
+
+/*
+ * Blame: records a resolved holder stack (docs/capture-format.md, stack
+ * record). Written at once, ahead of the buffered chunk that holds the
+ * HOLDER_STACK event naming it. Needs opts->blame (-EINVAL otherwise).
+ */
+int capture_writer__add_stack(struct capture_writer *w, __u32 tgid, __u64 id, __u32 flags,
+			      const struct blame_frame *frames, unsigned int nframes);
 
 /* Writes the buffered chunk now (call it every second or so to bound loss on a crash). */
 int capture_writer__flush(struct capture_writer *w);

@@ -40,8 +40,11 @@ int capture_source__drain(struct capture_reader *r, const char *path,
 		if (rec.kind == CAPTURE_REC_EVENT) {
 			if (sink->event(sink->ctx, &rec.event))
 				return 0;
-		} else if (sink->thread) {
+		} else if (rec.kind == CAPTURE_REC_THREAD_NAME && sink->thread) {
 			sink->thread(sink->ctx, rec.thread.tgid, rec.thread.tid, rec.thread.name);
+		} else if (rec.kind == CAPTURE_REC_STACK && sink->stack) {
+			sink->stack(sink->stack_ctx, rec.stack.tgid, rec.stack.id, rec.stack.flags,
+				    rec.stack.frames, rec.stack.nframes);
 		}
 		/* the handlers only set the flag: hours of capture stay stoppable */
 		if (signals_stop) {

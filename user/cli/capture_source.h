@@ -17,7 +17,11 @@ struct capture_sink {
 	 * returns 0 then and the sink's owner says why */
 	int (*event)(void *ctx, const struct gil_event *ev);
 	void (*thread)(void *ctx, __u32 tgid, __u32 tid, const char *name); /* optional */
+	/* optional: a blame stack record (ctx is stack_ctx) */
+	void (*stack)(void *ctx, __u32 tgid, __u64 id, __u32 flags,
+		      const struct blame_frame *frames, unsigned int nframes);
 	void *ctx;
+	void *stack_ctx;
 	bool quiet; /* say nothing about damage: a second pass will */
 };
 

@@ -48,6 +48,19 @@ static void on_thread(void *ctx, __u32 tgid, __u32 tid, const char *name)
 		c->write_err = capture_writer__name_thread(c->w, tgid, tid, name);
 }
 
+/* Blame: a stack is kept for the views and recorded ahead of the event
+ * that names it. */
+static void on_stack(void *ctx, __u32 tgid, __u64 id, __u32 flags,
+		     const struct blame_frame *frames, unsigned int nframes)
+{
+	struct consumer *c = ctx;
+
+	if (c->stacks)
+		stack_table__add(c->stacks, tgid, id, flags, frames, nframes);
+	if (c->w && !c->write_err)
+		c->write_err = capture_writer__add_stack(c->w, tgid, id, flags, frames, nframes);
+}
+
 /* A flush a second bounds what a SIGKILL can take from the capture. */
 static int on_tick(void *ctx, __u64 now_ns)
 {
@@ -72,7 +85,8 @@ struct live_sink consumer__sink(struct consumer *c)
 {
 	struct live_sink s = {
 		.on_start = on_start, .on_event = on_event, .on_thread = on_thread,
-		.on_tick = on_tick, .on_end = on_end, .ctx = c, .input_fd = -1, .tick_ms = 1000,
+		.on_tick = on_tick, .on_end = on_end, .on_stack = on_stack, .ctx = c,
+		.input_fd = -1, .tick_ms = 1000,
 	};
 
 	return s;
@@ -82,6 +96,7 @@ int consumer__finish(struct consumer *c, unsigned long long drops)
 {
 	unsigned long long events;
 	char err[512];
+	bool closed;
 	int ret = 0;
 
 	if (!c->w)
@@ -89,6 +104,15 @@ int consumer__finish(struct consumer *c, unsigned long long drops)
 	if (!c->write_err)
 		c->write_err = capture_writer__flush(c->w);
 	events = capture_writer__events_written(c->w);
+	closed = !capture_writer__close(c->w, err, sizeof(err));
+	c->w = NULL;
+	if (c->write_err == -ENOSPC || c->write_err == -EDQUOT) {
+		/* The writer cut the partial chunk off and ended the file. */
+		fprintf(stderr, "giltrace: no space left for %s: recording stopped after %llu events "
+			"(%s)\n", c->path, events, closed ? "the capture is complete up to there"
+						     : "giltrace report recovers them");
+		return 1;
+	}
 	if (c->write_err == -EFBIG) {
 		fprintf(stderr, "giltrace: %s reached its size limit: recording stopped\n", c->path);
 	} else if (c->write_err) {
@@ -96,11 +120,10 @@ int consumer__finish(struct consumer *c, unsigned long long drops)
 			strerror(-c->write_err), events);
 		ret = 1;
 	}
-	if (capture_writer__close(c->w, err, sizeof(err))) {
+	if (!closed && !ret) {
 		fprintf(stderr, "giltrace: closing %s failed: %s\n", c->path, err);
 		ret = 1;
 	}
-	c->w = NULL;
 	if (!ret)
 		fprintf(stderr, "giltrace: recorded %llu events to %s, %llu lost to ring-buffer "
 			"drops\n", events, c->path, drops);

@@ -11,6 +11,7 @@
 #include "capture/writer.h"
 #include "engine/engine.h"
 #include "run/live.h"
+#include "blame/stack_table.h"
 
 struct consumer {
 	struct engine *eng;              /* NULL: no live accounting */
@@ -21,6 +22,7 @@ struct consumer {
 	struct trace_meta meta;
 	int write_err;                   /* first capture error, -errno */
 	bool summary, json;              /* print the summary at the end */
+	struct stack_table *stacks;      /* blame: resolved stacks; NULL without */
 	int end_ret;                     /* exit status of the end of the run */
 };
 

@@ -14,7 +14,7 @@ struct record_args {
 	struct consumer c;
 };
 
-enum { OPT_FORCE = 0x300, OPT_MAX_SIZE, OPT_SUMMARY, OPT_JSON };
+enum { OPT_FORCE = 0x300, OPT_MAX_SIZE, OPT_SUMMARY, OPT_JSON, OPT_BLAME };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Capture:", 2 },
@@ -24,6 +24,8 @@ static const struct argp_option options[] = {
 					     "megabytes", 2 },
 	{ "summary", OPT_SUMMARY, NULL, 0, "Also print the live summary at the end", 2 },
 	{ "json", OPT_JSON, NULL, 0, "Also print the live summary, as JSON", 2 },
+	{ "blame", OPT_BLAME, NULL, 0, "Also record the GIL holder's Python stacks, for report "
+				       "--blame (capture format version 2)", 2 },
 	{ 0 },
 };
 
@@ -50,6 +52,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_JSON:
 		a->c.summary = a->c.json = true;
+		break;
+	case OPT_BLAME:
+		a->live.blame = a->c.wopts.blame = true;
 		break;
 	case ARGP_KEY_ARG:
 		target_opts__take_command(state, &a->live);

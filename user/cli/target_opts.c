@@ -8,7 +8,7 @@
 
 #include "cli/parse.h"
 
-enum { OPT_BTF = 0x100, OPT_AS_ROOT, OPT_ALL, OPT_COMM, OPT_EXE };
+enum { OPT_BTF = 0x100, OPT_AS_ROOT, OPT_ALL, OPT_COMM, OPT_EXE, OPT_MODE };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID[,PID...]", 0, "Trace the running processes PID, ... (the option may "
@@ -21,6 +21,9 @@ static const struct argp_option options[] = {
 				     "'/' matches the executable's base name)", 1 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until Ctrl-C, or until "
 					 "the targets exit; never for --all)", 1 },
+	{ "mode", OPT_MODE, "MODE", 0, "How to trace: futex (futex calls on the GIL only) or "
+				      "full (probes in the interpreter; CPython 2.7: exact but "
+				      "costly). Default: each runtime's own (docs/cpython.md)", 1 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages and the verifier's log", 1 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 1 },
 	{ "as-root", OPT_AS_ROOT, NULL, 0, "Under sudo, run CMD as root rather than as the "
@@ -77,6 +80,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case 'd':
 		live->duration_s = parse__double(state, "duration", arg, 0.001, 1e7);
 		break;
+	case OPT_MODE:
+		if (!arg[0])
+			argp_error(state, "--mode: empty mode");
+		live->mode = arg;
+		break;
 	case 'v':
 		live->verbose = true;
 		break;
@@ -111,4 +119,6 @@ void target_opts__check(struct argp_state *state, const struct live_opts *live)
 		argp_error(state, "--comm and --exe narrow --all: add --all");
 	if (!live->npids && !live->cmd && !live->all)
 		argp_error(state, "nothing to trace: give -p PID, --all or -- CMD ARGS...");
+	if (live->keep_root && !live->cmd)
+		argp_error(state, "--as-root is for a command giltrace starts: add -- CMD ARGS...");
 }

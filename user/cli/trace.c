@@ -61,7 +61,7 @@ static const char doc[] =
 	"  sudo giltrace -p 4242,4243         two processes, grouped in the summary\n"
 	"  sudo giltrace --all -d 30         every supported process, new ones too\n"
 	"  sudo giltrace --all --comm python3 -d 30\n\n"
-	"Other commands (each has --help): record, report, serve.\n"
+	"Other commands (each has --help): record, report, serve, blame.\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
 
 static const struct argp argp = {

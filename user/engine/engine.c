@@ -234,7 +234,6 @@ static void on_wait(struct engine *eng, struct thread_slot *t, const struct gil_
 	 * has no known end, so it is not counted at all. */
 	if (t->pub.state == THREAD_HOLDING || t->pub.state == THREAD_WAITING)
 		unpaired(eng, t);
-	t->blame_id = 0;
 	t->pub.c.busy++;
 	t->acc.busy++;
 	eng->acc.busy++;
@@ -254,8 +253,6 @@ static void on_acquire(struct engine *eng, struct thread_slot *t, const struct g
 	p->acquisitions++;
 
 	if (t->pub.state == THREAD_WAITING) {
-		if (t->blame_id)
-			blame__end_wait(eng, t, ev->ts);
 		wait = span(t->since, ev->ts);
 		t->pub.c.waits++;
 		t->pub.c.wait_ns += wait;
@@ -294,6 +291,8 @@ static void on_acquire(struct engine *eng, struct thread_slot *t, const struct g
 
 	t->pub.state = THREAD_HOLDING;
 	t->since = ev->ts;
+	if (eng->blame)
+		blame__acquired(eng, t, ev->ts);
 }
 
 static void on_release(struct engine *eng, struct thread_slot *t, const struct gil_event *ev,
@@ -309,8 +308,6 @@ static void on_release(struct engine *eng, struct thread_slot *t, const struct g
 	if (t->pub.state == THREAD_HOLDING) {
 		__u64 hold = span(t->since, ev->ts);
 
-		if (t->proc->holder_stack)
-			blame__end_hold(eng, t, ev->ts);
 		t->pub.c.holds++;
 		t->pub.c.hold_ns += hold;
 		if (hold > t->pub.c.hold_max_ns)
@@ -321,6 +318,8 @@ static void on_release(struct engine *eng, struct thread_slot *t, const struct g
 		/* Attached mid-hold, or the ACQUIRE was dropped. */
 		unpaired(eng, t);
 	}
+	if (eng->blame)
+		blame__released(eng, t, ev->ts);
 	t->after_release = voluntary;
 	t->pub.state = THREAD_RUNNING;
 }
@@ -386,6 +385,7 @@ static void on_sched_run(struct engine *eng, const struct gil_event *ev)
 void engine__feed(struct engine *eng, const struct gil_event *ev)
 {
 	struct timeline_pre pre;
+	enum thread_state before;
 	struct thread_slot *t;
 
 	/* Drops are counted whatever the filters: a report must say what it
@@ -434,6 +434,11 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		return;
 	if (eng->tl_on)
 		timeline__before(t, &pre);
+	before = t->pub.state;
+	/* Blame: what passed since the last event is charged before this one
+	 * changes who waits or holds. */
+	if (eng->blame)
+		blame__advance(eng, t->proc, ev->ts);
 	switch (ev->kind) {
 	case GIL_EV_WAIT:
 		on_wait(eng, t, ev);
@@ -462,6 +467,8 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 	default:
 		break;
 	}
+	if ((before == THREAD_WAITING) != (t->pub.state == THREAD_WAITING))
+		t->proc->blame_waiting += t->pub.state == THREAD_WAITING ? 1 : -1;
 	if (eng->tl_on)
 		timeline__after(eng, t, ev, &pre);
 }

@@ -125,25 +125,35 @@ struct engine_proc {
 	__u64 switches; /* acquisitions by another thread than the last holder */
 	__u32 last_holder; /* tid, 0 = none yet */
 	__u32 nthreads;
-	/* Blame: the holder's stack at the latest HOLDER_STACK sample of the
-	 * hold in progress (0: no sample, or the hold ended); ids below
-	 * BLAME_ID_FIRST (bpf/blame.h) are "[unknown]" / "[no Python frame]". */
+	/* Blame: the stack the holder runs (0: the GIL is free or its holder
+	 * unknown): the latest HOLDER_STACK sample of the hold in progress, or,
+	 * before one, the last stack sampled of the thread that acquired; ids
+	 * below BLAME_ID_FIRST (bpf/blame.h) are "[unknown]" / "[no Python
+	 * frame]". */
 	__u64 holder_stack;
-	__u32 holder_stack_tid; /* the holder it was read from, 0 = not known */
-	__u64 holder_stack_ts;
+	__u32 holder_stack_tid; /* the holder it belongs to, 0 = not known */
+	__u64 holder_stack_ts;  /* since when */
+	/* engine-internal blame state */
+	__u32 blame_waiting;    /* threads in THREAD_WAITING */
+	int blame_on;           /* a HOLDER_STACK was seen: waits are charged */
+	int holder_sampled;     /* holder_stack was sampled in the hold in progress */
+	__u64 blame_since;      /* waits are charged up to here */
 };
 
 /* Blame: one holder stack (by process and stack id) and what it cost. */
 struct engine_blame {
 	__u32 tgid;
 	__u64 id;       /* a stack id, or BLAME_ID_UNKNOWN / BLAME_ID_NO_FRAMES */
-	__u64 wait_ns;  /* waiting by other threads while this stack held the GIL */
-	__u64 hold_ns;  /* the holds it was sampled in, split at samples */
+	__u64 wait_ns;  /* waiting by other threads while this stack held the GIL
+			 * (two waiters for 1 ms: 2 ms) */
+	__u64 hold_ns;  /* holding, in the holds it was sampled in, split at samples */
 	__u64 samples;  /* HOLDER_STACK events naming it */
 };
 
 struct engine_blame_totals {
 	__u64 wait_ns;         /* sum of engine_blame.wait_ns */
+	__u64 unattributed_ns; /* waiting while no holder was known (hand-offs:
+				* the GIL released, the next holder not running yet) */
 	__u64 hold_ns;
 	__u64 samples;
 	__u64 unknown_samples; /* BLAME_ID_UNKNOWN */

@@ -34,8 +34,7 @@ struct thread_slot {
 	int after_release;   /* last release was voluntary: next ACQUIRE is I/O */
 	__u64 tl_start;      /* timeline: when the current state began */
 	__u64 tl_released;   /* timeline: ts of the last release, 0 = none */
-	__u64 blame_id;      /* WAITING: the holder stack of the wait's current stretch */
-	__u64 blame_ts;      /* when that stretch began */
+	__u64 blame_last;    /* blame: the last stack sampled while it held the GIL */
 	struct thread_acc acc;
 };
 
@@ -101,8 +100,9 @@ struct timeline_pre {
 
 /* blame.c: called by engine__feed() and the state machines. */
 void blame__on_stack(struct engine *eng, struct thread_slot *t, const struct gil_event *ev);
-void blame__end_wait(struct engine *eng, struct thread_slot *t, __u64 ts);
-void blame__end_hold(struct engine *eng, struct thread_slot *t, __u64 ts);
+void blame__advance(struct engine *eng, struct engine_proc *p, __u64 ts);
+void blame__acquired(struct engine *eng, struct thread_slot *t, __u64 ts);
+void blame__released(struct engine *eng, struct thread_slot *t, __u64 ts);
 void blame__free(struct blame_table *b);
 
 /* timeline.c: called by engine__feed() only when eng->tl_on. */

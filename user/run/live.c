@@ -13,6 +13,7 @@
 #include "run/privileges.h"
 #include "run/signals.h"
 #include "run/targets.h"
+#include "target/plan.h"
 #include "target/proc.h"
 #include "target/spawn.h"
 #include "trace/libbpf_log.h"
@@ -94,6 +95,24 @@ static void name_thread(struct live_ctx *lc, __u32 tgid, __u32 tid)
 	lc->sink->on_thread(lc->sink->ctx, tgid, tid, comm);
 }
 
+/* A stack id seen for the first time: resolved right away, while the
+ * target still holds the code objects it names. */
+static void take_stack(struct live_ctx *lc, const struct gil_event *ev)
+{
+	struct blame_frame frames[BLAME_MAX_FRAMES];
+	const struct cpython_code_layout *code;
+	struct blame_stack raw;
+	unsigned int n;
+
+	if (!thread_set__add(&lc->stacks, ev->value))
+		return;
+	if (trace_session__take_stack(lc->session, ev->tgid, ev->value, &raw, &code) || !code)
+		return;
+	n = resolver__resolve(lc->resolver, ev->tgid, code, &raw, frames);
+	if (lc->sink->on_stack)
+		lc->sink->on_stack(lc->sink->ctx, ev->tgid, ev->value, raw.flags, frames, n);
+}
+
 static int on_event(void *ctx, const struct gil_event *ev)
 {
 	struct live_ctx *lc = ctx;
@@ -111,6 +130,8 @@ static int on_event(void *ctx, const struct gil_event *ev)
 	}
 	if (ev->tid && thread_set__add(&lc->seen, (__u64)ev->tgid << 32 | ev->tid))
 		name_thread(lc, ev->tgid, ev->tid);
+	if (ev->kind == GIL_EV_HOLDER_STACK && lc->resolver && ev->value >= BLAME_ID_FIRST)
+		take_stack(lc, ev);
 	return lc->sink->on_event(lc->sink->ctx, ev);
 }
 
@@ -140,13 +161,24 @@ static int plan_targets(const struct live_opts *o, struct targets *tg, pid_t *ch
 	int ret = 0;
 
 	*child = 0;
+	targets__set_mode(tg, o->mode);
 	if (o->cmd) {
 		ret = spawn__start(o->cmd, o->keep_root, child, err, sizeof(err));
 		if (!ret)
 			ret = targets__plan(tg, (__u32)*child, err, sizeof(err));
 	}
-	for (unsigned int i = 0; !ret && i < o->npids; i++)
+	for (unsigned int i = 0; !ret && i < o->npids; i++) {
 		ret = targets__plan(tg, o->pids[i], err, sizeof(err));
+		/* A free-threaded process beside others: say so, trace the rest. */
+		if (ret == PLAN_NO_GIL && (o->npids > 1 || o->all)) {
+			fprintf(stderr, "giltrace: %s\n", err);
+			ret = 0;
+		}
+	}
+	if (!ret && !o->all && !o->cmd && !targets__first_meta(tg, &(struct trace_meta){})) {
+		snprintf(err, sizeof(err), "none of the processes given has a GIL");
+		ret = PLAN_NO_GIL;
+	}
 	if (!ret && o->all) {
 		ret = targets__scan(tg, &o->filter);
 		if (ret)
@@ -271,7 +303,9 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 {
 	struct live_ctx lc = { .sink = sink };
 	struct trace_opts to = {
-		.verbose = o->verbose, .btf_path = o->btf_path, .on_event = on_event, .ctx = &lc,
+		.verbose = o->verbose, .on_event = on_event, .ctx = &lc,
+		/* --btf, else $GILTRACE_BTF, else the kernel's own */
+		.btf_path = o->btf_path ? o->btf_path : getenv("GILTRACE_BTF"),
 		.blame = o->blame,
 	};
 	struct trace_session *s = NULL;
@@ -298,6 +332,12 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 		return 1;
 	}
 	ret = plan_targets(o, tg, &child);
+	if (ret == PLAN_NO_GIL) {
+		/* A free-threaded CPython: nothing failed, there is no GIL. */
+		res->no_gil = true;
+		ret = 0;
+		goto cleanup;
+	}
 	if (ret)
 		goto cleanup;
 	if (!targets__first_meta(tg, &meta))
@@ -327,7 +367,14 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 	/* A target that exited during the attach ends a run of explicit targets
 	 * at once, with what it wrote. */
 	ret = loop(s, tg, o, sink, res);
+	/* Stop the events at the source and take what is left, so that the
+	 * drops in the stream are the BPF counter's final value. */
+	trace_session__quiesce(s);
+	drain(s);
 	res->drops = trace_session__drops(s);
+	if (o->verbose)
+		fprintf(stderr, "giltrace: BPF drop counter at detach: %llu; futex calls through %s\n",
+			res->drops, res->futex_mode);
 	if (!ret && sink->on_end)
 		sink->on_end(sink->ctx, res);
 cleanup:

@@ -69,6 +69,7 @@ struct live_opts {
 	bool quiet;         /* no "tracing ..." line (the top screen shows it) */
 	bool blame;         /* read the GIL holder's Python stack at waits */
 	const char *btf_path;
+	const char *mode;   /* --mode: a runtime's tracing mode, NULL: its default */
 };
 
 struct live_result {
@@ -76,6 +77,8 @@ struct live_result {
 	bool target_exited;       /* every target of CMD or -p exited */
 	int target_status;        /* wait status of a CMD we started */
 	char futex_mode[32];
+	bool no_gil;              /* the target is a free-threaded CPython: nothing
+				   * was traced, and that is not an error */
 };
 
 /* 0, or non-zero after printing a one-line error to stderr. */

@@ -36,6 +36,7 @@ struct targets {
 	size_t ntraced;
 	int epfd;
 	bool warned_full;
+	const char *mode; /* --mode, or NULL */
 };
 
 static int pidfd_open(__u32 pid)
@@ -129,7 +130,8 @@ static void drop(struct targets *t, struct target *e)
 
 /* The pidfd comes first, so that the plan and the exit we wait for are of
  * the same process even if its PID is reused at once. */
-static int plan_one(struct target *e, __u32 pid, char *err, size_t errlen)
+static int plan_one(const struct targets *t, struct target *e, __u32 pid, char *err,
+		    size_t errlen)
 {
 	int ret;
 
@@ -144,7 +146,7 @@ static int plan_one(struct target *e, __u32 pid, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	ret = plan__build(pid, e->plan, err, errlen);
+	ret = plan__build(pid, t->mode, e->plan, err, errlen);
 	if (ret) {
 		free(e->plan);
 		e->plan = NULL;
@@ -177,6 +179,11 @@ static int attach_one(struct targets *t, struct target *e, char *err, size_t err
 	return 0;
 }
 
+void targets__set_mode(struct targets *t, const char *mode)
+{
+	t->mode = mode;
+}
+
 int targets__plan(struct targets *t, __u32 pid, char *err, size_t errlen)
 {
 	struct target *e;
@@ -191,7 +198,7 @@ int targets__plan(struct targets *t, __u32 pid, char *err, size_t errlen)
 	}
 	e->is_explicit = true;
 	discover__identify(pid, &e->id);
-	ret = plan_one(e, pid, err, errlen);
+	ret = plan_one(t, e, pid, err, errlen);
 	if (ret)
 		drop(t, e);
 	return ret;
@@ -220,7 +227,7 @@ static int on_found(const struct proc_id *id, void *ctx)
 	if (!e)
 		return -ENOMEM;
 	e->seen = true;
-	if (plan_one(e, id->pid, err, sizeof(err))) {
+	if (plan_one(t, e, id->pid, err, sizeof(err))) {
 		skip(e);
 		e->id = *id;
 		return 0;

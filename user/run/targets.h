@@ -21,6 +21,9 @@ struct live_sink;
 struct targets *targets__new(const struct live_sink *sink);
 void targets__free(struct targets *t);
 
+/* The tracing mode every later plan asks for (--mode; NULL: each
+ * runtime's default). mode must outlive t. */
+void targets__set_mode(struct targets *t, const char *mode);
 /* Plans PID as an explicit target; 0, or -errno with a reason in err. */
 int targets__plan(struct targets *t, __u32 pid, char *err, size_t errlen);
 /* Plans every supported process that passes f and is not known yet;

@@ -119,6 +119,11 @@ int elf_file__find(struct elf_file *ef, const char *name, struct elf_sym_info *o
 	return -ENOENT;
 }
 
+int elf_file__vaddr_to_offset(const struct elf_file *ef, __u64 vaddr, __u64 *off)
+{
+	return vaddr_to_offset(ef->elf, vaddr, off);
+}
+
 int elf_file__read(const struct elf_file *ef, __u64 offset, void *buf, size_t len)
 {
 	ssize_t n = pread(ef->fd, buf, len, (off_t)offset);

@@ -25,6 +25,8 @@ void elf_file__close(struct elf_file *ef);
 int elf_file__fd(const struct elf_file *ef);
 /* 0 and *out filled, or -ENOENT; .symtab is searched before .dynsym. */
 int elf_file__find(struct elf_file *ef, const char *name, struct elf_sym_info *out);
+/* The file offset of a virtual address (st_value-like); 0 or -ENOENT. */
+int elf_file__vaddr_to_offset(const struct elf_file *ef, __u64 vaddr, __u64 *off);
 /* Reads len bytes at a file offset; 0 or -errno. */
 int elf_file__read(const struct elf_file *ef, __u64 offset, void *buf, size_t len);
 

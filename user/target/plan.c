@@ -13,6 +13,7 @@
 
 struct search {
 	struct attach_plan *plan;
+	const char *mode; /* asked for with --mode, or NULL: the row's default */
 	char *err;
 	size_t errlen;
 	int ret; /* the first hard error met while matching */
@@ -21,14 +22,40 @@ struct search {
 /* Resolves the hooks of row in ef and refuses probe points the kernel
  * would single-step. -ENOENT (with a reason) when a required one is
  * missing, which a CPython row answers by falling back to futex mode. */
+/* A stripped function found through an exported caller: sym becomes the
+ * target of the call rel32 at sym + call_at, which must be one. */
+static int follow_call(struct elf_file *ef, const struct runtime_hook *h,
+		       struct elf_sym_info *sym, char *err, size_t errlen)
+{
+	unsigned char call[5];
+	__s32 rel;
+
+	if (h->call_at + sizeof(call) > sym->size ||
+	    elf_file__read(ef, sym->file_offset + h->call_at, call, sizeof(call)) ||
+	    call[0] != 0xe8) {
+		snprintf(err, errlen, "%s+%u is not a call in this build: its stripped probes are "
+			 "unknown (try --mode=futex)", h->symbol, h->call_at);
+		return -ENOENT;
+	}
+	memcpy(&rel, call + 1, sizeof(rel));
+	sym->vaddr += h->call_at + sizeof(call) + (__s64)rel;
+	sym->size = 16; /* unknown; only the entry is probed */
+	if (elf_file__vaddr_to_offset(ef, sym->vaddr, &sym->file_offset)) {
+		snprintf(err, errlen, "the call at %s+%u leaves the file", h->symbol, h->call_at);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
-		      const struct runtime_row *row, char *err, size_t errlen)
+		      const struct runtime_row *row, const struct runtime_hook *hooks,
+		      char *err, size_t errlen)
 {
 	struct elf_sym_info sym;
 
 	plan->nprobes = 0;
-	for (int i = 0; i < RUNTIME_MAX_HOOKS && row->hooks[i].symbol; i++) {
-		const struct runtime_hook *h = &row->hooks[i];
+	for (int i = 0; i < RUNTIME_MAX_HOOKS && hooks[i].symbol; i++) {
+		const struct runtime_hook *h = &hooks[i];
 		unsigned char code[16];
 		enum probe_cost cost;
 
@@ -38,7 +65,13 @@ static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 			snprintf(err, errlen, "%s runtime without function %s", row->name, h->symbol);
 			return -ENOENT;
 		}
-		if (elf_file__read(ef, sym.file_offset, code, sizeof(code))) {
+		if (h->call_at && follow_call(ef, h, &sym, err, errlen))
+			return -ENOENT;
+		if (h->at >= sym.size && h->at) {
+			snprintf(err, errlen, "%s is too short to probe at +%u", h->symbol, h->at);
+			return -ENOENT;
+		}
+		if (elf_file__read(ef, sym.file_offset + h->at, code, sizeof(code))) {
 			snprintf(err, errlen, "cannot read %s: %s", h->symbol, strerror(EIO));
 			return -EIO;
 		}
@@ -50,7 +83,7 @@ static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 				 h->symbol, code[0], code[1], code[2]);
 			return -EOPNOTSUPP;
 		}
-		plan->probes[plan->nprobes].offset = sym.file_offset;
+		plan->probes[plan->nprobes].offset = sym.file_offset + h->at;
 		plan->probes[plan->nprobes].prog = h->prog;
 		plan->probes[plan->nprobes].symbol = h->symbol;
 		plan->probes[plan->nprobes].retprobe = h->retprobe;
@@ -70,21 +103,94 @@ static int plan_toyvm(struct attach_plan *plan, struct elf_file *ef,
 		return -ENOENT;
 	}
 	plan->target.gil_span = sym.size;
-	return plan_hooks(plan, ef, row, err, errlen);
+	return plan_hooks(plan, ef, row, row->hooks, err, errlen);
+}
+
+/* The hooks' mode or futex mode, as asked (mode) or as the row prefers:
+ * hooks where their symbols are (unless row->hooks_on_request), else futex
+ * mode. A mode the row lacks, or hooks asked for and missing, is an error. */
+static int plan_mode(struct attach_plan *plan, struct elf_file *ef,
+		     const struct runtime_row *row, const char *mode, char *err, size_t errlen)
+{
+	bool futex = mode ? row->futex_mode && !strcmp(mode, row->futex_mode)
+			  : row->hooks_on_request;
+	bool stripped = mode && row->stripped_mode && !strcmp(mode, row->stripped_mode);
+	int ret;
+
+	if (mode && !futex && !stripped && strcmp(mode, row->mode)) {
+		snprintf(err, errlen, "%s %s has no mode %s (modes: %s%s%s%s%s)", row->name,
+			 row->version, mode, row->mode, row->futex_mode ? ", " : "",
+			 row->futex_mode ? row->futex_mode : "", row->stripped_mode ? ", " : "",
+			 row->stripped_mode ? row->stripped_mode : "");
+		return -EINVAL;
+	}
+	if (stripped) {
+		/* Only for builds without the hooks' symbols: with them, full
+		 * mode sees more for the same cost. */
+		ret = plan_hooks(plan, ef, row, row->hooks, err, errlen);
+		if (!ret) {
+			snprintf(err, errlen, "this %s %s has its symbols: use --mode=%s, which "
+				 "also sees forced releases exactly", row->name, row->version,
+				 row->mode);
+			return -EINVAL;
+		}
+		ret = plan_hooks(plan, ef, row, row->stripped_hooks, err, errlen);
+		if (!ret) {
+			plan->target.flags |= GIL_TARGET_SAVE_THREAD;
+			snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", mode);
+		}
+		return ret;
+	}
+	ret = futex ? -ENOENT : plan_hooks(plan, ef, row, row->hooks, err, errlen);
+	if (ret == -ENOENT && row->futex_mode && (futex || !mode)) {
+		/* Stripped build, or asked for: no per-acquisition probe. */
+		plan->nprobes = 0;
+		plan->target.flags |= GIL_TARGET_FUTEX_ONLY;
+		snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", row->futex_mode);
+		return 0;
+	}
+	snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", row->mode);
+	return ret;
+}
+
+/* CPython 2.7: the GIL is the semaphore interpreter_lock points to, which
+ * PyEval_InitThreads allocates when the first thread starts; BPF reads the
+ * pointer until it is set (gil_ptr), so a CMD started by giltrace works. */
+static int plan_cpython2(struct attach_plan *plan, struct elf_file *ef,
+			 const struct proc_mapping *m, const struct runtime_row *row,
+			 const char *mode, char *err, size_t errlen)
+{
+	const struct cpython2_layout *l = row->cpython2;
+	struct gil_target *t = &plan->target;
+	struct elf_sym_info sym, eval;
+	__u64 bias;
+
+	if (elf_file__find(ef, l->lock_ptr, &sym) || elf_file__find(ef, l->eval_loop, &eval) ||
+	    elf_file__load_bias(ef, m->start, m->offset, &bias)) {
+		snprintf(err, errlen, "cannot locate %s and %s in %s", l->lock_ptr, l->eval_loop,
+			 m->path);
+		return -ENOENT;
+	}
+	t->gil_ptr = sym.vaddr + bias;
+	t->gil_span = l->sem_size;
+	t->flags = GIL_TARGET_SEM;
+	/* Full mode: a release called from the eval loop is forced. */
+	t->drop_req_addr = eval.vaddr + bias;
+	t->drop_req_off = (__u32)eval.size;
+	return plan_mode(plan, ef, row, mode, err, errlen);
 }
 
 /* CPython: the main interpreter's GIL sits at a fixed distance from
  * _PyRuntime, so its address is known before any probe fires, and futex
  * mode (no take_gil symbol) needs nothing else. */
 static int plan_cpython(struct attach_plan *plan, struct elf_file *ef,
-			const struct proc_mapping *m, const struct runtime_row *row, char *err,
-			size_t errlen)
+			const struct proc_mapping *m, const struct runtime_row *row,
+			const char *mode, char *err, size_t errlen)
 {
 	const struct cpython_layout *l = row->cpython;
 	struct gil_target *t = &plan->target;
 	struct elf_sym_info sym;
 	__u64 bias, runtime;
-	int ret;
 
 	if (elf_file__find(ef, row->gil_symbol, &sym) ||
 	    elf_file__load_bias(ef, m->start, m->offset, &bias)) {
@@ -115,16 +221,7 @@ static int plan_cpython(struct attach_plan *plan, struct elf_file *ef,
 		t->flags |= GIL_TARGET_DEREF;
 		break;
 	}
-	ret = plan_hooks(plan, ef, row, err, errlen);
-	if (ret == -ENOENT && row->futex_mode) {
-		/* Stripped build: no per-acquisition probe. */
-		plan->nprobes = 0;
-		t->flags |= GIL_TARGET_FUTEX_ONLY;
-		snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", row->futex_mode);
-		return 0;
-	}
-	snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", row->mode);
-	return ret;
+	return plan_mode(plan, ef, row, mode, err, errlen);
 }
 
 /* The CPython version of a file holding _PyRuntime, from the file alone:
@@ -133,7 +230,7 @@ static int plan_cpython(struct attach_plan *plan, struct elf_file *ef,
 static void cpython_version(const struct elf_file *ef, const char *path, char *key, size_t klen,
 			    char *full, size_t flen, bool *free_threaded)
 {
-	char soname[256], prefix[32];
+	char soname[256], prefix[40];
 	const char *base = NULL;
 	unsigned int major, minor;
 	int n = 0;
@@ -180,15 +277,23 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 
 		if (elf_file__find(ef, rows[i].detect_symbol, &sym))
 			continue;
-		if (rows[i].cpython) {
+		if (rows[i].cpython || rows[i].cpython2) {
 			if (!is_cpython)
 				cpython_version(ef, m->path, key, sizeof(key), full, sizeof(full),
 						&free_threaded);
 			is_cpython = true;
 			if (free_threaded || strcmp(key, rows[i].version))
 				continue;
-			err = plan_cpython(s->plan, ef, m, &rows[i], s->err, s->errlen);
+			err = rows[i].cpython2
+				      ? plan_cpython2(s->plan, ef, m, &rows[i], s->mode, s->err,
+						      s->errlen)
+				      : plan_cpython(s->plan, ef, m, &rows[i], s->mode, s->err,
+						     s->errlen);
 			snprintf(s->plan->meta.version, sizeof(s->plan->meta.version), "%s", full);
+		} else if (s->mode && strcmp(s->mode, rows[i].mode)) {
+			snprintf(s->err, s->errlen, "the %s runtime has no mode %s (modes: %s)",
+				 rows[i].name, s->mode, rows[i].mode);
+			err = -EINVAL;
 		} else {
 			err = plan_toyvm(s->plan, ef, &rows[i], s->err, s->errlen);
 			snprintf(s->plan->meta.mode, sizeof(s->plan->meta.mode), "%s", rows[i].mode);
@@ -213,10 +318,10 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 	}
 	elf_file__close(ef);
 	if (is_cpython && free_threaded) {
-		s->ret = -EPROTONOSUPPORT;
+		s->ret = PLAN_NO_GIL;
 		snprintf(s->err, s->errlen,
-			 "%s is a free-threaded CPython %s build: it has no GIL to trace", m->path,
-			 full);
+			 "%s is a free-threaded CPython %s build: it has no GIL, so there is "
+			 "nothing to trace", m->path, full);
 		return 1;
 	}
 	if (is_cpython) {
@@ -242,9 +347,10 @@ static void fill_machine_meta(struct trace_meta *meta)
 				(__u64)(wall.tv_nsec - mono.tv_nsec);
 }
 
-int plan__build(__u32 pid, struct attach_plan *plan, char *err, size_t errlen)
+int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err,
+		size_t errlen)
 {
-	struct search s = { .plan = plan, .err = err, .errlen = errlen };
+	struct search s = { .plan = plan, .mode = mode, .err = err, .errlen = errlen };
 	char exe[PROC_PATH_MAX];
 	int ret;
 
@@ -271,7 +377,9 @@ int plan__build(__u32 pid, struct attach_plan *plan, char *err, size_t errlen)
 		char why[256];
 
 		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "cannot trace PID %u (%s): %s", pid, plan->meta.comm, why);
+		snprintf(err, errlen, "%s PID %u (%s): %s",
+			 s.ret == PLAN_NO_GIL ? "nothing to trace in" : "cannot trace", pid,
+			 plan->meta.comm, why);
 		return s.ret;
 	}
 	if (!plan->row) {

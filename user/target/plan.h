@@ -6,6 +6,7 @@
 #ifndef GILTRACE_PLAN_H
 #define GILTRACE_PLAN_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
@@ -33,8 +34,15 @@ struct attach_plan {
 	struct trace_meta meta;
 };
 
-/* Fills plan for PID; 0, or -errno with a one-line reason in err. */
-int plan__build(__u32 pid, struct attach_plan *plan, char *err, size_t errlen);
+/* A free-threaded CPython: no GIL exists, which is no error for the CLI. */
+#define PLAN_NO_GIL (-ENODATA)
+
+/* Fills plan for PID in mode (a row's mode name, e.g. "full" or "futex";
+ * NULL: the row's default); 0, or -errno with a one-line reason in err:
+ * PLAN_NO_GIL for a free-threaded CPython, -EPROTONOSUPPORT for a CPython
+ * version giltrace does not know, -EINVAL for a mode the runtime lacks. */
+int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err,
+		size_t errlen);
 /* Closes the files the plan holds open. */
 void plan__release(struct attach_plan *plan);
 

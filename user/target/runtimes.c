@@ -1,7 +1,7 @@
 #include "target/runtimes.h"
 
 /*
- * CPython's main-interpreter GIL, 3.9 to 3.13. struct _gil_runtime_state
+ * CPython's main-interpreter GIL, 3.8 to 3.13. struct _gil_runtime_state
  * (Include/internal/pycore_gil.h) is the same 208 bytes in all of them:
  * locked at 16, switch_number at 24, cond at 32 (48 bytes). Offsets were
  * printed by gdb from the pyenv builds' DWARF, e.g.
@@ -11,6 +11,41 @@
  * reads 5000 at the computed address, acquisitions match a bpftrace count).
  */
 
+/*
+ * Blame's frames and code objects (docs/blame.md). gil->last_holder is at 8
+ * in every version. Read with gdb from the pyenv builds' DWARF:
+ *   gdb -batch -ex 'ptype /o struct _ts' -ex 'ptype /o struct _frame' \
+ *       -ex 'ptype /o struct _PyInterpreterFrame' -ex 'ptype /o _PyCFrame' \
+ *       -ex 'p &((PyCodeObject*)0)->co_firstlineno' \
+ *       -ex 'p &((PyCodeObject*)0)->co_code_adaptive' \
+ *       -ex 'p sizeof(PyASCIIObject)' -ex 'p sizeof(PyCompactUnicodeObject)' libpython3.X.so.1.0
+ * and checked live by tests/e2e/test_blame.py (the hog's name, file and line).
+ */
+/* 3.8-3.10: tstate->frame (24) is a PyFrameObject: f_back 24, f_code 32,
+ * f_lasti (int) 104 in 3.9, 96 in 3.10. */
+#define FRAMES_39(lasti)                                                                  \
+	{ .last_holder = 8, .tstate_frame = 24, .frame_code = 32, .frame_back = 24,         \
+	  .frame_instr = lasti, .instr_size = 4 }
+/* PyCodeObject 3.8-3.10: co_firstlineno 40, co_filename 104, co_name 112,
+ * co_lnotab (3.9) / co_linetable (3.10) 120. */
+#define CODE_39(how, instr_how)                                                            \
+	{ .filename = 104, .name = 112, .firstlineno = 40, .linetable = 120, .lines = how,  \
+	  .instr = instr_how, .ascii_data = 48, .compact_data = 72 }
+
+/* 3.8.18: _PyRuntime.ceval.gil at 0x480 and ceval.gil_drop_request at
+ * 0x254, both in _PyRuntime (Include/internal/pycore_pystate.h,
+ * pycore_ceval.h). GCC split take_gil into take_gil (from the eval loop and
+ * _PyEval_ReInitThreads) and take_gil.constprop.0 (PyEval_RestoreThread,
+ * PyEval_AcquireThread, ...), whose arguments differ: both are probed,
+ * and neither handler reads an argument. */
+static const struct cpython_layout py38 = {
+	.gil = 0x480, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
+	.cond_size = 48, .drop_how = DROP_REQ_RUNTIME, .drop_req = 0x254,
+	.drop_req_mask = ~0u,
+	/* blame: the frame and code layouts of 3.9 (gdb on pyenv 3.8.18) */
+	.frames = FRAMES_39(104), .code = CODE_39(LINES_LNOTAB, INSTR_LASTI_BYTES),
+};
+
 /* 3.9.18, 3.10.13: _PyRuntime.ceval.gil; the drop request is per
  * interpreter (interp->ceval.gil_drop_request, Python/ceval_gil.h
  * drop_gil()) and the main interpreter is on the heap, found through
@@ -19,12 +54,14 @@ static const struct cpython_layout py39 = {
 	.gil = 0x160, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
 	.cond_size = 48, .drop_how = DROP_REQ_MAIN_INTERP, .drop_req = 0x28,
 	.drop_req_off = 0x4c, .drop_req_mask = ~0u,
+	.frames = FRAMES_39(104), .code = CODE_39(LINES_LNOTAB, INSTR_LASTI_BYTES),
 };
 
 static const struct cpython_layout py310 = {
 	.gil = 0x160, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
 	.cond_size = 48, .drop_how = DROP_REQ_MAIN_INTERP, .drop_req = 0x28,
 	.drop_req_off = 0x48, .drop_req_mask = ~0u,
+	.frames = FRAMES_39(96), .code = CODE_39(LINES_LINETABLE, INSTR_LASTI_UNITS),
 };
 
 /* 3.11.7: _PyRuntime.ceval.gil at 0x168; the main interpreter is static,
@@ -35,6 +72,15 @@ static const struct cpython_layout py311 = {
 	.gil = 0x168, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
 	.cond_size = 48, .drop_how = DROP_REQ_RUNTIME, .drop_req = 0xe638 + 0x68,
 	.drop_req_mask = ~0u,
+	/* tstate->cframe (56) -> current_frame (8), a _PyInterpreterFrame:
+	 * f_code 32, previous 48, prev_instr 56. No C-stack entry frames. */
+	.frames = { .last_holder = 8, .tstate_frame = 56, .cframe_frame = 8, .frame_code = 32,
+		    .frame_back = 48, .frame_instr = 56, .instr_size = 8, .flags = BLAME_CFRAME },
+	/* co_firstlineno 0x48, co_filename 112, co_name 120, co_qualname 128,
+	 * co_linetable 136, co_code_adaptive 0xb8. */
+	.code = { .filename = 112, .name = 120, .qualname = 128, .firstlineno = 0x48,
+		  .linetable = 136, .code_adaptive = 0xb8, .lines = LINES_LOCATIONS,
+		  .instr = INSTR_POINTER, .ascii_data = 48, .compact_data = 72 },
 };
 
 /* 3.12.1: the GIL moved into the interpreter (interp->ceval.gil points to
@@ -45,6 +91,16 @@ static const struct cpython_layout py312 = {
 	.gil = 0x12a68 + 0x410, .gil_size = 208, .locked = 16, .switch_number = 24,
 	.cond = 32, .cond_size = 48, .drop_how = DROP_REQ_RUNTIME,
 	.drop_req = 0x12a68 + 0x174, .drop_req_mask = ~0u,
+	/* tstate->cframe (56) -> current_frame (0): f_code 0, previous 8,
+	 * prev_instr 56, owner 70; FRAME_OWNED_BY_CSTACK (3) marks the entry
+	 * frames of _PyEval_EvalFrameDefault, which run no code of their own. */
+	.frames = { .last_holder = 8, .tstate_frame = 56, .cframe_frame = 0, .frame_code = 0,
+		    .frame_back = 8, .frame_instr = 56, .frame_owner = 70, .instr_size = 8,
+		    .owner_cstack = 3, .flags = BLAME_CFRAME | BLAME_OWNER },
+	/* co_firstlineno 0x44, co_code_adaptive 0xc0; PyASCIIObject lost wstr. */
+	.code = { .filename = 112, .name = 120, .qualname = 128, .firstlineno = 0x44,
+		  .linetable = 136, .code_adaptive = 0xc0, .lines = LINES_LOCATIONS,
+		  .instr = INSTR_POINTER, .ascii_data = 40, .compact_data = 56 },
 };
 
 /* 3.13.0: _main_interpreter at 0x15920, _gil at +0x1e48. The drop request
@@ -55,6 +111,15 @@ static const struct cpython_layout py313 = {
 	.gil = 0x15920 + 0x1e48, .gil_size = 208, .locked = 16, .switch_number = 24,
 	.cond = 32, .cond_size = 48, .drop_how = DROP_REQ_HOLDER, .drop_req = 8,
 	.drop_req_off = 0x18, .drop_req_mask = 1,
+	/* tstate->current_frame (72), no _PyCFrame any more: f_executable 0,
+	 * previous 8, instr_ptr 56, owner 70 (C-stack: 3). */
+	.frames = { .last_holder = 8, .tstate_frame = 72, .frame_code = 0, .frame_back = 8,
+		    .frame_instr = 56, .frame_owner = 70, .instr_size = 8, .owner_cstack = 3,
+		    .flags = BLAME_OWNER },
+	/* co_firstlineno 0x44, co_code_adaptive 0xc8. */
+	.code = { .filename = 112, .name = 120, .qualname = 128, .firstlineno = 0x44,
+		  .linetable = 136, .code_adaptive = 0xc8, .lines = LINES_LOCATIONS,
+		  .instr = INSTR_POINTER, .ascii_data = 40, .compact_data = 56 },
 };
 
 /* take_gil's entry and return, drop_gil's entry. GCC may clone take_gil
@@ -68,13 +133,43 @@ static const struct cpython_layout py313 = {
 		{ "drop_gil", "cpy_drop_gil" },                    \
 	}
 
-#define CPYTHON_ROW(ver, layout, how)                                                  \
+#define CPYTHON_ROW(ver, layout, how, ...)                                             \
 	{                                                                              \
 		.name = "cpython", .version = ver, .mode = "full",                     \
 		.detect_symbol = "_PyRuntime", .gil_symbol = "_PyRuntime",             \
 		.hooks = CPYTHON_HOOKS, .cpython = &layout, .futex_mode = "futex",     \
-		.verified = how,                                                       \
+		.verified = how, __VA_ARGS__                                           \
 	}
+
+/*
+ * Debian's stripped /usr/bin/python3.11 (3.11.2, non-PIE, LTO): take_gil
+ * is the target of the call at PyEval_RestoreThread+13 (objdump: push
+ * %rbx; test %rdi,%rdi; je; mov %rdi,%rbx; call 0x4f92c0), a function
+ * starting push %r15 (emulated) that 10 call sites in the binary call.
+ * drop_gil is inlined everywhere; PyEval_SaveThread, exported, is
+ * Py_BEGIN_ALLOW_THREADS: its entry is a voluntary release. In pyenv's
+ * 3.11.7 take_gil is called from PyEval_RestoreThread too (objdump).
+ */
+#define STRIPPED_311_HOOKS                                                             \
+	.stripped_mode = "acquire",                                                    \
+	.stripped_hooks = {                                                            \
+		{ "PyEval_RestoreThread", "cpy_take_gil", .call_at = 13 },             \
+		{ "PyEval_RestoreThread", "cpy_take_gil_ret", .retprobe = true,        \
+		  .call_at = 13 },                                                     \
+		{ "PyEval_SaveThread", "cpy_save_thread" },                            \
+	}
+
+/* 2.7.18: Python/ceval.c `static PyThread_type_lock interpreter_lock`,
+ * a local symbol of libpython2.7.so.1.0's .symtab (the executable holds
+ * none); Python/thread_pthread.h with USE_SEMAPHORES: the lock is a
+ * malloc'ed sem_t (32 bytes on x86-64, glibc's value word first: the
+ * futex word is the lock's address). Checked live: futex calls of a
+ * two-thread countdown all fall on *interpreter_lock (bpftrace on
+ * sys_enter_futex), and full mode's acquisitions equal a bpftrace count
+ * of PyThread_acquire_lock(interpreter_lock) (tests/e2e/test_cpython27.py). */
+static const struct cpython2_layout py27 = {
+	.lock_ptr = "interpreter_lock", .eval_loop = "PyEval_EvalFrameEx", .sem_size = 32,
+};
 
 static const struct runtime_row rows[] = {
 	{
@@ -95,13 +190,31 @@ static const struct runtime_row rows[] = {
 		.verified = "tools/toyvm/gil_hooks.h; counts checked against --gil-stats "
 			    "by tests/e2e/test_trace_toyvm.py",
 	},
+	{
+		/* PyThread_release_lock starts with sub $8,%rsp (single-stepped):
+		 * its probe sits on the call to sem_post, 4 bytes in. */
+		.name = "cpython", .version = "2.7", .mode = "full", .futex_mode = "futex",
+		.hooks_on_request = true,
+		.detect_symbol = "interpreter_lock", .gil_symbol = "interpreter_lock",
+		.hooks = {
+			{ "PyThread_acquire_lock", "py2_lock_acquire" },
+			{ "PyThread_acquire_lock", "py2_lock_acquire_ret", .retprobe = true },
+			{ "PyThread_release_lock", "py2_lock_release", .at = 4 },
+		},
+		.cpython2 = &py27,
+		.verified = "Python/ceval.c, Python/thread_pthread.h 2.7.18; readelf -s on pyenv "
+			    "libpython2.7.so.1.0; objdump of PyThread_release_lock",
+	},
+	CPYTHON_ROW("3.8", py38, "Python/ceval_gil.h, Include/internal/pycore_{pystate,ceval}.h "
+		    "3.8.18; gdb ptype /o on pyenv libpython3.8.so.1.0"),
 	CPYTHON_ROW("3.9", py39, "Python/ceval_gil.h, Include/internal/pycore_{runtime,interp}.h "
 		    "3.9.18; gdb ptype /o on pyenv libpython3.9.so.1.0"),
 	CPYTHON_ROW("3.10", py310, "Python/ceval_gil.h, Include/internal/pycore_{runtime,interp}.h "
 		    "3.10.13; gdb ptype /o on pyenv libpython3.10.so.1.0"),
 	CPYTHON_ROW("3.11", py311, "Python/ceval_gil.h, Include/internal/pycore_{runtime,interp}.h "
 		    "3.11.7; gdb ptype /o on pyenv libpython3.11.so.1.0; Debian 3.11.2 "
-		    "checked live (gil->interval == 5000, switch_number grows)"),
+		    "checked live (gil->interval == 5000, switch_number grows)",
+		    STRIPPED_311_HOOKS),
 	CPYTHON_ROW("3.12", py312, "Python/ceval_gil.c, Include/internal/pycore_{runtime,interp}.h "
 		    "3.12.1; gdb ptype /o on pyenv libpython3.12.so.1.0"),
 	CPYTHON_ROW("3.13", py313, "Python/ceval_gil.c, Include/internal/pycore_{runtime,interp,"
@@ -116,5 +229,5 @@ const struct runtime_row *runtimes__table(int *count)
 
 const char *runtimes__cpython_versions(void)
 {
-	return "CPython 3.9, 3.10, 3.11, 3.12, 3.13 (GIL builds)";
+	return "CPython 2.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13 (GIL builds)";
 }

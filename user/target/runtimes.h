@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "blame.h"
+
 #define RUNTIME_MAX_HOOKS 8
 
 /* A probe point: a function symbol and the BPF program that handles it. */
@@ -18,6 +20,11 @@ struct runtime_hook {
 	const char *prog;
 	bool retprobe; /* on the function's return (a uretprobe) */
 	bool optional; /* a compiler clone that only some builds have */
+	__u32 at;      /* bytes past the symbol's start (0: its entry) */
+	/* > 0: not the symbol but the function that the call rel32 at
+	 * symbol + call_at calls (a stripped build's static function, found
+	 * through an exported caller) */
+	__u32 call_at;
 };
 
 /* How BPF finds CPython's drop-request flag (see giltrace.h, gil_target). */
@@ -25,6 +32,33 @@ enum drop_req_how {
 	DROP_REQ_RUNTIME,     /* a 32-bit word at &_PyRuntime + drop_req */
 	DROP_REQ_MAIN_INTERP, /* *(&_PyRuntime + drop_req) + drop_req_off: heap interpreter */
 	DROP_REQ_HOLDER,      /* *(gil + drop_req) + drop_req_off: the holder's tstate */
+};
+
+/* Blame: how user space turns a frame's code object and position into a
+ * name, a file and a line (docs/blame.md). */
+enum cpython_lines {
+	LINES_LNOTAB,      /* 3.9 co_lnotab: (byte delta, line delta) pairs */
+	LINES_LINETABLE,   /* 3.10 co_linetable: (byte delta, line delta or -128) pairs */
+	LINES_LOCATIONS,   /* 3.11+ co_linetable: the location table (Objects/locations.md) */
+};
+
+enum cpython_instr {
+	INSTR_LASTI_BYTES, /* 3.9 f_lasti: byte offset of the last instruction */
+	INSTR_LASTI_UNITS, /* 3.10 f_lasti: index in 2-byte code units */
+	INSTR_POINTER,     /* 3.11+: pointer into co_code_adaptive */
+};
+
+struct cpython_code_layout {
+	__u16 filename;      /* PyCodeObject.co_filename (str) */
+	__u16 name;          /* co_name (str) */
+	__u16 qualname;      /* co_qualname (3.11+), 0: none */
+	__u16 firstlineno;   /* co_firstlineno (int) */
+	__u16 linetable;     /* co_lnotab / co_linetable (bytes) */
+	__u16 code_adaptive; /* co_code_adaptive (3.11+): the instructions */
+	enum cpython_lines lines;
+	enum cpython_instr instr;
+	__u16 ascii_data;    /* sizeof(PyASCIIObject): compact ASCII text */
+	__u16 compact_data;  /* sizeof(PyCompactUnicodeObject): other compact text */
 };
 
 /* Where a CPython version keeps the main interpreter's GIL and its state.
@@ -40,6 +74,17 @@ struct cpython_layout {
 	__u64 drop_req;
 	__u32 drop_req_off;
 	__u32 drop_req_mask;
+	struct blame_layout frames;       /* for BPF's frame walk */
+	struct cpython_code_layout code;  /* for user space's names and lines */
+};
+
+/* CPython 2.7's old GIL: a sem_t that a static pointer refers to once
+ * threads have started. */
+struct cpython2_layout {
+	const char *lock_ptr;  /* the static PyThread_type_lock (local, .symtab) */
+	const char *eval_loop; /* releases called from here are the check
+				* interval's forced switches (full mode) */
+	__u32 sem_size;        /* sizeof(sem_t): the futex word is at its start */
 };
 
 struct runtime_row {
@@ -55,6 +100,15 @@ struct runtime_row {
 	 * hooks' symbols are stripped, or is NULL when that build is refused. */
 	const struct cpython_layout *cpython;
 	const char *futex_mode;
+	/* Stripped builds (no take_gil symbol): a mode asked for with --mode
+	 * whose probes are found through exported functions. */
+	const char *stripped_mode;
+	struct runtime_hook stripped_hooks[RUNTIME_MAX_HOOKS];
+	/* CPython 2.7 rows instead of cpython. */
+	const struct cpython2_layout *cpython2;
+	/* The hooks cost too much to be the default: futex_mode is, and the
+	 * hooks' mode is used only when asked for (--mode). */
+	bool hooks_on_request;
 };
 
 const struct runtime_row *runtimes__table(int *count);

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,17 @@ struct target_link {
 	__u32 pid;
 };
 
+/* A process traced with blame, and how its code objects are laid out. */
+struct blame_target {
+	__u32 pid;
+	const struct cpython_code_layout *code;
+};
+
 struct trace_session {
 	struct giltrace_bpf *skel;
+	struct blame_target *blamed;
+	int nblamed, capblamed;
+	bool blame;
 	struct ring_buffer *rb;
 	struct target_link *links;
 	int nlinks, caplinks;
@@ -85,6 +95,7 @@ int trace_session__open(struct trace_session **out, const struct trace_opts *opt
 	s->on_event = opts->on_event;
 	s->ctx = opts->ctx;
 	s->ncpus = libbpf_num_possible_cpus();
+	s->blame = opts->blame;
 	s->skel = giltrace_bpf__open_opts(&oo);
 	if (!s->skel) {
 		ret = -errno;
@@ -96,6 +107,7 @@ int trace_session__open(struct trace_session **out, const struct trace_opts *opt
 	bpf_program__set_autoload(s->skel->progs.tp_futex_exit, s->syscall_tps);
 	bpf_program__set_autoload(s->skel->progs.raw_futex_enter, !s->syscall_tps);
 	bpf_program__set_autoload(s->skel->progs.raw_futex_exit, !s->syscall_tps);
+	s->skel->rodata->blame_on = s->blame;
 	ret = giltrace_bpf__load(s->skel);
 	if (ret) {
 		if (ret == -EPERM)
@@ -143,17 +155,120 @@ static int keep_link(struct trace_session *s, __u32 pid, struct bpf_link *link)
 }
 
 /* Destroys pid's links, keeping the others in order. */
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * Closing a uprobe waits for an RCU grace period in the closing thread
+ * (0.1-0.2 s each on 6.x kernels, seven in a row for the toy VM), so links
+ * are closed on threads of their own, a batch at a time, and the waits
+ * overlap: Ctrl-C then ends a run within a second.
+ */
+static void destroy_links(struct target_link *v, int n)
+{
+	enum { BATCH = 32 };
+	pthread_t th[BATCH];
+
+	for (int i = 0; i < n; i += BATCH) {
+		bool started[BATCH] = { false };
+		int m = n - i < BATCH ? n - i : BATCH;
+
+		for (int j = 0; j < m; j++) {
+			started[j] = !pthread_create(&th[j], NULL, destroy_link, v[i + j].link);
+			if (!started[j])
+				bpf_link__destroy(v[i + j].link);
+		}
+		for (int j = 0; j < m; j++)
+			if (started[j])
+				pthread_join(th[j], NULL);
+	}
+}
+
 static void drop_links(struct trace_session *s, __u32 pid)
+{
+	struct target_link *gone = malloc((size_t)s->nlinks * sizeof(*gone) + 1);
+	int kept = 0, ngone = 0;
+
+	for (int i = 0; i < s->nlinks; i++) {
+		if (s->links[i].pid != pid)
+			s->links[kept++] = s->links[i];
+		else if (gone)
+			gone[ngone++] = s->links[i];
+		else
+			bpf_link__destroy(s->links[i].link);
+	}
+	s->nlinks = kept;
+	destroy_links(gone, ngone);
+	free(gone);
+}
+
+/* Blame on a CPython target: BPF gets the frame layout, user space keeps
+ * the code layout for take_stack. Other runtimes have no Python frames. */
+static int blame_add(struct trace_session *s, const struct attach_plan *plan, char *err,
+		     size_t errlen)
+{
+	const struct cpython_layout *l = plan->row ? plan->row->cpython : NULL;
+	int ret;
+
+	/* last_holder is 8 in every layout that has frames; rows without
+	 * them (2.7) are not blamed */
+	if (!s->blame || !l || !l->frames.last_holder)
+		return 0;
+	if (s->nblamed == s->capblamed) {
+		int cap = s->capblamed ? s->capblamed * 2 : 8;
+		struct blame_target *bigger = realloc(s->blamed, (size_t)cap * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		s->blamed = bigger;
+		s->capblamed = cap;
+	}
+	if (bpf_map__update_elem(s->skel->maps.blame_targets, &plan->pid, sizeof(plan->pid),
+				 &l->frames, sizeof(l->frames), BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot register PID %u for blame: %s", plan->pid,
+			 strerror(-ret));
+		return ret;
+	}
+	s->blamed[s->nblamed].pid = plan->pid;
+	s->blamed[s->nblamed].code = &l->code;
+	s->nblamed++;
+	return 0;
+}
+
+static void blame_remove(struct trace_session *s, __u32 pid)
 {
 	int kept = 0;
 
-	for (int i = 0; i < s->nlinks; i++) {
-		if (s->links[i].pid == pid)
-			bpf_link__destroy(s->links[i].link);
-		else
-			s->links[kept++] = s->links[i];
-	}
-	s->nlinks = kept;
+	if (!s->blame)
+		return;
+	bpf_map__delete_elem(s->skel->maps.blame_targets, &pid, sizeof(pid), 0);
+	for (int i = 0; i < s->nblamed; i++)
+		if (s->blamed[i].pid != pid)
+			s->blamed[kept++] = s->blamed[i];
+	s->nblamed = kept;
+}
+
+int trace_session__take_stack(struct trace_session *s, __u32 pid, __u64 id,
+			      struct blame_stack *out, const struct cpython_code_layout **code)
+{
+	__u8 one = 1;
+
+	*code = NULL;
+	for (int i = 0; i < s->nblamed; i++)
+		if (s->blamed[i].pid == pid)
+			*code = s->blamed[i].code;
+	if (bpf_map__lookup_and_delete_elem(s->skel->maps.blame_stacks, &id, sizeof(id), out,
+					    sizeof(*out), 0))
+		return -ENOENT;
+	/* Full (65536 stacks known): the stack is then stored again each time
+	 * and taken again, which costs a lookup, not correctness. */
+	bpf_map__update_elem(s->skel->maps.blame_known, &id, sizeof(id), &one, sizeof(one),
+			     BPF_ANY);
+	return 0;
 }
 
 int trace_session__add(struct trace_session *s, const struct attach_plan *plan, char *err,
@@ -180,8 +295,12 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 						   p->offset);
 		if (!link) {
 			ret = -errno;
-			snprintf(err, errlen, "cannot attach a uprobe to %s in PID %u: %s", p->symbol,
-				 plan->pid, strerror(-ret));
+			if (ret == -ESRCH)
+				snprintf(err, errlen, "cannot attach to PID %u: it exited during the "
+					 "attach", plan->pid);
+			else
+				snprintf(err, errlen, "cannot attach a uprobe to %s in PID %u: %s",
+					 p->symbol, plan->pid, strerror(-ret));
 			goto cleanup;
 		}
 		ret = keep_link(s, plan->pid, link);
@@ -191,6 +310,9 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 			goto cleanup;
 		}
 	}
+	ret = blame_add(s, plan, err, errlen);
+	if (ret)
+		goto cleanup;
 	/* Filtering starts only once every probe is in place. */
 	if (bpf_map__update_elem(s->skel->maps.traced_tgids, &plan->pid, sizeof(plan->pid), &t,
 				 sizeof(t), BPF_ANY)) {
@@ -201,6 +323,7 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 	return 0;
 cleanup:
 	/* A half-attached target would emit events the filter then drops. */
+	blame_remove(s, plan->pid);
 	drop_links(s, plan->pid);
 	return ret;
 }
@@ -209,7 +332,18 @@ void trace_session__remove(struct trace_session *s, __u32 pid)
 {
 	/* Unfiltered first: no event of a target without its probes. */
 	bpf_map__delete_elem(s->skel->maps.traced_tgids, &pid, sizeof(pid), 0);
+	blame_remove(s, pid);
 	drop_links(s, pid);
+}
+
+void trace_session__quiesce(struct trace_session *s)
+{
+	__u32 key;
+
+	/* Deleting the first key each time: the map shrinks under the walk. */
+	while (!bpf_map__get_next_key(s->skel->maps.traced_tgids, NULL, &key, sizeof(key)))
+		if (bpf_map__delete_elem(s->skel->maps.traced_tgids, &key, sizeof(key), 0))
+			break;
 }
 
 /* Drops become events in the stream, so that reports made later from a
@@ -279,9 +413,9 @@ void trace_session__close(struct trace_session *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
-	for (int i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i].link);
+	destroy_links(s->links, s->nlinks);
 	free(s->links);
+	free(s->blamed);
 	giltrace_bpf__destroy(s->skel);
 	free(s);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "giltrace.h"
+#include "blame.h"
 #include "target/plan.h"
 
 struct trace_session;
@@ -23,6 +24,7 @@ struct trace_opts {
 	const char *btf_path; /* kernel BTF to use instead of /sys/kernel/btf/vmlinux */
 	trace_event_fn on_event;
 	void *ctx;
+	bool blame; /* walk the GIL holder's Python stack at waits (docs/blame.md) */
 };
 
 /* 0, or -errno with a one-line reason (no "giltrace: " prefix) in err. */
@@ -36,6 +38,9 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 /* Stops tracing PID: deletes it from the map and destroys its probes. The
  * events it already wrote stay in the ring buffer for the next poll. */
 void trace_session__remove(struct trace_session *s, __u32 pid);
+/* Stops every target's events at the source (probes stay attached), so
+ * that a last poll sees all that was emitted and the drop counter is final. */
+void trace_session__quiesce(struct trace_session *s);
 /* Drains the ring buffer, waiting up to timeout_ms: events handled (>= 0),
  * -EINTR when interrupted, or another -errno. */
 int trace_session__poll(struct trace_session *s, int timeout_ms);
@@ -46,5 +51,14 @@ unsigned long long trace_session__drops(const struct trace_session *s);
 /* How futex calls are traced: "syscall tracepoints" or "raw tracepoints". */
 const char *trace_session__futex_mode(const struct trace_session *s);
 void trace_session__close(struct trace_session *s);
+
+/*
+ * Blame: takes stack id (from a HOLDER_STACK event of pid) out of the BPF
+ * map into out, and tells BPF not to store it again. 0, or -ENOENT when it
+ * is not there (taken already). *code says how pid's code objects are laid
+ * out (NULL: pid is no CPython blame target).
+ */
+int trace_session__take_stack(struct trace_session *s, __u32 pid, __u64 id,
+			      struct blame_stack *out, const struct cpython_code_layout **code);
 
 #endif

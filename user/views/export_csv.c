@@ -17,6 +17,7 @@ static const char *const kind_names[GIL_EV__MAX] = {
 	[GIL_EV_SCHED_WAKEUP] = "sched_wakeup",
 	[GIL_EV_SCHED_RUN] = "sched_run",
 	[GIL_EV_DROPS] = "drops",
+	[GIL_EV_HOLDER_STACK] = "holder_stack",
 };
 
 static const char *kind_name(unsigned int kind)

@@ -1,12 +1,19 @@
 """Two threads counting down: the GIL's textbook contention.
 
-With --wait, prints "ready" and waits for a line on stdin before starting
-the threads, so a tracer can attach to the PID first. Prints "done" at end.
+Runs on Python 2.7 and 3. With --wait, prints "ready" and waits for a line
+on stdin before starting the threads, so a tracer can attach to the PID
+first. Prints "done" at end.
 """
 import sys
 import threading
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 3_000_000
+N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 3000000
+
+
+def say(word):
+    # print(..., flush=True) is Python 3 only; this runs on 2.7 too.
+    sys.stderr.write(word + "\n")
+    sys.stderr.flush()
 
 
 def countdown(n):
@@ -15,11 +22,16 @@ def countdown(n):
 
 
 if "--wait" in sys.argv:
-    print("ready", file=sys.stderr, flush=True)
+    # Python 2.7 allocates its GIL when the first thread starts: start one
+    # now, so that a tracer given this PID finds the GIL already there.
+    t = threading.Thread(target=lambda: None)
+    t.start()
+    t.join()
+    say("ready")
     sys.stdin.readline()
 threads = [threading.Thread(target=countdown, args=(N,)) for _ in range(2)]
 for t in threads:
     t.start()
 for t in threads:
     t.join()
-print("done", file=sys.stderr, flush=True)
+say("done")

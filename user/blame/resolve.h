@@ -1,0 +1,40 @@
+/*
+ * Blame's live resolver: turns a stack of code-object addresses and
+ * instruction positions (read by BPF) into names, files and lines, reading
+ * the target with process_vm_readv. Each code object is read once per
+ * process and cached by address. Anything that does not read back as
+ * CPython objects of the right type becomes an "[unknown]" frame, never a
+ * guessed name.
+ */
+#ifndef GILTRACE_RESOLVE_H
+#define GILTRACE_RESOLVE_H
+
+#include <linux/types.h>
+
+#include "blame.h"
+#include "blame/stack_table.h"
+#include "target/runtimes.h"
+
+struct blame_resolver;
+
+struct blame_resolver *resolver__new(void);
+void resolver__free(struct blame_resolver *r);
+
+/*
+ * Resolves raw (from pid's memory, laid out as cl says) into out[], which
+ * holds BLAME_MAX_FRAMES; returns the number of frames. Strings point into
+ * the resolver's cache and stay valid until resolver__free().
+ */
+unsigned int resolver__resolve(struct blame_resolver *r, __u32 pid,
+			       const struct cpython_code_layout *cl,
+			       const struct blame_stack *raw, struct blame_frame *out);
+
+/* Forgets pid's code objects (it exited: its addresses mean nothing now). */
+void resolver__forget(struct blame_resolver *r, __u32 pid);
+
+/* Pure line-table decoding, for the unit tests: the line of the
+ * instruction at code unit (or byte, LINES_LNOTAB) addrq; 0 if none. */
+__u32 resolver__line(enum cpython_lines how, const unsigned char *tab, size_t len,
+		     __u32 firstlineno, long addrq);
+
+#endif

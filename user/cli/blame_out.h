@@ -1,0 +1,27 @@
+/* Blame output shared by `giltrace blame` (live) and `giltrace report --blame`. */
+#ifndef GILTRACE_BLAME_OUT_H
+#define GILTRACE_BLAME_OUT_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "blame/rows.h"
+#include "engine/meta.h"
+
+struct blame_out_opts {
+	size_t top;               /* stacks printed (0: all) */
+	const char *folded;       /* NULL: text; "-": folded stacks on stdout; else a file */
+	enum blame_weight weight; /* of the folded counts and of the order */
+	bool force;               /* overwrite the folded file */
+};
+
+/* Parses --weight's argument, or argp_error()s. */
+enum blame_weight blame_out__weight(struct argp_state *state, const char *arg);
+
+/* Prints the text report on stdout, or the folded stacks where asked.
+ * Returns 0, or 1 after a one-line error. */
+int blame_out__print(const struct blame_out_opts *o, const struct engine *eng,
+		     const struct stack_table *tab, const struct trace_meta *meta);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * Blame accounting (docs/blame.md). HOLDER_STACK events name the stack the
+ * GIL's holder runs: read when a thread starts or goes on waiting, when a
+ * contended acquisition returns and when a holder is forced off. Each
+ * process has one "holder stack" at a time, set by those samples and, at
+ * an acquisition, provisionally to the acquirer's last sampled stack; it is
+ * cleared at a release. Between two events, every thread waiting is charged
+ * to that stack (n waiters for d ns: n * d), or to "unattributed" while it
+ * is unknown. Hold time is charged only for holds that were sampled, cut at
+ * the samples, the first stretch starting at the acquisition.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "blame.h"
+#include "engine/engine_int.h"
+
+struct blame_table {
+	struct engine_blame **v;   /* entries, insertion order */
+	size_t n, cap;
+	__u32 *slots;              /* open addressing: index + 1 into v, 0 = empty */
+	size_t nslots;
+	struct engine_blame_totals tot;
+};
+
+static size_t hash(__u32 tgid, __u64 id)
+{
+	__u64 k = id ^ ((__u64)tgid * 0x9e3779b97f4a7c15ULL);
+
+	k ^= k >> 31;
+	k *= 0xbf58476d1ce4e5b9ULL;
+	k ^= k >> 29;
+	return (size_t)k;
+}
+
+static __u32 *slot_find(__u32 *slots, size_t nslots, struct engine_blame **v, __u32 tgid,
+			__u64 id)
+{
+	size_t i = hash(tgid, id) & (nslots - 1);
+
+	while (slots[i] && !(v[slots[i] - 1]->tgid == tgid && v[slots[i] - 1]->id == id))
+		i = (i + 1) & (nslots - 1);
+	return &slots[i];
+}
+
+static int rehash(struct blame_table *b)
+{
+	size_t nslots = b->nslots ? b->nslots * 2 : 256;
+	__u32 *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->n; i++)
+		*slot_find(slots, nslots, b->v, b->v[i]->tgid, b->v[i]->id) = (__u32)(i + 1);
+	free(b->slots);
+	b->slots = slots;
+	b->nslots = nslots;
+	return 0;
+}
+
+static struct engine_blame *entry(struct engine *eng, __u32 tgid, __u64 id)
+{
+	struct blame_table *b = eng->blame;
+	struct engine_blame *e;
+	__u32 *slot;
+
+	if (!b) {
+		b = eng->blame = calloc(1, sizeof(*b));
+		if (!b)
+			return NULL;
+	}
+	if ((b->n + 1) * 2 > b->nslots && rehash(b))
+		return NULL;
+	slot = slot_find(b->slots, b->nslots, b->v, tgid, id);
+	if (*slot)
+		return b->v[*slot - 1];
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct engine_blame **v = realloc(b->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		b->v = v;
+		b->cap = cap;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->tgid = tgid;
+	e->id = id;
+	b->v[b->n] = e;
+	*slot = (__u32)++b->n;
+	b->tot.stacks++;
+	return e;
+}
+
+static void charge_wait(struct engine *eng, __u32 tgid, __u64 id, __u64 ns)
+{
+	struct engine_blame *e = entry(eng, tgid, id);
+
+	if (!e)
+		return;
+	e->wait_ns += ns;
+	eng->blame->tot.wait_ns += ns;
+}
+
+static void charge_hold(struct engine *eng, __u32 tgid, __u64 id, __u64 ns)
+{
+	struct engine_blame *e = entry(eng, tgid, id);
+
+	if (!e)
+		return;
+	e->hold_ns += ns;
+	eng->blame->tot.hold_ns += ns;
+}
+
+static __u64 span(__u64 start, __u64 end)
+{
+	return end > start ? end - start : 0;
+}
+
+void blame__advance(struct engine *eng, struct engine_proc *p, __u64 ts)
+{
+	__u64 d;
+
+	if (!p->blame_on)
+		return;
+	d = span(p->blame_since, ts) * p->blame_waiting;
+	if (d && p->holder_stack)
+		charge_wait(eng, p->tgid, p->holder_stack, d);
+	else if (d)
+		eng->blame->tot.unattributed_ns += d;
+	if (ts > p->blame_since)
+		p->blame_since = ts;
+}
+
+void blame__acquired(struct engine *eng, struct thread_slot *t, __u64 ts)
+{
+	struct engine_proc *p = t->proc;
+
+	(void)eng;
+	p->holder_stack = t->blame_last ? t->blame_last : BLAME_ID_UNKNOWN;
+	p->holder_stack_tid = t->pub.tid;
+	p->holder_stack_ts = ts;
+	p->holder_sampled = 0;
+}
+
+void blame__released(struct engine *eng, struct thread_slot *t, __u64 ts)
+{
+	struct engine_proc *p = t->proc;
+
+	if (p->holder_stack_tid != t->pub.tid)
+		return;
+	if (p->holder_sampled)
+		charge_hold(eng, p->tgid, p->holder_stack, span(p->holder_stack_ts, ts));
+	p->holder_stack = 0;
+	p->holder_stack_tid = 0;
+	p->holder_sampled = 0;
+}
+
+/* The thread the sample was read from: t itself when it holds (a forced
+ * release, an acquisition), else the process's last acquirer if it still
+ * holds. */
+static struct thread_slot *holder_of(struct engine *eng, struct thread_slot *t)
+{
+	struct engine_proc *p = t->proc;
+	const struct engine_thread *h;
+
+	if (t->pub.state == THREAD_HOLDING)
+		return t;
+	h = p->last_holder ? engine__find_thread(eng, p->tgid, p->last_holder) : NULL;
+	/* pub is the first member of thread_slot */
+	return h && h->state == THREAD_HOLDING ? (struct thread_slot *)h : NULL;
+}
+
+void blame__on_stack(struct engine *eng, struct thread_slot *t, const struct gil_event *ev)
+{
+	struct engine_proc *p = t->proc;
+	struct engine_blame *e = entry(eng, ev->tgid, ev->value);
+	struct thread_slot *h;
+
+	if (!e)
+		return;
+	if (!p->blame_on) {
+		p->blame_on = 1;
+		p->blame_since = ev->ts;
+	}
+	e->samples++;
+	eng->blame->tot.samples++;
+	if (ev->value == BLAME_ID_UNKNOWN)
+		eng->blame->tot.unknown_samples++;
+	h = holder_of(eng, t);
+	if (h && p->holder_stack_tid == h->pub.tid && p->holder_sampled)
+		charge_hold(eng, p->tgid, p->holder_stack, span(p->holder_stack_ts, ev->ts));
+	else if (h)
+		charge_hold(eng, p->tgid, ev->value, span(h->since, ev->ts));
+	if (h && ev->value != BLAME_ID_UNKNOWN)
+		h->blame_last = ev->value;
+	p->holder_stack = ev->value;
+	p->holder_stack_tid = h ? h->pub.tid : 0;
+	p->holder_stack_ts = ev->ts;
+	p->holder_sampled = h != NULL;
+}
+
+void blame__free(struct blame_table *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		free(b->v[i]);
+	free(b->v);
+	free(b->slots);
+	free(b);
+}
+
+size_t engine__blame(const struct engine *eng, const struct engine_blame **out, size_t cap)
+{
+	const struct blame_table *b = eng->blame;
+
+	if (!b)
+		return 0;
+	for (size_t i = 0; i < b->n && i < cap; i++)
+		out[i] = b->v[i];
+	return b->n;
+}
+
+void engine__blame_totals(const struct engine *eng, struct engine_blame_totals *out)
+{
+	static const struct engine_blame_totals none;
+
+	*out = eng->blame ? eng->blame->tot : none;
+}
+
+__u64 engine__blame_holder(const struct engine *eng, __u32 tgid, __u32 *tid)
+{
+	for (size_t i = 0; i < eng->nprocs; i++) {
+		const struct engine_proc *p = eng->procs[i];
+
+		if (p->tgid == tgid) {
+			*tid = p->holder_stack_tid;
+			return p->holder_stack;
+		}
+	}
+	*tid = 0;
+	return 0;
+}

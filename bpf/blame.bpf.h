@@ -32,6 +32,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BLAME_MAX_STACKS);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* 4 MiB otherwise, for stacks that are few */
 	__type(key, __u64);
 	__type(value, struct blame_stack);
 } blame_stacks SEC(".maps");

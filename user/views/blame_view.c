@@ -34,10 +34,11 @@ int blame_view__text(FILE *out, const struct blame_rows *rows, const struct engi
 	if (meta && meta->pid)
 		fprintf(out, "PID %u (%s), %s %s, %s mode\n", meta->pid, meta->comm, meta->runtime,
 			meta->version, meta->mode);
-	fprintf(out, "threads waited %s for the GIL; %s of it attributed to the holder's stack "
-		"(%llu samples, %llu unknown, %llu stacks)\n",
+	fprintf(out, "threads waited %s for the GIL; %s of it attributed to the holder's stack, "
+		"%s while it changed hands (%llu samples, %llu unknown, %llu stacks)\n",
 		format__duration(a, sizeof(a), (double)tot.c.wait_ns),
 		format__duration(b, sizeof(b), (double)rows->tot.wait_ns),
+		format__duration(c, sizeof(c), (double)rows->tot.unattributed_ns),
 		(unsigned long long)rows->tot.samples,
 		(unsigned long long)rows->tot.unknown_samples,
 		(unsigned long long)rows->tot.stacks);

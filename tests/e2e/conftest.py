@@ -4,6 +4,8 @@ Generic on purpose: the repository root, the build directory, and a helper
 that runs the toy VM (build/toyvm) and returns the finished process.
 """
 import os
+import re
+import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -76,3 +78,23 @@ def toyvm(toyvm_bin):
 def pytest_configure(config):
     # `make test-long` runs these (-m long); the normal suite skips them.
     config.addinivalue_line("markers", "long: minutes-long runs, for make test-long")
+
+
+def pyenv_root():
+    """pyenv's root ($PYENV_ROOT or `pyenv root`), or None without pyenv."""
+    root = os.environ.get("PYENV_ROOT")
+    if not root and shutil.which("pyenv"):
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip()
+    return Path(root) if root else None
+
+
+def pyenv_python(ver):
+    """The newest pyenv build of CPython VER ("3.11"), or None."""
+    root = pyenv_root()
+    if not root:
+        return None
+    for d in sorted((root / "versions").glob(ver + ".*")):
+        exe = d / "bin" / ("python" + ver)
+        if re.fullmatch(re.escape(ver) + r"\.\d+", d.name) and exe.exists():
+            return exe
+    return None

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import pyenv_python, pyenv_root
+
 ROOT = Path(__file__).resolve().parents[2]
 GILTRACE = os.environ.get("GILTRACE", str(ROOT / "build" / "giltrace"))
 PY = Path(__file__).resolve().parent / "py"
@@ -27,24 +29,6 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root for BPF"),
     pytest.mark.skipif(not os.access(GILTRACE, os.X_OK), reason=f"{GILTRACE} not built"),
 ]
-
-
-def pyenv_root():
-    root = os.environ.get("PYENV_ROOT")
-    if not root and shutil.which("pyenv"):
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip()
-    return Path(root) if root else None
-
-
-def pyenv_python(ver):
-    root = pyenv_root()
-    if not root:
-        return None
-    for d in sorted((root / "versions").glob(ver + ".*")):
-        exe = d / "bin" / ("python" + ver)
-        if re.fullmatch(re.escape(ver) + r"\.\d+", d.name) and exe.exists():
-            return exe
-    return None
 
 
 def libpython(exe, ver):

@@ -319,3 +319,22 @@ def test_plain_lines_add_up_to_summary():
         assert sums[tid] == [acq, busy, retries, forced], f"tid {tid} ({name}): intervals " \
             f"{sums[tid]}, summary {[acq, busy, retries, forced]}"
     assert sum(t[1] for t in threads.values()) > 100, "no GIL traffic: test is void"
+
+
+def test_plain_holding_now_names_the_hog():
+    """top --blame names the function the holder runs: the hog's loop."""
+    from conftest import pyenv_python, REPO_ROOT
+    exe = next((p for p in (pyenv_python(v) for v in ("3.11", "3.12", "3.10")) if p), None)
+    if exe is None:
+        pytest.skip("no pyenv CPython 3.10-3.12 (full mode) on this machine")
+    hog = REPO_ROOT / "tests" / "e2e" / "py" / "blame_hog.py"
+    p = subprocess.run([str(GILTRACE), "top", "--blame", "-i", "0.5", "-d", "2.5", "--",
+                        str(exe), str(hog), "1", "4"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    now = re.findall(r"^    holding_now=(.*)$", p.stdout, re.M)
+    assert now, "no interval named a holder"
+    hog_line = next(i for i, l in enumerate(hog.read_text().splitlines(), 1) if "# HOG_ONE" in l)
+    assert f"hog_one ({hog}:{hog_line})" in now
+    # Only ever the hog or one of the workload's own functions: never a guess.
+    assert all(n.split(" (")[0] in ("hog_one", "io_worker", "main", "<module>") or
+               "threading.py" in n for n in now), now

@@ -57,13 +57,15 @@ struct top_ctx {
 	int out_err;        /* plain output failed */
 };
 
-enum { OPT_SORT = 0x300 };
+enum { OPT_SORT = 0x300, OPT_BLAME };
 
 static const struct argp_option options[] = {
 	{ "interval", 'i', "SECONDS", 0, "Refresh every SECONDS (default 1; + and - change it)",
 	  2 },
 	{ "sort", OPT_SORT, "KEY", 0, "Order threads by KEY: hold (default), wait, acq, mean, "
 				      "max, retries, forced, tid, name", 2 },
+	{ "blame", OPT_BLAME, NULL, 0, "Read the holder's Python stack when others wait, and "
+				       "show the function it holds the GIL in (HOLDING NOW)", 2 },
 	{ 0 },
 };
 
@@ -85,6 +87,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid sort key '%s': expected one of %s", arg,
 				   top_sort__names());
 		a->sort = (enum top_sort)sort;
+		break;
+	case OPT_BLAME:
+		a->live.blame = true;
 		break;
 	case ARGP_KEY_ARG:
 		target_opts__take_command(state, &a->live);
@@ -190,6 +195,7 @@ static struct top_frame frame_of(const struct top_ctx *t)
 		.sort = t->ctl.sort, .paused = t->ctl.paused,
 		.elapsed_ns = t->tick_ns > t->start_ns ? t->tick_ns - t->start_ns : 0,
 		.ended = t->end_reason != NULL, .end_reason = t->end_reason,
+		.stacks = t->c.stacks,
 	};
 
 	return f;
@@ -259,6 +265,14 @@ static void on_thread(void *ctx, __u32 tgid, __u32 tid, const char *name)
 	struct top_ctx *t = ctx;
 
 	t->base.on_thread(&t->c, tgid, tid, name);
+}
+
+static void on_stack(void *ctx, __u32 tgid, __u64 id, __u32 flags,
+		     const struct blame_frame *frames, unsigned int nframes)
+{
+	struct top_ctx *t = ctx;
+
+	t->base.on_stack(&t->c, tgid, id, flags, frames, nframes);
 }
 
 /* Keys: q stops the run; pause freezes the engine's last interval on the
@@ -356,19 +370,23 @@ int cmd_top(int argc, char **argv)
 	t.ctl.interval_ms = (int)(a.interval_s * 1000.0 + 0.5);
 	t.ctl.sort = a.sort;
 	t.c.eng = engine__new(&eo);
-	if (!t.c.eng) {
+	if (a.live.blame)
+		t.c.stacks = stack_table__new();
+	if (!t.c.eng || (a.live.blame && !t.c.stacks)) {
+		stack_table__free(t.c.stacks);
 		fprintf(stderr, "giltrace: out of memory\n");
 		return 1;
 	}
 	if (isatty(STDOUT_FILENO) && open_screen(&t)) {
 		engine__free(t.c.eng);
+		stack_table__free(t.c.stacks);
 		return 1;
 	}
 	a.live.quiet = t.screen != NULL;
 	t.base = consumer__sink(&t.c);
 	sink = (struct live_sink){
 		.on_start = on_start, .on_event = on_event, .on_thread = on_thread,
-		.on_tick = on_tick, .on_input = on_input, .ctx = &t,
+		.on_tick = on_tick, .on_input = on_input, .on_stack = on_stack, .ctx = &t,
 		.input_fd = t.screen && isatty(STDIN_FILENO) ? STDIN_FILENO : -1,
 		.tick_ms = INPUT_TICK_MS,
 	};
@@ -397,5 +415,6 @@ int cmd_top(int argc, char **argv)
 	if (!ret)
 		ret = consumer__print_summary(&t.c, false);
 	engine__free(t.c.eng);
+	stack_table__free(t.c.stacks);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include "engine/diagnose.h"
 #include "engine/engine.h"
 #include "engine/meta.h"
+#include "blame/stack_table.h"
 
 /* Row orders: numbers descending, TID and name ascending. */
 enum top_sort {
@@ -38,6 +39,7 @@ struct top_frame {
 	bool paused;
 	bool ended;           /* the run is over: this is the final frame */
 	const char *end_reason; /* "target exited", ... when ended */
+	const struct stack_table *stacks; /* with --blame: the holders' stacks */
 };
 
 /* The --sort name of a key ("hold", "wait", ...) and back; -1 if unknown. */
@@ -49,6 +51,12 @@ const char *top_sort__names(void);
 /* The engine's threads in the frame's order: fills *rows (malloc'd, caller
  * frees) and returns how many; 0 with *rows NULL when there are none. */
 size_t top_rows__collect(const struct top_frame *f, const struct engine_thread ***rows);
+
+/* With --blame, for the thread holding its process's GIL: "func (file:line)"
+ * of the stack it was last seen holding it in; false for every other thread
+ * or without blame. */
+bool top_rows__holding_now(const struct top_frame *f, const struct engine_thread *t, char *buf,
+			   size_t len);
 
 /* "holding", "waiting", "running", "unknown"; short: "HOLD", "WAIT", ... */
 const char *top_state__name(enum thread_state state);

@@ -31,10 +31,10 @@ static void print_totals(FILE *out, const struct top_frame *f, const struct engi
 		(unsigned long long)tot->drops);
 }
 
-static void print_thread(FILE *out, const struct engine_thread *t)
+static void print_thread(FILE *out, const struct top_frame *f, const struct engine_thread *t)
 {
 	const struct thread_interval *iv = &t->iv;
-	char mean[FORMAT_LEN], max[FORMAT_LEN];
+	char mean[FORMAT_LEN], max[FORMAT_LEN], now[256];
 
 	duration_word(mean, sizeof(mean), iv->wait_mean_ns);
 	duration_word(max, sizeof(max), (double)iv->wait_max_ns);
@@ -46,6 +46,8 @@ static void print_thread(FILE *out, const struct engine_thread *t)
 		(unsigned long long)iv->acquisitions, (unsigned long long)iv->busy, mean, max,
 		(unsigned long long)iv->retries, (unsigned long long)iv->forced_switches,
 		t->name[0] ? t->name : "-");
+	if (top_rows__holding_now(f, t, now, sizeof(now)))
+		fprintf(out, "    holding_now=%s\n", now);
 }
 
 static void print_cpus(FILE *out, const struct engine *eng)
@@ -77,7 +79,7 @@ int top_plain__print(FILE *out, const struct top_frame *f)
 	print_totals(out, f, &tot);
 	n = top_rows__collect(f, &rows);
 	for (i = 0; i < n; i++)
-		print_thread(out, rows[i]);
+		print_thread(out, f, rows[i]);
 	free(rows);
 	print_cpus(out, f->eng);
 	n = top_diagnoses(f, diags, DIAG_MAX);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "views/top.h"
+#include "views/blame_view.h"
 
 static const char *const sort_names[TOP_SORT__COUNT] = {
 	[TOP_SORT_HOLD] = "hold",       [TOP_SORT_WAIT] = "wait",
@@ -144,4 +145,20 @@ const char *top_state__short(enum thread_state state)
 size_t top_diagnoses(const struct top_frame *f, struct diagnosis *out, size_t cap)
 {
 	return diagnose__run(f->eng, DIAG_INTERVAL, out, cap);
+}
+
+bool top_rows__holding_now(const struct top_frame *f, const struct engine_thread *t, char *buf,
+			   size_t len)
+{
+	const struct blame_resolved *res;
+	__u32 holder = 0;
+	__u64 id;
+
+	if (!f->stacks)
+		return false;
+	id = engine__blame_holder(f->eng, t->tgid, &holder);
+	if (!id || holder != t->tid || !(res = stack_table__find(f->stacks, t->tgid, id)))
+		return false;
+	blame_view__leaf(buf, len, res);
+	return true;
 }

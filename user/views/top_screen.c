@@ -210,25 +210,39 @@ static int draw_diagnoses(int y, int max_lines, const struct top_frame *f)
 struct layout {
 	int name_w;
 	int spark_w;
+	int now_w; /* HOLDING NOW, with --blame */
 };
+
+/* What the holding-now column keeps of a wide screen before the sparkline. */
+#define NOW_MIN_W 24
 
 #define FIXED_W 60 /* every column but the name and the sparkline */
 
-static struct layout layout_for(int cols)
+static struct layout layout_for(int cols, bool blame)
 {
 	struct layout l = { .name_w = 10, .spark_w = 0 };
 	int spare = cols - FIXED_W - l.name_w - 1;
+
+	if (blame && spare > 0) {
+		l.now_w = spare < NOW_MIN_W ? spare : NOW_MIN_W;
+		spare -= l.now_w + 1;
+	}
 
 	if (spare > 0) {
 		int more_name = spare > 13 ? 5 : 0; /* up to 15: a full Linux comm */
 
 		l.name_w += more_name;
 		spare -= more_name;
-		l.spark_w = spare < ENGINE_HISTORY ? spare : ENGINE_HISTORY;
+		/* With blame the holder's function matters more than history. */
+		int spark_max = l.now_w ? ENGINE_HISTORY / 3 : ENGINE_HISTORY;
+
+		l.spark_w = spare < spark_max ? spare : spark_max;
 		spare -= l.spark_w;
 		if (spare > 0) /* names longer than 20 are rare: leave the rest blank */
 			l.name_w += spare < 5 ? spare : 5;
 	}
+	if (l.now_w && spare > 5)
+		l.now_w += spare - 5;
 	return l;
 }
 
@@ -260,7 +274,9 @@ static void draw_table_header(int y, const struct layout *l, enum top_sort sort)
 			x = put(y, x, a, cols[i].fmt, titles[i]);
 	}
 	if (l->spark_w)
-		put(y, x, A_REVERSE, " %-*s", l->spark_w, "HOLD HISTORY");
+		x = put(y, x, A_REVERSE, " %-*s", l->spark_w, "HOLD HISTORY");
+	if (l->now_w)
+		put(y, x, A_REVERSE, " %-*s", l->now_w, "HOLDING NOW");
 }
 
 /* One glyph per interval of the thread's hold share, newest on the right. */
@@ -290,8 +306,10 @@ static void draw_spark(int y, int x, int w, const struct engine_thread *t, bool 
 	}
 }
 
-static void draw_row(int y, const struct layout *l, const struct engine_thread *t, bool utf8)
+static void draw_row(int y, const struct layout *l, const struct top_frame *f,
+		     const struct engine_thread *t, bool utf8)
 {
+	char now[256];
 	const struct thread_interval *iv = &t->iv;
 	char acq[FORMAT_LEN], mean[FORMAT_LEN], max[FORMAT_LEN], re[FORMAT_LEN], fo[FORMAT_LEN];
 	attr_t st = iv->state == THREAD_HOLDING ? color(PAIR_HOLD) | A_BOLD :
@@ -309,6 +327,9 @@ static void draw_row(int y, const struct layout *l, const struct engine_thread *
 		format__count(fo, sizeof(fo), (double)iv->forced_switches));
 	if (l->spark_w && x + 1 + l->spark_w <= COLS)
 		draw_spark(y, x + 1, l->spark_w, t, utf8);
+	x += l->spark_w ? 1 + l->spark_w : 0;
+	if (l->now_w && top_rows__holding_now(f, t, now, sizeof(now)))
+		put(y, x, color(PAIR_HOLD), " %-*.*s", l->now_w, l->now_w, now);
 }
 
 static void draw_keys(int y, const struct top_frame *f)
@@ -359,7 +380,7 @@ void top_screen__draw(struct top_screen *s, const struct top_frame *f)
 {
 	const struct engine_thread **rows;
 	struct engine_totals tot;
-	struct layout l = layout_for(COLS);
+	struct layout l = layout_for(COLS, f->stacks != NULL);
 	int y, cpu_lines, diag_lines, avail;
 	size_t n, i;
 
@@ -389,7 +410,7 @@ void top_screen__draw(struct top_screen *s, const struct top_frame *f)
 			put(y, 0, A_DIM, "  ... %zu more threads (Down, PgDn)", n - i);
 			break;
 		}
-		draw_row(y, &l, rows[i], s->utf8);
+		draw_row(y, &l, f, rows[i], s->utf8);
 	}
 	free(rows);
 	draw_keys(LINES - 1, f);

@@ -51,22 +51,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_FORCE:
 		a->out.force = true;
 		break;
-	case ARGP_KEY_ARG:
-		target_opts__take_command(state, &a->live);
-		break;
-	case ARGP_KEY_END:
-		target_opts__check(state, &a->live);
-		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
-
-static const struct argp_child children[] = {
-	{ &target_opts_argp, 0, "Target:", 1 },
-	{ 0 },
-};
 
 static const char doc[] =
 	"Show which Python code held the GIL while other threads waited: the holder's "
@@ -84,7 +73,7 @@ static const char doc[] =
 
 static const struct argp argp = {
 	.options = options, .parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc,
-	.children = children,
+	.children = target_opts_children,
 };
 
 /* Printed before the probes are detached, as the summary is. */

@@ -56,24 +56,15 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_BLAME:
 		a->live.blame = a->c.wopts.blame = true;
 		break;
-	case ARGP_KEY_ARG:
-		target_opts__take_command(state, &a->live);
-		break;
 	case ARGP_KEY_END:
 		if (!a->c.path)
 			argp_error(state, "no capture file: give -o FILE");
-		target_opts__check(state, &a->live);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
-
-static const struct argp_child children[] = {
-	{ &target_opts_argp, 0, "Target:", 1 },
-	{ 0 },
-};
 
 static const char doc[] =
 	"Record every GIL event of a process to a compact capture file, to analyse later "
@@ -88,7 +79,7 @@ static const char doc[] =
 
 static const struct argp argp = {
 	.options = options, .parser = parse, .args_doc = "-o FILE [-- CMD [ARGS...]]",
-	.doc = doc, .children = children,
+	.doc = doc, .children = target_opts_children,
 };
 
 int cmd_record(int argc, char **argv)

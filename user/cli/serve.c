@@ -380,22 +380,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_PER_THREAD:
 		a->per_thread = true;
 		break;
-	case ARGP_KEY_ARG:
-		target_opts__take_command(state, &a->live);
-		break;
-	case ARGP_KEY_END:
-		target_opts__check(state, &a->live);
-		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
-
-static const struct argp_child children[] = {
-	{ &target_opts_argp, 0, "Target:", 1 },
-	{ 0 },
-};
 
 static const char doc[] =
 	"Trace processes until stopped and serve their GIL figures to Prometheus at /metrics "
@@ -411,7 +400,7 @@ static const char doc[] =
 
 static const struct argp argp = {
 	.options = options, .parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc,
-	.children = children,
+	.children = target_opts_children,
 };
 
 int cmd_serve(int argc, char **argv)

@@ -52,6 +52,22 @@ static void parse_pids(struct argp_state *state, struct live_opts *live, const c
 	}
 }
 
+/* Usage errors for a missing or doubled target, or a filter without --all. */
+static void check(struct argp_state *state, const struct live_opts *live)
+{
+	if (live->npids && live->cmd)
+		argp_error(state, "give either -p PID or a command to run, not both");
+	if (live->all && (live->npids || live->cmd))
+		argp_error(state, "--all traces every supported process: give it without -p or "
+			   "a command");
+	if (!live->all && (live->filter.comm || live->filter.exe))
+		argp_error(state, "--comm and --exe narrow --all: add --all");
+	if (!live->npids && !live->cmd && !live->all)
+		argp_error(state, "nothing to trace: give -p PID, --all or -- CMD ARGS...");
+	if (live->keep_root && !live->cmd)
+		argp_error(state, "--as-root is for a command giltrace starts: add -- CMD ARGS...");
+}
+
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct target_opts_input *in = state->input;
@@ -94,6 +110,15 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_AS_ROOT:
 		live->keep_root = true;
 		break;
+	case ARGP_KEY_ARG:
+		/* The first word that is no option starts the command to run;
+		 * what follows is its own. */
+		live->cmd = &state->argv[state->next - 1];
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		check(state, live);
+		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -102,23 +127,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 const struct argp target_opts_argp = { .options = options, .parser = parse };
 
-void target_opts__take_command(struct argp_state *state, struct live_opts *live)
-{
-	live->cmd = &state->argv[state->next - 1];
-	state->next = state->argc;
-}
-
-void target_opts__check(struct argp_state *state, const struct live_opts *live)
-{
-	if (live->npids && live->cmd)
-		argp_error(state, "give either -p PID or a command to run, not both");
-	if (live->all && (live->npids || live->cmd))
-		argp_error(state, "--all traces every supported process: give it without -p or "
-			   "a command");
-	if (!live->all && (live->filter.comm || live->filter.exe))
-		argp_error(state, "--comm and --exe narrow --all: add --all");
-	if (!live->npids && !live->cmd && !live->all)
-		argp_error(state, "nothing to trace: give -p PID, --all or -- CMD ARGS...");
-	if (live->keep_root && !live->cmd)
-		argp_error(state, "--as-root is for a command giltrace starts: add -- CMD ARGS...");
-}
+const struct argp_child target_opts_children[] = {
+	{ &target_opts_argp, 0, "Target:", 1 },
+	{ 0 },
+};

@@ -19,11 +19,10 @@ struct target_opts_input {
 	char exe[PATH_MAX]; /* --exe, resolved: live->filter.exe points here */
 };
 
-/* Stops parsing at the first non-option argument: it and what follows are
- * the command to run. Call from the parent's ARGP_KEY_ARG. */
-void target_opts__take_command(struct argp_state *state, struct live_opts *live);
-/* Usage errors for a missing or doubled target, or a filter without
- * --all; call at ARGP_KEY_END. */
-void target_opts__check(struct argp_state *state, const struct live_opts *live);
+/* The child list for a sub-command's argp: the target options, which also
+ * take the command to run (the first non-option word) and check, at the
+ * end, that there is exactly one kind of target. The parent sets
+ * state->child_inputs[0] to a struct target_opts_input at ARGP_KEY_INIT. */
+extern const struct argp_child target_opts_children[];
 
 #endif

@@ -1,13 +1,11 @@
 /* `giltrace blame [-p PID | -- CMD]`: which Python code held the GIL while
  * other threads waited (docs/blame.md). */
 #include <argp.h>
-#include <limits.h>
 #include <stdio.h>
 
 #include "cli/blame_out.h"
 #include "cli/commands.h"
 #include "cli/consumer.h"
-#include "cli/parse.h"
 #include "cli/target_opts.h"
 
 struct blame_args {
@@ -17,45 +15,23 @@ struct blame_args {
 	struct blame_out_opts out;
 };
 
-enum { OPT_TOP = 0x500, OPT_FOLDED, OPT_WEIGHT, OPT_FORCE };
-
-static const struct argp_option options[] = {
-	{ NULL, 0, NULL, 0, "Output:", 2 },
-	{ "top", OPT_TOP, "N", 0, "Print the N stacks that caused the most wait (default 10; "
-				  "0: all)", 2 },
-	{ "folded", OPT_FOLDED, "FILE", 0, "Write folded stacks (frame;frame;frame count, root "
-					   "first) to FILE, - for stdout, instead of the text", 2 },
-	{ "weight", OPT_WEIGHT, "WHAT", 0, "Order and folded counts by wait (caused wait, us; "
-					   "default), hold (hold time, us) or samples", 2 },
-	{ "force", OPT_FORCE, NULL, 0, "Overwrite the --folded FILE if it exists", 2 },
-	{ 0 },
-};
-
 static error_t parse(int key, char *arg, struct argp_state *state)
 {
 	struct blame_args *a = state->input;
 
-	switch (key) {
-	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &a->target;
-		break;
-	case OPT_TOP:
-		a->out.top = (size_t)parse__long(state, "--top", arg, 0, INT_MAX);
-		break;
-	case OPT_FOLDED:
-		a->out.folded = arg;
-		break;
-	case OPT_WEIGHT:
-		a->out.weight = blame_out__weight(state, arg);
-		break;
-	case OPT_FORCE:
-		a->out.force = true;
-		break;
-	default:
+	(void)arg;
+	if (key != ARGP_KEY_INIT)
 		return ARGP_ERR_UNKNOWN;
-	}
+	state->child_inputs[0] = &a->target;
+	state->child_inputs[1] = &a->out;
 	return 0;
 }
+
+static const struct argp_child children[] = {
+	{ &target_opts_argp, 0, "Target:", 1 },
+	{ &blame_out_argp, 0, "Output:", 2 },
+	{ 0 },
+};
 
 static const char doc[] =
 	"Show which Python code held the GIL while other threads waited: the holder's "
@@ -72,8 +48,7 @@ static const char doc[] =
 	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
 
 static const struct argp argp = {
-	.options = options, .parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc,
-	.children = target_opts_children,
+	.parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc, .children = children,
 };
 
 /* Printed before the probes are detached, as the summary is. */
@@ -87,7 +62,7 @@ static void on_end(void *ctx, const struct live_result *res)
 
 int cmd_blame(int argc, char **argv)
 {
-	struct blame_args a = { .target.live = &a.live, .out.top = 10 };
+	struct blame_args a = { .target.live = &a.live, .out = BLAME_OUT_INIT };
 	struct engine_opts eo = { 0 };
 	struct live_sink sink;
 	struct live_result res;

@@ -1,12 +1,14 @@
 #include "cli/blame_out.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/out_file.h"
+#include "cli/parse.h"
 #include "views/blame_view.h"
 
-enum blame_weight blame_out__weight(struct argp_state *state, const char *arg)
+static enum blame_weight parse_weight(struct argp_state *state, const char *arg)
 {
 	if (!strcmp(arg, "wait"))
 		return BLAME_BY_WAIT;
@@ -17,6 +19,44 @@ enum blame_weight blame_out__weight(struct argp_state *state, const char *arg)
 	argp_error(state, "--weight %s: use wait, hold or samples", arg);
 	return BLAME_BY_WAIT;
 }
+
+enum { OPT_TOP = 0x800, OPT_FOLDED, OPT_WEIGHT, OPT_FORCE };
+
+static const struct argp_option options[] = {
+	{ "top", OPT_TOP, "N", 0, "Print the N stacks that caused the most wait (default 10; "
+				  "0: all)", 0 },
+	{ "folded", OPT_FOLDED, "FILE", 0, "Write folded stacks (frame;frame;frame count, root "
+					   "first) to FILE, - for stdout, instead of the text", 0 },
+	{ "weight", OPT_WEIGHT, "WHAT", 0, "Order and folded counts by wait (caused wait, us; "
+					   "default), hold (hold time, us) or samples", 0 },
+	{ "force", OPT_FORCE, NULL, 0, "Overwrite the --folded FILE if it exists", 0 },
+	{ 0 },
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct blame_out_opts *o = state->input;
+
+	switch (key) {
+	case OPT_TOP:
+		o->top = (size_t)parse__long(state, "--top", arg, 0, INT_MAX);
+		break;
+	case OPT_FOLDED:
+		o->folded = arg;
+		break;
+	case OPT_WEIGHT:
+		o->weight = parse_weight(state, arg);
+		break;
+	case OPT_FORCE:
+		o->force = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp blame_out_argp = { .options = options, .parser = parse };
 
 int blame_out__print(const struct blame_out_opts *o, const struct engine *eng,
 		     const struct stack_table *tab, const struct trace_meta *meta)

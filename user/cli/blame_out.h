@@ -16,8 +16,11 @@ struct blame_out_opts {
 	bool force;               /* overwrite the folded file */
 };
 
-/* Parses --weight's argument, or argp_error()s. */
-enum blame_weight blame_out__weight(struct argp_state *state, const char *arg);
+#define BLAME_OUT_INIT { .top = 10 }
+
+/* --top, --folded, --weight, --force, as an argp child parser whose input
+ * is a struct blame_out_opts. */
+extern const struct argp blame_out_argp;
 
 /* Prints the text report on stdout, or the folded stacks where asked.
  * Returns 0, or 1 after a one-line error. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/capture_opts.h"
 #include "cli/capture_source.h"
 #include "cli/commands.h"
 #include "cli/out_file.h"
@@ -13,7 +14,7 @@
 enum export_format { FORMAT_CHROME, FORMAT_CSV };
 
 struct export_args {
-	const char *path;
+	struct capture_opts cap;
 	const char *out;
 	bool force;
 	enum export_format format;
@@ -36,6 +37,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	struct export_args *a = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->cap;
+		break;
 	case OPT_FORMAT:
 		if (!strcmp(arg, "chrome"))
 			a->format = FORMAT_CHROME;
@@ -49,15 +53,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FORCE:
 		a->force = true;
-		break;
-	case ARGP_KEY_ARG:
-		if (a->path)
-			argp_error(state, "one capture file at a time");
-		a->path = arg;
-		break;
-	case ARGP_KEY_END:
-		if (!a->path)
-			argp_error(state, "no capture file given");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -74,8 +69,13 @@ static const char doc[] =
 	"  giltrace export app.gil -o app.json\n"
 	"  giltrace export app.gil --format=csv > app.csv";
 
+static const struct argp_child children[] = {
+	{ &capture_file_argp, 0, NULL, 0 },
+	{ 0 },
+};
+
 static const struct argp argp = {
-	.options = options, .parser = parse, .args_doc = "FILE", .doc = doc,
+	.options = options, .parser = parse, .args_doc = "FILE", .doc = doc, .children = children,
 };
 
 static int csv_event(void *ctx, const struct gil_event *ev)
@@ -110,7 +110,7 @@ static int export_csv(struct capture_reader *r, const struct export_args *a, FIL
 	struct capture_sink sink = { .event = csv_event, .ctx = out };
 
 	export_csv__header(out);
-	return capture_source__drain(r, a->path, &sink);
+	return capture_source__drain(r, a->cap.path, &sink);
 }
 
 static int export_chrome(struct capture_reader *r, const struct export_args *a, FILE *out)
@@ -125,14 +125,14 @@ static int export_chrome(struct capture_reader *r, const struct export_args *a, 
 
 	eng = engine__new(&eo);
 	if (eng)
-		x = export_chrome__new(out, capture_source__first_ts(a->path));
+		x = export_chrome__new(out, capture_source__first_ts(a->cap.path));
 	if (!x) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		goto cleanup;
 	}
 	engine__set_timeline(eng, &ops, x);
 	feed.eng = eng;
-	ret = capture_source__drain(r, a->path, &sink);
+	ret = capture_source__drain(r, a->cap.path, &sink);
 	engine__flush_timeline(eng);
 	export_chrome__finish(x, eng, capture_reader__meta(r));
 cleanup:
@@ -149,7 +149,7 @@ int cmd_export(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	r = capture_source__open(a.path);
+	r = capture_source__open(a.cap.path);
 	if (!r)
 		return 1;
 	out = out_file__open(a.out, a.force);

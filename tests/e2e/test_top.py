@@ -328,7 +328,8 @@ def test_plain_holding_now_names_the_hog():
     if exe is None:
         pytest.skip("no pyenv CPython 3.10-3.12 (full mode) on this machine")
     hog = REPO_ROOT / "tests" / "e2e" / "py" / "blame_hog.py"
-    p = subprocess.run([str(GILTRACE), "top", "--blame", "-i", "0.5", "-d", "2.5", "--",
+    p = subprocess.run([str(GILTRACE), "top", "--blame", "--mode=full", "-i", "0.5", "-d", "2.5",
+                        "--",
                         str(exe), str(hog), "1", "4"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     now = re.findall(r"^    holding_now=(.*)$", p.stdout, re.M)

@@ -138,7 +138,7 @@ static const struct cpython_layout py313 = {
 		.name = "cpython", .version = ver, .mode = "full",                     \
 		.detect_symbol = "_PyRuntime", .gil_symbol = "_PyRuntime",             \
 		.hooks = CPYTHON_HOOKS, .cpython = &layout, .futex_mode = "futex",     \
-		.verified = how, __VA_ARGS__                                           \
+		.hooks_on_request = true, .verified = how, __VA_ARGS__                 \
 	}
 
 /*

@@ -740,6 +740,39 @@ struct futex_exit_args {
 	long ret;
 };
 
+/* Words of a futex_waitv (5.16+) call looked at: it waits on up to 128. */
+#define FUTEX_WAITV_SCAN 8
+/* struct futex_waitv { __u64 val; __u64 uaddr; __u32 flags; __u32 __reserved; } */
+#define FUTEX_WAITV_SIZE 24
+#define FUTEX_WAITV_UADDR 8
+
+/* A futex_waitv is a wait on the GIL when one of its first words is the
+ * GIL's; it then counts as a FUTEX_WAIT on that word. */
+static __always_inline int futex_waitv_enter(__u64 waiters, __u32 n)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct gil_target *t = bpf_map_lookup_elem(&traced_tgids, &tgid);
+
+	if (!t)
+		return 0;
+	for (__u32 i = 0; i < FUTEX_WAITV_SCAN && i < n; i++) {
+		__u64 uaddr;
+
+		if (bpf_probe_read_user(&uaddr, sizeof(uaddr),
+					(void *)(waiters + i * FUTEX_WAITV_SIZE + FUTEX_WAITV_UADDR)))
+			return 0;
+		if (on_gil(t, uaddr))
+			return futex_enter(uaddr, FUTEX_WAIT);
+	}
+	return 0;
+}
+
+/* futex_waitv returns the index of the word that woke it: woken is 0. */
+static __always_inline int futex_waitv_exit(long ret)
+{
+	return futex_exit(ret > 0 ? 0 : ret);
+}
+
 SEC("tracepoint/syscalls/sys_enter_futex")
 int tp_futex_enter(struct futex_enter_args *ctx)
 {
@@ -752,20 +785,45 @@ int tp_futex_exit(struct futex_exit_args *ctx)
 	return futex_exit(ctx->ret);
 }
 
+struct futex_waitv_enter_args {
+	__u64 pad;
+	int nr;
+	__u64 waiters;
+	__u64 nr_futexes;
+};
+
+SEC("tracepoint/syscalls/sys_enter_futex_waitv")
+int tp_futex_waitv_enter(struct futex_waitv_enter_args *ctx)
+{
+	return futex_waitv_enter(ctx->waiters, (__u32)ctx->nr_futexes);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex_waitv")
+int tp_futex_waitv_exit(struct futex_exit_args *ctx)
+{
+	return futex_waitv_exit(ctx->ret);
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(raw_futex_enter, struct pt_regs *regs, long id)
 {
-	if (id != NR_futex)
-		return 0;
-	return futex_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si));
+	if (id == NR_futex)
+		return futex_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si));
+	if (id == NR_futex_waitv)
+		return futex_waitv_enter(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si));
+	return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(raw_futex_exit, struct pt_regs *regs, long ret)
 {
-	if (BPF_CORE_READ(regs, orig_ax) != NR_futex)
-		return 0;
-	return futex_exit(ret);
+	long nr = BPF_CORE_READ(regs, orig_ax);
+
+	if (nr == NR_futex)
+		return futex_exit(ret);
+	if (nr == NR_futex_waitv)
+		return futex_waitv_exit(ret);
+	return 0;
 }
 
 /*

@@ -434,3 +434,22 @@ def test_report_unreadable(tmp_path):
                         GILTRACE, "report", str(f)], capture_output=True, text=True, timeout=30)
     assert p.returncode == 1
     assert p.stderr == f"giltrace: cannot read {f}: Permission denied\n"
+
+
+@needs_root
+@pytest.mark.parametrize("dropped", ["-sys_admin", "-perfmon", "-bpf,-sys_admin"])
+def test_root_without_capabilities(dropped):
+    """Root, but with CAP_SYS_ADMIN or CAP_PERFMON taken from the bounding
+    set: refused before anything is loaded, with the capabilities named."""
+    vm = subprocess.Popen([str(TOYVM), str(TOYVM_EXAMPLES / "spin.tvm")],
+                          stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.2)
+        p = subprocess.run(["setpriv", "--bounding-set", dropped, GILTRACE, "-d", "0.3", "-p",
+                            str(vm.pid)], capture_output=True, text=True, timeout=30)
+    finally:
+        vm.kill()
+        vm.wait()
+    assert p.returncode == 1
+    assert p.stderr == ("giltrace: tracing needs root, or CAP_BPF, CAP_PERFMON and "
+                        "CAP_SYS_ADMIN (run with sudo)\n")

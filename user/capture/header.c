@@ -39,7 +39,8 @@ size_t capture_header__encode(const struct trace_meta *meta, unsigned version, u
 {
 	unsigned char *p = buf + CAPTURE_HDR_FIXED;
 
-	memcpy(buf, CAPTURE_MAGIC, CAPTURE_MAGIC_LEN);
+	/* the magic is bytes, not a string: no NUL */
+	memcpy(buf, CAPTURE_MAGIC, CAPTURE_MAGIC_LEN); // NOLINT(bugprone-not-null-terminated-result)
 	le16__put(buf + 8, (__u16)version);
 	le16__put(buf + 10, 0);
 	p = put_u64_field(p, HDR_PID, meta->pid);

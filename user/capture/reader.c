@@ -86,7 +86,7 @@ static int fill(struct capture_reader *r, size_t need, size_t *avail)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			int e = errno;
+			int e = errno ? errno : EIO;
 			snprintf(r->err, sizeof(r->err), "cannot read capture: %s", strerror(e));
 			return -e;
 		}
@@ -115,7 +115,7 @@ static int corrupt(struct capture_reader *r, const char *why)
 
 static int open_header(struct capture_reader *r, char *err, size_t errlen)
 {
-	size_t avail;
+	size_t avail = 0;
 	int ret = fill(r, CAPTURE_HDR_FIXED, &avail);
 
 	if (ret) {
@@ -348,10 +348,10 @@ static int decode_entry(struct capture_reader *r, struct capture_record *out)
 static int read_end(struct capture_reader *r, const unsigned char *p, const unsigned char *e)
 {
 	__u64 events, names, flags;
-	size_t avail;
+	size_t avail = 0;
 
 	if (!(p = varint__get(p, e, &events)) || !(p = varint__get(p, e, &names)) ||
-	    !(p = varint__get(p, e, &flags))) {
+	    !varint__get(p, e, &flags)) {
 		snprintf(r->err, sizeof(r->err), "corrupt end record at byte %llu",
 			 (unsigned long long)r->chunk_off);
 		return fail(r, -EBADMSG);
@@ -453,7 +453,7 @@ static int start_chunk(struct capture_reader *r, const unsigned char *payload, _
 
 int capture_reader__next(struct capture_reader *r, struct capture_record *out)
 {
-	size_t avail;
+	size_t avail = 0;
 	int ret;
 
 	for (;;) {

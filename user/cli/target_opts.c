@@ -25,7 +25,8 @@ static const struct argp_option options[] = {
 				      "full (probes in the interpreter; CPython 2.7: exact but "
 				      "costly). Default: each runtime's own (docs/cpython.md)", 1 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages and the verifier's log", 1 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 1 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux "
+					"(default: $GILTRACE_BTF, if set)", 1 },
 	{ "as-root", OPT_AS_ROOT, NULL, 0, "Under sudo, run CMD as root rather than as the "
 					   "invoking user", 1 },
 	{ 0 },

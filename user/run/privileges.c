@@ -5,8 +5,6 @@
 
 #define CAP_SYS_ADMIN 21
 #define CAP_PERFMON 38
-#define CAP_BPF 39
-#define CAP_CHECKPOINT_RESTORE 40
 
 static unsigned long long effective_caps(void)
 {
@@ -26,8 +24,9 @@ static unsigned long long effective_caps(void)
 bool privileges__can_trace(void)
 {
 	unsigned long long caps = effective_caps();
-	bool bpf = caps & (1ull << CAP_BPF) && caps & (1ull << CAP_PERFMON);
-	bool maps = caps & (1ull << CAP_SYS_ADMIN) || caps & (1ull << CAP_CHECKPOINT_RESTORE);
 
-	return (caps & (1ull << CAP_SYS_ADMIN) && caps & (1ull << CAP_PERFMON)) || (bpf && maps);
+	/* CAP_SYS_ADMIN stands in for CAP_BPF. Without it the kernel refuses
+	 * the uprobes on 6.x (EPERM) even with CAP_BPF, CAP_PERFMON and
+	 * CAP_CHECKPOINT_RESTORE, so say so before loading anything. */
+	return caps & (1ull << CAP_SYS_ADMIN) && caps & (1ull << CAP_PERFMON);
 }

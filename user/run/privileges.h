@@ -1,7 +1,7 @@
-/* Whether this process may trace: loading BPF needs CAP_BPF and
- * CAP_PERFMON, opening a target's mapped files through /proc/PID/map_files
- * needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE. Asked up front so that the
- * user hears "run with sudo", not a confusing failure further on. */
+/* Whether this process may trace: CAP_PERFMON and CAP_SYS_ADMIN (which
+ * covers CAP_BPF and /proc/PID/map_files; the kernel also refuses the
+ * uprobes without it). Asked up front so that the user hears "run with
+ * sudo", not a confusing failure further on. */
 #ifndef GILTRACE_PRIVILEGES_H
 #define GILTRACE_PRIVILEGES_H
 

@@ -105,6 +105,8 @@ int trace_session__open(struct trace_session **out, const struct trace_opts *opt
 	s->syscall_tps = syscall_tracepoints_usable();
 	bpf_program__set_autoload(s->skel->progs.tp_futex_enter, s->syscall_tps);
 	bpf_program__set_autoload(s->skel->progs.tp_futex_exit, s->syscall_tps);
+	bpf_program__set_autoload(s->skel->progs.tp_futex_waitv_enter, s->syscall_tps);
+	bpf_program__set_autoload(s->skel->progs.tp_futex_waitv_exit, s->syscall_tps);
 	bpf_program__set_autoload(s->skel->progs.raw_futex_enter, !s->syscall_tps);
 	bpf_program__set_autoload(s->skel->progs.raw_futex_exit, !s->syscall_tps);
 	s->skel->rodata->blame_on = s->blame;

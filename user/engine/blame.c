@@ -72,8 +72,9 @@ static struct engine_blame *entry(struct engine *eng, __u32 tgid, __u64 id)
 	if ((b->n + 1) * 2 > b->nslots && rehash(b))
 		return NULL;
 	slot = slot_find(b->slots, b->nslots, b->v, tgid, id);
+	/* A filled slot indexes an entry of b->v, so b->v is set then. */
 	if (*slot)
-		return b->v[*slot - 1];
+		return b->v[*slot - 1]; // NOLINT(clang-analyzer-core.NullDereference)
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct engine_blame **v = realloc(b->v, cap * sizeof(*v));

@@ -98,7 +98,7 @@ static int draw_header(const struct top_frame *f, const struct engine_totals *to
 		f->paused ? "PAUSED      " : "giltrace top");
 	x = put(0, x, A_NORMAL, "  pid %u (%s)  %s %s  mode %s", m->pid, m->comm[0] ? m->comm : "?",
 		m->runtime[0] ? m->runtime : "?", m->version, m->mode[0] ? m->mode : "?");
-	x = put(0, x, A_NORMAL, "  elapsed %s  every %.1fs", el, f->interval_ms / 1000.0);
+	put(0, x, A_NORMAL, "  elapsed %s  every %.1fs", el, f->interval_ms / 1000.0);
 
 	put(1, 0, A_NORMAL, "GIL util %5.1f%%  contention %5.1f%%  switches %s/s  retries %s/s  "
 	    "forced %s/s", tot->iv.utilisation_pct, tot->iv.contention_pct,

@@ -176,7 +176,7 @@ install: all
 DEB_PACKAGES := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libjson-c-dev libncurses-dev libcmocka-dev pkg-config binutils \
 	python3 python3-pytest tmux bpftrace \
-	libmicrohttpd-dev prometheus
+	libmicrohttpd-dev prometheus gcc cppcheck clang-tidy libclang-rt-14-dev
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_PACKAGES)

@@ -2,6 +2,7 @@
 import os
 import platform
 import statistics
+import shutil
 import subprocess
 import sys
 
@@ -10,7 +11,14 @@ BUILD = os.environ.get("GILTRACE_BUILD", os.path.join(ROOT, "build"))
 GILTRACE = os.path.join(BUILD, "giltrace")
 TOYVM = os.path.join(BUILD, "toyvm")
 BENCH = os.path.dirname(os.path.abspath(__file__))
-PYENV = os.environ.get("PYENV_ROOT", "/root/.pyenv") + "/versions"
+
+
+def pyenv_versions():
+    """$(pyenv root)/versions, or None without pyenv."""
+    root = os.environ.get("PYENV_ROOT")
+    if not root and shutil.which("pyenv"):
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True).stdout.strip()
+    return os.path.join(root, "versions") if root else None
 
 
 def cpu_model():
@@ -50,11 +58,12 @@ def need_root():
 
 def pyenv_python(ver):
     """pyenv's interpreter for a version prefix such as '3.11', or None."""
-    if not os.path.isdir(PYENV):
+    versions = pyenv_versions()
+    if not versions or not os.path.isdir(versions):
         return None
-    for v in sorted(os.listdir(PYENV), reverse=True):
+    for v in sorted(os.listdir(versions), reverse=True):
         if v == ver or v.startswith(ver + "."):
-            exe = os.path.join(PYENV, v, "bin", "python" + ver.split(".")[0])
+            exe = os.path.join(versions, v, "bin", "python" + ver.split(".")[0])
             if os.access(exe, os.X_OK):
                 return exe
     return None

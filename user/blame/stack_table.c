@@ -167,8 +167,3 @@ const struct blame_resolved *stack_table__find(const struct stack_table *tab, __
 		return NULL;
 	return tab->slots[slot_of(tab->slots, tab->cap, tgid, id)];
 }
-
-size_t stack_table__count(const struct stack_table *tab)
-{
-	return tab ? tab->count : 0;
-}

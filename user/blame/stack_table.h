@@ -38,6 +38,5 @@ int stack_table__add(struct stack_table *tab, __u32 tgid, __u64 id, __u32 flags,
 /* NULL when unknown; ids below BLAME_ID_FIRST are never stored. */
 const struct blame_resolved *stack_table__find(const struct stack_table *tab, __u32 tgid,
 					       __u64 id);
-size_t stack_table__count(const struct stack_table *tab);
 
 #endif

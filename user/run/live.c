@@ -299,9 +299,32 @@ static void announce(const struct live_opts *o, const struct targets *tg,
 			meta->pid, meta->runtime, meta->version, meta->mode);
 }
 
+static void target_seen(void *ctx, const struct trace_meta *meta)
+{
+	struct live_ctx *lc = ctx;
+
+	if (lc->sink->on_target)
+		lc->sink->on_target(lc->sink->ctx, meta);
+}
+
+static void target_gone(void *ctx, __u32 pid)
+{
+	struct live_ctx *lc = ctx;
+
+	if (lc->resolver)
+		resolver__forget(lc->resolver, pid);
+	if (lc->sink->on_target_exit)
+		lc->sink->on_target_exit(lc->sink->ctx, pid);
+}
+
 int live__run(const struct live_opts *o, const struct live_sink *sink, struct live_result *res)
 {
 	struct live_ctx lc = { .sink = sink };
+	/* The targets report to us first: a process's exit also ends what
+	 * the blame resolver knows of its addresses. */
+	struct live_sink target_sink = {
+		.on_target = target_seen, .on_target_exit = target_gone, .ctx = &lc,
+	};
 	struct trace_opts to = {
 		.verbose = o->verbose, .on_event = on_event, .ctx = &lc,
 		/* --btf, else $GILTRACE_BTF, else the kernel's own */
@@ -324,7 +347,7 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 	}
 	if (o->blame)
 		lc.resolver = resolver__new();
-	tg = targets__new(sink);
+	tg = targets__new(&target_sink);
 	if (!tg || (o->blame && !lc.resolver)) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		targets__free(tg);

@@ -19,15 +19,3 @@ enum probe_cost insn__probe_cost(const unsigned char *code, size_t len)
 		return PROBE_COST_EMULATED;
 	return PROBE_COST_SINGLESTEP;
 }
-
-const char *insn__cost_name(enum probe_cost cost)
-{
-	switch (cost) {
-	case PROBE_COST_NOP5:
-		return "optimised NOP5";
-	case PROBE_COST_EMULATED:
-		return "emulated";
-	default:
-		return "single-stepped";
-	}
-}

@@ -16,6 +16,5 @@ enum probe_cost {
 };
 
 enum probe_cost insn__probe_cost(const unsigned char *code, size_t len);
-const char *insn__cost_name(enum probe_cost cost);
 
 #endif

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -135,23 +134,6 @@ static int on_event(void *ctx, const struct gil_event *ev)
 	return lc->sink->on_event(lc->sink->ctx, ev);
 }
 
-
-/* The machine's part of a trace_meta, for a run that starts with no
- * target (--all on a host with none yet). */
-static void machine_meta(struct trace_meta *meta)
-{
-	struct timespec mono, wall;
-	struct utsname u;
-
-	memset(meta, 0, sizeof(*meta));
-	meta->ncpus = (__u32)sysconf(_SC_NPROCESSORS_ONLN);
-	if (!uname(&u))
-		snprintf(meta->kernel, sizeof(meta->kernel), "%s", u.release);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &wall);
-	meta->mono_to_wall_ns = (__u64)(wall.tv_sec - mono.tv_sec) * 1000000000ull +
-				(__u64)(wall.tv_nsec - mono.tv_nsec);
-}
 
 /* Starts CMD (stopped at its entry point) or takes the -p list, and plans
  * each; --all plans what /proc holds now. */
@@ -363,8 +345,11 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 	}
 	if (ret)
 		goto cleanup;
-	if (!targets__first_meta(tg, &meta))
-		machine_meta(&meta);
+	/* --all on a host with no target yet: the machine's part only. */
+	if (!targets__first_meta(tg, &meta)) {
+		memset(&meta, 0, sizeof(meta));
+		plan__machine_meta(&meta);
+	}
 	ret = sink->on_start ? sink->on_start(sink->ctx, &meta, err, sizeof(err)) : 0;
 	if (ret) {
 		fprintf(stderr, "giltrace: %s\n", err);

@@ -333,7 +333,7 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 	return 0;
 }
 
-static void fill_machine_meta(struct trace_meta *meta)
+void plan__machine_meta(struct trace_meta *meta)
 {
 	struct timespec mono, wall;
 	struct utsname u;
@@ -393,7 +393,7 @@ int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err
 	}
 	plan->meta.pid = pid;
 	snprintf(plan->meta.runtime, sizeof(plan->meta.runtime), "%s", plan->row->name);
-	fill_machine_meta(&plan->meta);
+	plan__machine_meta(&plan->meta);
 	return 0;
 }
 

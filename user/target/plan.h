@@ -46,4 +46,8 @@ int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err
 /* Closes the files the plan holds open. */
 void plan__release(struct attach_plan *plan);
 
+/* The machine's part of a trace's meta: CPUs, kernel release, and the
+ * offset from CLOCK_MONOTONIC (event times) to wall time. */
+void plan__machine_meta(struct trace_meta *meta);
+
 #endif

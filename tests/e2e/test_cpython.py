@@ -118,7 +118,7 @@ def test_stripped_python3_futex_mode():
     exe = debian_python()
     if not exe:
         pytest.skip("no stripped /usr/bin/python3 with a dynamic _PyRuntime")
-    s = run_under([str(exe), str(PY / "countdown.py"), "5000000"])
+    s = run_under([str(exe), str(PY / "countdown.py"), "20000000"])
     t = s["totals"]
     print(f"{s['target']['version']} futex: {t}")
     assert s["target"]["mode"] == "futex"

@@ -89,12 +89,14 @@ def test_all_picks_up_a_late_process(tmp_path):
     late = trace = None
     try:
         conductor.accept([anchor])
-        trace = subprocess.Popen([GILTRACE, "--json", "--all", "--exe", TOYVM, "-d", "5"],
+        trace = subprocess.Popen([GILTRACE, "--json", "--all", "--exe", TOYVM, "-d", "8"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # The anchor, there from the start, says when giltrace is up.
         wait_traced([anchor.pid])
         time.sleep(0.5)
-        late = Worker(program, tmp_path, "late", n=60_000_000)
+        # Long enough to outlast its first second on an idle machine too
+        # (~2 s at 130 M iterations/s), short enough to exit within -d.
+        late = Worker(program, tmp_path, "late", n=150_000_000)
         time.sleep(max(0.0, late.started + 1.0 - time.monotonic()))
         at_1s = late.snapshot_now()
         assert late.proc.wait(timeout=30) == 0

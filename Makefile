@@ -114,7 +114,12 @@ test-unit: $(UNIT_BINS)
 test-e2e: all
 	$(Q)$(PYTEST) -q -rs tests/e2e
 
-test: all test-unit test-e2e lint test-asan
+# The fuzz run is short (FUZZ_TEST_SECONDS) and comes before the pytest
+# suites, so that CI's last line is a test runner's summary.
+FUZZ_TEST_SECONDS ?= 20
+test: all test-unit
+	$(Q)$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
+	$(Q)$(MAKE) --no-print-directory lint test-e2e test-asan
 
 test-long: all
 	$(Q)GILTRACE_LONG=1 $(PYTEST) -q -rs tests/e2e -m long

@@ -323,7 +323,7 @@ class GatedVM:
     """A toy VM (gilwork's program) that connects to a Conductor and waits
     for "go", so that giltrace can attach before any GIL traffic."""
 
-    def __init__(self, program, tmp_path, name, port, exe=TOYVM, n=3_000_000):
+    def __init__(self, program, tmp_path, name, port, exe=TOYVM, n=20_000_000):
         self.stats = tmp_path / f"{name}.json"
         self.proc = subprocess.Popen([str(exe), "--switch-interval=200",
                                       f"--gil-stats={self.stats}", program, str(port), str(n)],

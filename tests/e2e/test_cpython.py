@@ -65,7 +65,7 @@ def test_acquisitions_equal_bpftrace(ver):
         pytest.skip(f"pyenv CPython {ver} is not a shared-library build")
     if not shutil.which("bpftrace"):
         pytest.skip("bpftrace not installed")
-    py = subprocess.Popen([str(exe), str(PY / "countdown.py"), "2000000", "--wait"],
+    py = subprocess.Popen([str(exe), str(PY / "countdown.py"), "10000000", "--wait"],
                           stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert py.stderr.readline().strip() == "ready"
@@ -204,6 +204,6 @@ def test_default_mode_is_futex_with_symbols_too():
     exe = next((p for p in (pyenv_python(v) for v in VERSIONS) if p), None)
     if not exe:
         pytest.skip("no pyenv CPython 3.x")
-    s = run_under([str(exe), str(PY / "countdown.py"), "2000000"])
+    s = run_under([str(exe), str(PY / "countdown.py"), "10000000"])
     assert s["target"]["mode"] == "futex"
     assert s["totals"]["busy"] > 0

@@ -28,7 +28,7 @@ pytestmark = [
 ]
 
 # The old GIL makes woken threads find it taken again: retries to count.
-OLD_GIL = ("--gil=old", "--check-interval=5000")
+OLD_GIL = ("--gil=old", "--check-interval=1000")
 OPENMETRICS = "application/openmetrics-text;version=1.0.0"
 
 
@@ -200,8 +200,10 @@ def test_prometheus_scrapes_per_process_counts(tmp_path):
                 assert promq[k][w.pid] == scraped[w.pid], f"{k} of {w.pid}: prometheus vs /metrics"
                 if drops == 0:
                     assert scraped[w.pid] == truth[w.pid][engine_key], f"{k} of {w.pid}"
-        assert all(t["retries"] > 0 and t["busy"] > 0 for t in truth.values()), \
-            "no contention: test is void"
+        # Retries need the two threads on different CPUs at the same time,
+        # which the scheduler does not promise for both processes at once.
+        assert all(t["busy"] > 0 for t in truth.values()) and \
+            sum(t["retries"] for t in truth.values()) > 0, "no contention: test is void"
         # The histogram counts every measured wait; +Inf is its _count.
         counts = by_pid(direct, "giltrace_gil_wait_seconds_count")
         contended = by_pid(direct, "giltrace_gil_contended_acquisitions_total")

@@ -212,10 +212,26 @@ def test_export_needs_file():
     assert first_line(p) == "giltrace export: no capture file given"
 
 
-def test_plot_needs_output(tmp_path):
-    p = run("plot", tmp_path / "x.gil")
+def test_plot_refuses_a_terminal(tmp_path):
+    """Without -o, an SVG goes to a pipe or a file, never onto the screen."""
+    leader, follower = os.openpty()
+    try:
+        p = subprocess.run([str(GILTRACE), "plot", str(tmp_path / "x.gil")], stdout=follower,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(follower)
+        os.close(leader)
     assert p.returncode == 2
-    assert first_line(p) == "giltrace plot: no output file: give -o OUT.svg"
+    assert first_line(p) == "giltrace plot: no output file: give -o OUT.svg or redirect stdout"
+
+
+@needs_root
+def test_plot_to_stdout_equals_plot_to_file(capture, tmp_path):
+    out = tmp_path / "x.svg"
+    assert run("plot", capture["path"], "-o", out).returncode == 0
+    p = run("plot", capture["path"])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == out.read_text()
 
 
 def test_plot_bad_window(tmp_path):

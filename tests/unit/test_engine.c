@@ -295,7 +295,7 @@ static void test_tid_filter_and_drops(void **state)
 static void test_cpus(void **state)
 {
 	struct engine *eng = new_engine();
-	const struct engine_cpu *cpus[8];
+	const struct engine_cpu *cpus[8], **list;
 	double mean;
 	__u64 p99;
 	size_t n;
@@ -312,6 +312,11 @@ static void test_cpus(void **state)
 	feed(eng, 420, GIL_EV_RETRY, B, 5);
 	n = engine__cpus(eng, cpus, 8);
 	assert_int_equal(n, 2);
+	assert_int_equal(engine__cpu_list(eng, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(list[0], cpus[0]);
+	assert_ptr_equal(list[1], cpus[1]);
+	free(list);
 	assert_int_equal(cpus[0]->cpu, 2);
 	assert_int_equal(cpus[0]->wakeups, 2);
 	assert_int_equal(cpus[0]->cross_cpu_wakeups, 1);
@@ -521,10 +526,9 @@ static void test_processes_and_many_threads(void **state)
 		feed_full(eng, tid * 10 + tid % 9, GIL_EV_ACQUIRE, tgid, tid, 0, 0, 0);
 		feed_full(eng, tid * 10 + 9, GIL_EV_RELEASE, tgid, tid, 0, 0, 0);
 	}
-	n = engine__nthreads(eng);
+	assert_int_equal(engine__thread_list(eng, &list, &n), 0);
 	assert_int_equal(n, 20000);
-	list = calloc(n, sizeof(*list));
-	assert_int_equal(engine__threads(eng, list, n), n);
+	assert_int_equal(engine__nthreads(eng), n);
 	for (i = 0; i < n; i++) {
 		if (i)
 			assert_true(list[i - 1]->tgid < list[i]->tgid ||
@@ -554,6 +558,24 @@ static void test_processes_and_many_threads(void **state)
 	free(list);
 	free(merged);
 	free(all);
+	engine__free(eng);
+}
+
+/* An engine that saw nothing lists nothing, without allocating. */
+static void test_empty_lists(void **state)
+{
+	struct engine *eng = new_engine();
+	const struct engine_thread **threads = (const struct engine_thread **)state;
+	const struct engine_cpu **cpus = (const struct engine_cpu **)state;
+	size_t n = 1;
+
+	assert_int_equal(engine__thread_list(eng, &threads, &n), 0);
+	assert_null(threads);
+	assert_int_equal(n, 0);
+	n = 1;
+	assert_int_equal(engine__cpu_list(eng, &cpus, &n), 0);
+	assert_null(cpus);
+	assert_int_equal(n, 0);
 	engine__free(eng);
 }
 
@@ -588,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_history_ring),
 		cmocka_unit_test(test_io_wait),
 		cmocka_unit_test(test_processes_and_many_threads),
+		cmocka_unit_test(test_empty_lists),
 		cmocka_unit_test(test_unknown_kinds_ignored),
 	};
 

@@ -205,6 +205,20 @@ int capture_writer__flush(struct capture_writer *w)
 	return 0;
 }
 
+/* The next record would not fit under --max-size: writes out the buffered
+ * chunk (which always fits) and accepts nothing more. */
+static int stop_at_limit(struct capture_writer *w)
+{
+	int err = capture_writer__flush(w);
+
+	if (err)
+		return err;
+	w->limited = true;
+	snprintf(w->err, sizeof(w->err), "size limit of %llu bytes reached",
+		 (unsigned long long)w->max_bytes);
+	return -EFBIG;
+}
+
 /*
  * Makes room for one entry: flushes a full chunk, and refuses the entry when
  * the chunk it would go in could not be written with the end record after
@@ -223,15 +237,8 @@ static int reserve(struct capture_writer *w)
 			return err;
 	}
 	if (w->max_bytes &&
-	    w->bytes_written + FRAME_LEN + CHUNK_HDR_LEN + w->len + ENTRY_MAX + END_MAX > w->max_bytes) {
-		int err = capture_writer__flush(w);
-		if (err)
-			return err;
-		w->limited = true;
-		snprintf(w->err, sizeof(w->err), "size limit of %llu bytes reached",
-			 (unsigned long long)w->max_bytes);
-		return -EFBIG;
-	}
+	    w->bytes_written + FRAME_LEN + CHUNK_HDR_LEN + w->len + ENTRY_MAX + END_MAX > w->max_bytes)
+		return stop_at_limit(w);
 	return 0;
 }
 
@@ -389,13 +396,7 @@ int capture_writer__add_stack(struct capture_writer *w, __u32 tgid, __u64 id, __
 	if (w->max_bytes && w->bytes_written + len + FRAME_LEN + CHUNK_HDR_LEN + w->len + END_MAX >
 				    w->max_bytes) {
 		free(rec);
-		err = capture_writer__flush(w);
-		if (err)
-			return err;
-		w->limited = true;
-		snprintf(w->err, sizeof(w->err), "size limit of %llu bytes reached",
-			 (unsigned long long)w->max_bytes);
-		return -EFBIG;
+		return stop_at_limit(w);
 	}
 	frame__seal(rec, REC_STACK, (__u32)(len - FRAME_LEN));
 	err = write_all(w, rec, len);

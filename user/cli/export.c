@@ -15,20 +15,16 @@ enum export_format { FORMAT_CHROME, FORMAT_CSV };
 
 struct export_args {
 	struct capture_opts cap;
-	const char *out;
-	bool force;
+	struct out_file_opts out;
 	enum export_format format;
 };
 
-enum { OPT_FORMAT = 0x500, OPT_FORCE };
+enum { OPT_FORMAT = 0x500 };
 
 static const struct argp_option options[] = {
-	{ NULL, 0, NULL, 0, "Output:", 1 },
 	{ "format", OPT_FORMAT, "FORMAT", 0,
 	  "chrome: Chrome Trace Event JSON for the Perfetto UI (default); "
-	  "csv: one line per event", 1 },
-	{ "output", 'o', "OUT", 0, "Write to OUT, a new file (default: stdout)", 1 },
-	{ "force", OPT_FORCE, NULL, 0, "Overwrite OUT if it exists (never through a symlink)", 1 },
+	  "csv: one line per event", 2 },
 	{ 0 },
 };
 
@@ -39,6 +35,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->cap;
+		state->child_inputs[1] = &a->out;
 		break;
 	case OPT_FORMAT:
 		if (!strcmp(arg, "chrome"))
@@ -47,12 +44,6 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			a->format = FORMAT_CSV;
 		else
 			argp_error(state, "unknown format '%s': expected chrome or csv", arg);
-		break;
-	case 'o':
-		a->out = arg;
-		break;
-	case OPT_FORCE:
-		a->force = true;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -71,6 +62,7 @@ static const char doc[] =
 
 static const struct argp_child children[] = {
 	{ &capture_file_argp, 0, NULL, 0 },
+	{ &out_file_argp, 0, "Output:", 1 },
 	{ 0 },
 };
 
@@ -152,7 +144,7 @@ int cmd_export(int argc, char **argv)
 	r = capture_source__open(a.cap.path);
 	if (!r)
 		return 1;
-	out = out_file__open(a.out, a.force);
+	out = out_file__open(a.out.path, a.out.force);
 	if (!out) {
 		capture_reader__free(r);
 		return 1;
@@ -161,7 +153,7 @@ int cmd_export(int argc, char **argv)
 		ret = export_csv(r, &a, out);
 	else
 		ret = export_chrome(r, &a, out);
-	if (out_file__close(out, a.out))
+	if (out_file__close(out, a.out.path))
 		ret = 1;
 	capture_reader__free(r);
 	return ret;

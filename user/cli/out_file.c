@@ -8,6 +8,33 @@
 
 #define OUT_BUF (1 << 20)
 
+enum { OPT_FORCE = 0x900 };
+
+static const struct argp_option options[] = {
+	{ "output", 'o', "OUT", 0, "Write to OUT, a new file, instead of standard output", 0 },
+	{ "force", OPT_FORCE, NULL, 0, "Overwrite OUT if it exists (never through a symlink)", 0 },
+	{ 0 },
+};
+
+static error_t parse(int key, char *arg, struct argp_state *state)
+{
+	struct out_file_opts *o = state->input;
+
+	switch (key) {
+	case 'o':
+		o->path = arg;
+		break;
+	case OPT_FORCE:
+		o->force = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp out_file_argp = { .options = options, .parser = parse };
+
 FILE *out_file__open(const char *path, bool force)
 {
 	int oflags = O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC;

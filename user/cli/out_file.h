@@ -2,8 +2,18 @@
 #ifndef GILTRACE_OUT_FILE_H
 #define GILTRACE_OUT_FILE_H
 
+#include <argp.h>
 #include <stdbool.h>
 #include <stdio.h>
+
+struct out_file_opts {
+	const char *path; /* NULL: stdout */
+	bool force;       /* overwrite an existing file */
+};
+
+/* -o OUT and --force, as an argp child parser whose input is a struct
+ * out_file_opts. */
+extern const struct argp out_file_argp;
 
 /*
  * Opens path for writing (mode 0644), refusing an existing file unless

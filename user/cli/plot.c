@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli/capture_opts.h"
 #include "cli/capture_source.h"
@@ -14,19 +15,14 @@
 
 struct plot_args {
 	struct capture_opts cap;
-	const char *out;
-	bool force;
+	struct out_file_opts out;
 	unsigned int width;
 };
 
-enum { OPT_FORCE = 0x600, OPT_WIDTH };
+enum { OPT_WIDTH = 0x600 };
 
 static const struct argp_option options[] = {
-	{ NULL, 0, NULL, 0, "Output:", 1 },
-	{ "output", 'o', "OUT.svg", 0, "Write the SVG to OUT.svg, a new file (required)", 1 },
-	{ "force", OPT_FORCE, NULL, 0, "Overwrite OUT.svg if it exists (never through a symlink)",
-	  1 },
-	{ "width", OPT_WIDTH, "PIXELS", 0, "Width of the time axis (default 1000)", 1 },
+	{ "width", OPT_WIDTH, "PIXELS", 0, "Width of the time axis (default 1000)", 2 },
 	{ 0 },
 };
 
@@ -38,19 +34,15 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->cap;
 		state->child_inputs[1] = &a->cap;
-		break;
-	case 'o':
-		a->out = arg;
-		break;
-	case OPT_FORCE:
-		a->force = true;
+		state->child_inputs[2] = &a->out;
 		break;
 	case OPT_WIDTH:
 		a->width = (unsigned int)parse__long(state, "--width", arg, 100, 20000);
 		break;
 	case ARGP_KEY_END:
-		if (!a->out)
-			argp_error(state, "no output file: give -o OUT.svg");
+		/* an SVG is for a file or a pipe, not for the screen */
+		if (!a->out.path && isatty(STDOUT_FILENO))
+			argp_error(state, "no output file: give -o OUT.svg or redirect stdout");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -60,7 +52,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 static const struct argp_child children[] = {
 	{ &capture_file_argp, 0, NULL, 0 },
-	{ &capture_window_argp, 0, "What to draw:", 2 },
+	{ &capture_window_argp, 0, "What to draw:", 3 },
+	{ &out_file_argp, 0, "Output:", 1 },
 	{ 0 },
 };
 
@@ -70,7 +63,8 @@ static const char doc[] =
 	"without it, with marks for retries and forced releases.\v"
 	"Examples:\n"
 	"  giltrace plot app.gil -o app.svg\n"
-	"  giltrace plot --from 1.5 --to 2 app.gil -o zoom.svg";
+	"  giltrace plot --from 1.5 --to 2 app.gil -o zoom.svg\n"
+	"  giltrace plot app.gil | rsvg-convert -o app.png";
 
 static const struct argp argp = {
 	.options = options, .parser = parse, .args_doc = "FILE", .doc = doc, .children = children,
@@ -176,14 +170,14 @@ int cmd_plot(int argc, char **argv)
 		goto cleanup;
 	}
 
-	out = out_file__open(a.out, a.force);
+	out = out_file__open(a.out.path, a.out.force);
 	if (!out)
 		goto cleanup;
 	view = (struct plot_view){
 		.raster = raster, .eng = pass1.eng, .meta = capture_reader__meta(r), .origin = first,
 	};
 	plot_svg__write(out, &view);
-	ret = out_file__close(out, a.out);
+	ret = out_file__close(out, a.out.path);
 cleanup:
 	plot_raster__free(raster);
 	engine__free(eng);

@@ -225,14 +225,10 @@ size_t diagnose__run(const struct engine *eng, enum diag_scope scope,
 	static const rule_fn rules[] = { convoy_rule, battle_rule, starved_rule };
 	struct rule_ctx ctx = { .eng = eng, .scope = scope, .out = out, .cap = cap };
 	const struct engine_thread **threads;
-	size_t n = engine__nthreads(eng), r, i, j;
+	size_t n, r, i, j;
 
-	if (!n || !cap)
+	if (!cap || engine__thread_list(eng, &threads, &n) || !n)
 		return 0;
-	threads = malloc(n * sizeof(*threads));
-	if (!threads)
-		return 0;
-	engine__threads(eng, threads, n);
 	engine__totals(eng, &ctx.totals);
 	/* Each process has its own GIL: rules look at one process at a time. */
 	for (r = 0; r < sizeof(rules) / sizeof(rules[0]); r++) {

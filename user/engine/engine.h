@@ -246,6 +246,9 @@ size_t engine__nthreads(const struct engine *eng);
 /* Fills out[] (cap entries at most) sorted by tgid then tid; returns how
  * many threads there are (may exceed cap). */
 size_t engine__threads(const struct engine *eng, const struct engine_thread **out, size_t cap);
+/* Every thread, sorted as above, in a malloc'd array for the caller to
+ * free(): *out is NULL when there are none. Returns 0 or -ENOMEM. */
+int engine__thread_list(const struct engine *eng, const struct engine_thread ***out, size_t *n);
 const struct engine_thread *engine__find_thread(const struct engine *eng, __u32 tgid, __u32 tid);
 void engine__thread_figures(const struct engine *eng, const struct engine_thread *t,
 			    struct thread_figures *out);
@@ -255,6 +258,8 @@ float engine_thread__history(const struct engine_thread *t, unsigned int i);
 size_t engine__procs(const struct engine *eng, const struct engine_proc **out, size_t cap);
 /* CPUs that saw a scheduler or retry event, ascending. */
 size_t engine__cpus(const struct engine *eng, const struct engine_cpu **out, size_t cap);
+/* The same as a malloc'd array, like engine__thread_list(). */
+int engine__cpu_list(const struct engine *eng, const struct engine_cpu ***out, size_t *n);
 void engine__cpu_figures(const struct engine_cpu *cpu, double *mean_ns, __u64 *p99_ns);
 
 void engine__totals(const struct engine *eng, struct engine_totals *out);

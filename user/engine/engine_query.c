@@ -2,6 +2,7 @@
  * Read-only accessors: every figure a view shows is derived here, from the
  * counters and histograms that engine.c keeps.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,16 @@ size_t engine__threads(const struct engine *eng, const struct engine_thread **ou
 		out[i] = &eng->threads[i]->pub;
 	qsort(out, n, sizeof(*out), thread_cmp);
 	return eng->nthreads;
+}
+
+int engine__thread_list(const struct engine *eng, const struct engine_thread ***out, size_t *n)
+{
+	*n = eng->nthreads;
+	*out = *n ? malloc(*n * sizeof(**out)) : NULL;
+	if (!*out)
+		return *n ? -ENOMEM : 0;
+	engine__threads(eng, *out, *n);
+	return 0;
 }
 
 static const struct thread_slot *slot_of(const struct engine_thread *t)
@@ -131,6 +142,16 @@ size_t engine__cpus(const struct engine *eng, const struct engine_cpu **out, siz
 		n++;
 	}
 	return n;
+}
+
+int engine__cpu_list(const struct engine *eng, const struct engine_cpu ***out, size_t *n)
+{
+	*n = engine__cpus(eng, NULL, 0);
+	*out = *n ? malloc(*n * sizeof(**out)) : NULL;
+	if (!*out)
+		return *n ? -ENOMEM : 0;
+	engine__cpus(eng, *out, *n);
+	return 0;
 }
 
 void engine__cpu_figures(const struct engine_cpu *cpu, double *mean_ns, __u64 *p99_ns)

@@ -191,13 +191,11 @@ static void names(struct export_chrome *x, const struct engine *eng,
 		  const struct trace_meta *meta)
 {
 	const struct engine_thread **th;
-	size_t n = engine__nthreads(eng), i;
 	char buf[META_STR + 32];
+	size_t n, i;
 
-	th = malloc((n ? n : 1) * sizeof(*th));
-	if (!th)
+	if (engine__thread_list(eng, &th, &n))
 		return;
-	n = engine__threads(eng, th, n);
 	for (i = 0; i < n; i++) {
 		if (i == 0 || th[i]->tgid != th[i - 1]->tgid) {
 			if (meta && meta->pid == th[i]->tgid && meta->comm[0])

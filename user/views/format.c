@@ -44,3 +44,18 @@ char *format__count(char *buf, size_t len, double n)
 		three_digits(buf, len, n / 1e9, "", "G");
 	return buf;
 }
+
+const char *format__state(enum thread_state state)
+{
+	switch (state) {
+	case THREAD_HOLDING:
+		return "holding";
+	case THREAD_WAITING:
+		return "waiting";
+	case THREAD_RUNNING:
+		return "running";
+	case THREAD_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}

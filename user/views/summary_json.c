@@ -12,6 +12,7 @@
 #include "engine/diagnose.h"
 #include "engine/engine.h"
 #include "engine/meta.h"
+#include "views/format.h"
 #include "views/summary.h"
 
 static void put_u64(struct json_object *o, const char *key, __u64 v)
@@ -76,21 +77,6 @@ static void counts_json(struct json_object *o, const struct gil_counts *c)
 	put_u64(o, "unpaired", c->unpaired);
 }
 
-static const char *state_name(enum thread_state s)
-{
-	switch (s) {
-	case THREAD_HOLDING:
-		return "holding";
-	case THREAD_WAITING:
-		return "waiting";
-	case THREAD_RUNNING:
-		return "running";
-	case THREAD_UNKNOWN:
-		break;
-	}
-	return "unknown";
-}
-
 static struct json_object *thread_json(const struct engine *eng, const struct engine_thread *t)
 {
 	struct json_object *o = json_object_new_object();
@@ -111,7 +97,7 @@ static struct json_object *thread_json(const struct engine *eng, const struct en
 	put_double(o, "gil_share", f.gil_share);
 	put_double(o, "badness", f.badness);
 	json_object_object_add(o, "io_wait", io_json(&f.io));
-	put_str(o, "state", state_name(t->state));
+	put_str(o, "state", format__state(t->state));
 	return o;
 }
 
@@ -172,16 +158,12 @@ static struct json_object *totals_json(const struct engine_totals *tot)
 static int threads_json(struct json_object *root, const struct engine *eng)
 {
 	struct json_object *arr = json_object_new_array();
-	size_t n = engine__nthreads(eng), i;
 	const struct engine_thread **threads;
+	size_t n, i;
 
 	json_object_object_add(root, "threads", arr);
-	if (!n)
-		return 0;
-	threads = malloc(n * sizeof(*threads));
-	if (!threads)
+	if (engine__thread_list(eng, &threads, &n))
 		return -ENOMEM;
-	engine__threads(eng, threads, n);
 	for (i = 0; i < n; i++)
 		json_object_array_add(arr, thread_json(eng, threads[i]));
 	free(threads);
@@ -191,16 +173,12 @@ static int threads_json(struct json_object *root, const struct engine *eng)
 static int cpus_json(struct json_object *root, const struct engine *eng)
 {
 	struct json_object *arr = json_object_new_array();
-	size_t n = engine__cpus(eng, NULL, 0), i;
 	const struct engine_cpu **cpus;
+	size_t n, i;
 
 	json_object_object_add(root, "cpus", arr);
-	if (!n)
-		return 0;
-	cpus = malloc(n * sizeof(*cpus));
-	if (!cpus)
+	if (engine__cpu_list(eng, &cpus, &n))
 		return -ENOMEM;
-	engine__cpus(eng, cpus, n);
 	for (i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
 		double mean;

@@ -95,18 +95,14 @@ static void print_proc(FILE *out, const struct engine *eng,
 
 static int print_threads(FILE *out, const struct engine *eng)
 {
-	size_t n = engine__nthreads(eng), i;
 	const struct engine_thread **threads;
+	size_t n, i;
 
 	fprintf(out, "\n%7s %7s %-15s %9s %8s %5s %8s %6s %6s %7s %9s %9s %9s %9s %9s %9s %5s\n",
 		"TGID", "TID", "NAME", "ACQUIRE", "BUSY", "CONT%", "RETRIES", "TMOUT",
 		"DROPRQ", "FORCED", "WAIT", "MEAN", "P50", "P99", "MAX", "HOLD", "GIL%");
-	if (!n)
-		return 0;
-	threads = malloc(n * sizeof(*threads));
-	if (!threads)
+	if (engine__thread_list(eng, &threads, &n))
 		return -ENOMEM;
-	engine__threads(eng, threads, n);
 	for (i = 0; i < n; i++) {
 		/* Threads come sorted by tgid: a heading starts each process
 		 * when there are several. */
@@ -146,15 +142,13 @@ static void print_totals(FILE *out, const struct engine_totals *tot)
 
 static int print_cpus(FILE *out, const struct engine *eng)
 {
-	size_t n = engine__cpus(eng, NULL, 0), i;
 	const struct engine_cpu **cpus;
+	size_t n, i;
 
+	if (engine__cpu_list(eng, &cpus, &n))
+		return -ENOMEM;
 	if (!n)
 		return 0;
-	cpus = malloc(n * sizeof(*cpus));
-	if (!cpus)
-		return -ENOMEM;
-	engine__cpus(eng, cpus, n);
 	fprintf(out, "\n%4s %9s %9s %9s %10s %10s %10s\n", "CPU", "WAKEUPS", "CROSS",
 		"FAILED", "W2RUN-MEAN", "W2RUN-P99", "W2RUN-MAX");
 	for (i = 0; i < n; i++) {

@@ -58,8 +58,7 @@ size_t top_rows__collect(const struct top_frame *f, const struct engine_thread *
 bool top_rows__holding_now(const struct top_frame *f, const struct engine_thread *t, char *buf,
 			   size_t len);
 
-/* "holding", "waiting", "running", "unknown"; short: "HOLD", "WAIT", ... */
-const char *top_state__name(enum thread_state state);
+/* "HOLD", "WAIT", ...: format__state() in four letters. */
 const char *top_state__short(enum thread_state state);
 
 /* The pathologies of the last interval (diagnose.h), most severe first. */

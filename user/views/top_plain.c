@@ -41,7 +41,7 @@ static void print_thread(FILE *out, const struct top_frame *f, const struct engi
 	fprintf(out, "  tgid=%u tid=%u state=%s hold=%.1f%% wait=%.1f%% acq/s=%.1f "
 		"acquisitions=%llu busy=%llu mean_wait=%s max_wait=%s retries=%llu forced=%llu "
 		"name=%s\n",
-		t->tgid, t->tid, top_state__name(iv->state), iv->hold_share * 100.0,
+		t->tgid, t->tid, format__state(iv->state), iv->hold_share * 100.0,
 		iv->wait_share * 100.0, t->iv.acquisitions_per_s,
 		(unsigned long long)iv->acquisitions, (unsigned long long)iv->busy, mean, max,
 		(unsigned long long)iv->retries, (unsigned long long)iv->forced_switches,
@@ -52,12 +52,11 @@ static void print_thread(FILE *out, const struct top_frame *f, const struct engi
 
 static void print_cpus(FILE *out, const struct engine *eng)
 {
-	size_t n = engine__cpus(eng, NULL, 0), i;
 	const struct engine_cpu **cpus;
+	size_t n, i;
 
-	if (!n || !(cpus = malloc(n * sizeof(*cpus))))
+	if (engine__cpu_list(eng, &cpus, &n) || !n)
 		return;
-	n = engine__cpus(eng, cpus, n);
 	fprintf(out, "  cpus");
 	for (i = 0; i < n; i++)
 		fprintf(out, " %u:%llu/%llu/%llu", cpus[i]->cpu,

@@ -89,21 +89,18 @@ static int compare(const void *pa, const void *pb)
 
 size_t top_rows__collect(const struct top_frame *f, const struct engine_thread ***rows)
 {
-	size_t n = engine__nthreads(f->eng), i;
 	const struct engine_thread **out;
 	struct keyed *k;
+	size_t n, i;
 
 	*rows = NULL;
-	if (!n)
+	if (engine__thread_list(f->eng, &out, &n) || !n)
 		return 0;
-	out = malloc(n * sizeof(*out));
 	k = malloc(n * sizeof(*k));
-	if (!out || !k) {
+	if (!k) {
 		free(out);
-		free(k);
 		return 0;
 	}
-	n = engine__threads(f->eng, out, n);
 	for (i = 0; i < n; i++)
 		k[i] = (struct keyed){ .t = out[i], .sort = f->sort };
 	qsort(k, n, sizeof(*k), compare);
@@ -112,20 +109,6 @@ size_t top_rows__collect(const struct top_frame *f, const struct engine_thread *
 	free(k);
 	*rows = out;
 	return n;
-}
-
-const char *top_state__name(enum thread_state state)
-{
-	switch (state) {
-	case THREAD_HOLDING:
-		return "holding";
-	case THREAD_WAITING:
-		return "waiting";
-	case THREAD_RUNNING:
-		return "running";
-	default:
-		return "unknown";
-	}
 }
 
 const char *top_state__short(enum thread_state state)

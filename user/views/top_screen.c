@@ -115,13 +115,12 @@ static int draw_header(const struct top_frame *f, const struct engine_totals *to
 /* Cores with wake-ups in the interval, as many as max_lines hold. */
 static int draw_cpus(int y, int max_lines, const struct engine *eng)
 {
-	size_t n = engine__cpus(eng, NULL, 0), i, shown = 0, busy = 0;
-	const struct engine_cpu **cpus = NULL;
+	const struct engine_cpu **cpus;
+	size_t n, i, shown = 0, busy = 0;
 	int x, line = 0;
 
-	if (n && !(cpus = malloc(n * sizeof(*cpus))))
+	if (engine__cpu_list(eng, &cpus, &n))
 		return 0;
-	n = n ? engine__cpus(eng, cpus, n) : 0;
 	x = put(y, 0, A_BOLD, "CPU wake/fail/cross");
 	for (i = 0; i < n; i++) {
 		const struct cpu_interval *iv = &cpus[i]->iv;

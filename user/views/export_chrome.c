@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -32,13 +33,40 @@ static struct json_object *add(struct json_object *o, const char *key, struct js
 	return v;
 }
 
+/*
+ * ts and dur hold signed ns and print as microseconds with three decimals,
+ * by integer arithmetic: json-c's "%.3f" of a double spent most of the
+ * export's time in glibc's float formatting.
+ */
+static int print_us(struct json_object *o, struct printbuf *pb, int level, int flags)
+{
+	long long ns = (long long)json_object_get_int64(o);
+	unsigned long long mag = ns < 0 ? 0ULL - (unsigned long long)ns : (unsigned long long)ns;
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%s%llu.%03llu", ns < 0 ? "-" : "", mag / 1000,
+			   mag % 1000);
+
+	(void)level;
+	(void)flags;
+	return printbuf_memappend(pb, buf, len);
+}
+
+static struct json_object *new_us(void)
+{
+	struct json_object *o = json_object_new_int64(0);
+
+	if (o)
+		json_object_set_serializer(o, print_us, NULL, NULL);
+	return o;
+}
+
 static void tmpl_init(struct tmpl *t, const char *ph, const char *cat)
 {
 	t->o = json_object_new_object();
 	t->name = add(t->o, "name", json_object_new_string(""));
 	add(t->o, "cat", json_object_new_string(cat));
 	add(t->o, "ph", json_object_new_string(ph));
-	t->ts = add(t->o, "ts", json_object_new_double(0));
+	t->ts = add(t->o, "ts", new_us());
 	t->pid = add(t->o, "pid", json_object_new_int64(0));
 	t->tid = add(t->o, "tid", json_object_new_int64(0));
 }
@@ -48,9 +76,9 @@ static int tmpls_init(struct export_chrome *x)
 	struct json_object *args;
 
 	tmpl_init(&x->slice, "X", "gil");
-	x->slice.dur = add(x->slice.o, "dur", json_object_new_double(0));
+	x->slice.dur = add(x->slice.o, "dur", new_us());
 	tmpl_init(&x->slice_cut, "X", "gil");
-	x->slice_cut.dur = add(x->slice_cut.o, "dur", json_object_new_double(0));
+	x->slice_cut.dur = add(x->slice_cut.o, "dur", new_us());
 	args = add(x->slice_cut.o, "args", json_object_new_object());
 	/* the events did not show this slice's end (lost or past the trace) */
 	add(args, "end_seen", json_object_new_boolean(0));
@@ -86,15 +114,15 @@ static void put(struct export_chrome *x, struct json_object *o)
 	fputs(json_object_to_json_string_ext(o, JSON_FLAGS), x->out);
 }
 
-static double us(const struct export_chrome *x, __u64 ts)
+static long long since_origin(const struct export_chrome *x, __u64 ts)
 {
 	/* signed: an event a little out of order may precede the origin */
-	return (double)(long long)(ts - x->origin) / 1000.0;
+	return (long long)(ts - x->origin);
 }
 
-static void set_where(struct tmpl *t, const struct engine_thread *th, double ts)
+static void set_where(struct tmpl *t, const struct engine_thread *th, long long ts)
 {
-	json_object_set_double(t->ts, ts);
+	json_object_set_int64(t->ts, ts);
 	json_object_set_int64(t->pid, th->tgid);
 	json_object_set_int64(t->tid, th->tid);
 }
@@ -108,8 +136,8 @@ static void on_slice(void *ctx, const struct timeline_slice *s)
 	if (s->kind == TIMELINE_RUN)
 		return;
 	json_object_set_string(t->name, timeline__slice_name(s->kind));
-	set_where(t, s->thread, us(x, s->start));
-	json_object_set_double(t->dur, (double)(s->end - s->start) / 1000.0);
+	set_where(t, s->thread, since_origin(x, s->start));
+	json_object_set_int64(t->dur, (long long)(s->end - s->start));
 	put(x, t->o);
 }
 
@@ -118,7 +146,7 @@ static void on_instant(void *ctx, const struct timeline_instant *i)
 	struct export_chrome *x = ctx;
 
 	json_object_set_string(x->instant.name, timeline__instant_name(i->kind));
-	set_where(&x->instant, i->thread, us(x, i->ts));
+	set_where(&x->instant, i->thread, since_origin(x, i->ts));
 	json_object_set_int64(x->instant.arg, i->cpu);
 	put(x, x->instant.o);
 }
@@ -126,15 +154,15 @@ static void on_instant(void *ctx, const struct timeline_instant *i)
 static void on_flow(void *ctx, const struct timeline_flow *f)
 {
 	struct export_chrome *x = ctx;
-	double from = us(x, f->from_ts), to = us(x, f->to_ts);
+	long long from = since_origin(x, f->from_ts), to = since_origin(x, f->to_ts);
 	const char *name = timeline__flow_name(f->kind);
 
 	/* A handoff starts where the releaser's hold slice ends and ends where
 	 * the acquirer's begins: 1 ns inside each, so both ends bind to the
 	 * hold slices rather than to their neighbours. */
 	if (f->kind == TIMELINE_HANDOFF) {
-		from -= 0.001;
-		to += 0.001;
+		from -= 1;
+		to += 1;
 	}
 	json_object_set_string(x->flow_s.name, name);
 	set_where(&x->flow_s, f->from, from);
@@ -161,9 +189,7 @@ struct export_chrome *export_chrome__new(FILE *out, __u64 origin_ts)
 		return NULL;
 	x->out = out;
 	x->origin = origin_ts;
-	/* ns resolution, and no "%.17g" noise such as 12.300000000000001 */
-	if (json_c_set_serialization_double_format("%.3f", JSON_C_OPTION_THREAD) ||
-	    tmpls_init(x)) {
+	if (tmpls_init(x)) {
 		tmpls_free(x);
 		free(x);
 		return NULL;
@@ -240,7 +266,6 @@ int export_chrome__finish(struct export_chrome *x, const struct engine *eng,
 	o = other_data(meta);
 	fprintf(x->out, "\n],\"otherData\":%s}\n", json_object_to_json_string_ext(o, JSON_FLAGS));
 	json_object_put(o);
-	json_c_set_serialization_double_format(NULL, JSON_C_OPTION_THREAD);
 	err = ferror(x->out) ? -EIO : 0;
 	tmpls_free(x);
 	free(x);

@@ -14,8 +14,9 @@ plus the tracer's own CPU per operation. Workloads:
   pyX-cpu-T     CPython countdown, T threads
   pyX-io        CPython ping-pong over loopback (GIL dropped on every call)
 
-where X is "deb" (Debian /usr/bin/python3, giltrace futex mode) or a pyenv
-version (full mode: uprobes on take_gil/drop_gil + uretprobe).
+where X is "deb" (Debian /usr/bin/python3) or a pyenv version; giltrace's
+default for every CPython is futex mode, the alternative full mode (uprobes
+on take_gil/drop_gil) for pyenv builds and acquire mode for Debian's.
 Configurations: base (untraced); giltrace (`giltrace -p PID`, the
 runtime's default mode, summary only); alt-mode (`giltrace --mode=M -p PID`,
 the runtime's other mode); record (`giltrace record -o FILE -p PID`);
@@ -94,7 +95,7 @@ def workloads(quick):
     for ver in ("3.11", "3.12"):
         exe = bl.pyenv_python(ver)
         if exe:
-            pys.append((ver, exe, "take_gil", "drop_gil", "full", "futex"))
+            pys.append((ver, exe, "take_gil", "drop_gil", "futex", "full"))
     py27 = bl.pyenv_python("2.7")
     if py27:
         pys.append(("2.7", py27, "PyThread_acquire_lock", "PyThread_release_lock", "futex",

@@ -715,8 +715,10 @@ static __always_inline int futex_exit(long ret)
 	bpf_map_delete_elem(&futex_inflight, &tid);
 	/* A wake-up left unclaimed (the thread was woken before it slept, so no
 	 * sched_switch brought it back) must not outlive the call: the gated
-	 * scheduler programs might otherwise claim it much later. */
-	bpf_map_delete_elem(&wakings, &tid);
+	 * scheduler programs might otherwise claim it much later. Only waits
+	 * have one (blocked_on_gil). */
+	if (kind == GIL_EV_WAKE)
+		bpf_map_delete_elem(&wakings, &tid);
 	__sync_fetch_and_sub(&gil_futex_calls, 1);
 	return 0;
 }

@@ -25,6 +25,13 @@
  *                   read when this thread started or went on waiting, or when
  *                   the holder was forced off (value: stack id, ret: frames
  *                   or -errno, addr: the holder's PyThreadState).
+ *   GIL_STATE       synthetic, from user space (CPython 3.x): the
+ *                   interpreter's own GIL state read from its memory at
+ *                   attach, every second and at the end of the trace
+ *                   (value: gil->switch_number, its count of hand-offs;
+ *                   tid: the thread of gil->last_holder, 0 if unknown;
+ *                   ret: GIL_STATE_* flags; addr: the GIL). The engine
+ *                   checks the hand-offs it saw against it.
  *
  * Kind numbers are part of the capture format: never renumber, only add.
  */
@@ -49,8 +56,14 @@ enum gil_event_kind {
 	GIL_EV_SCHED_RUN = 11,
 	GIL_EV_DROPS = 12,
 	GIL_EV_HOLDER_STACK = 13,
+	GIL_EV_GIL_STATE = 14,
 	GIL_EV__MAX,
 };
+
+/* GIL_STATE flags (ret). */
+#define GIL_STATE_LOCKED 1    /* gil->locked: a thread holds the GIL */
+#define GIL_STATE_NO_HOLDER 2 /* gil->last_holder is NULL: no thread has held it */
+#define GIL_STATE_END 4       /* the last reading: the traced window ends here */
 
 /*
  * Transport only, never fed to the engine or stored: a traced thread renamed

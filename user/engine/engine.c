@@ -242,6 +242,20 @@ static void on_wait(struct engine *eng, struct thread_slot *t, const struct gil_
 	t->seg_start = ev->ts;
 }
 
+/* A hand-off seen: inside the self-check's window, or after it until the
+ * next reading moves the window's end past it. */
+static void check_handoff(struct engine_proc *p, __u64 ts)
+{
+	struct handoff_check *c = &p->check;
+
+	if (!c->readings || ts <= c->first_ts)
+		return;
+	if (ts <= c->last_ts)
+		c->seen++;
+	else
+		c->seen_after++;
+}
+
 static void on_acquire(struct engine *eng, struct thread_slot *t, const struct gil_event *ev)
 {
 	struct engine_proc *p = t->proc;
@@ -286,8 +300,12 @@ static void on_acquire(struct engine *eng, struct thread_slot *t, const struct g
 		p->switches++;
 		eng->switches++;
 		eng->acc.switches++;
+		check_handoff(p, ev->ts);
 	}
-	p->last_holder = t->pub.tid;
+	/* An acquisition older than the first GIL_STATE reading came before
+	 * the holder that reading names. */
+	if (!p->check.readings || ev->ts > p->check.first_ts)
+		p->last_holder = t->pub.tid;
 
 	t->pub.state = THREAD_HOLDING;
 	t->since = ev->ts;
@@ -346,6 +364,77 @@ static void on_retry(struct engine *eng, struct thread_slot *t, const struct gil
 		c->failed_wakeups++;
 		eng->cpu_acc[ev->cpu].failed_wakeups++;
 	}
+}
+
+/* The first reading names the holder at attach: its hold is counted from
+ * here, and the first acquisition by another thread is a hand-off. */
+static void gil_state_at_attach(struct engine *eng, struct engine_proc *p,
+				const struct gil_event *ev)
+{
+	struct thread_slot *t;
+
+	if (ev->ret & GIL_STATE_NO_HOLDER) {
+		if (!p->last_holder)
+			p->last_holder = ENGINE_HOLDER_NULL;
+		return;
+	}
+	if (!ev->tid)
+		return;
+	if (!p->last_holder)
+		p->last_holder = ev->tid;
+	if (!(ev->ret & GIL_STATE_LOCKED))
+		return;
+	t = thread_get(eng, ev->tgid, ev->tid);
+	if (t && t->pub.state == THREAD_UNKNOWN) {
+		t->pub.state = THREAD_HOLDING;
+		t->since = ev->ts;
+		t->tl_start = ev->ts;
+	}
+}
+
+/* The end of the traced window: holds still in progress count up to it,
+ * so a thread that held the GIL across the whole trace is not lost. */
+static void close_holds(struct engine *eng, struct engine_proc *p, __u64 ts)
+{
+	size_t i;
+
+	for (i = 0; i < eng->nthreads; i++) {
+		struct thread_slot *t = eng->threads[i];
+		__u64 hold;
+
+		if (t->proc != p || t->pub.state != THREAD_HOLDING)
+			continue;
+		hold = span(t->since, ts);
+		t->pub.c.hold_ns += hold;
+		if (hold > t->pub.c.hold_max_ns)
+			t->pub.c.hold_max_ns = hold;
+		p->hold_ns += hold;
+		t->acc.hold_ns += span_in_interval(eng, t->since, ts);
+		t->since = ts;
+	}
+}
+
+/* GIL_STATE (docs/architecture.md, "the hand-off self-check"). */
+static void on_gil_state(struct engine *eng, const struct gil_event *ev)
+{
+	struct engine_proc *p = proc_get(eng, ev->tgid);
+	struct handoff_check *c;
+
+	if (!p)
+		return;
+	c = &p->check;
+	if (!c->readings++) {
+		c->first_ts = c->last_ts = ev->ts;
+		c->first_sn = c->last_sn = ev->value;
+		gil_state_at_attach(eng, p, ev);
+	} else if (ev->ts >= c->last_ts) {
+		c->seen += c->seen_after;
+		c->seen_after = 0;
+		c->last_ts = ev->ts;
+		c->last_sn = ev->value;
+	}
+	if (ev->ret & GIL_STATE_END)
+		close_holds(eng, p, ev->ts);
 }
 
 static void on_wake(struct engine *eng, const struct gil_event *ev)
@@ -424,6 +513,11 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		return;
 	case GIL_EV_SCHED_RUN:
 		on_sched_run(eng, ev);
+		return;
+	case GIL_EV_GIL_STATE:
+		/* A check of the whole process: meaningless for one thread. */
+		if (!eng->opts.tid)
+			on_gil_state(eng, ev);
 		return;
 	default:
 		break;

@@ -118,12 +118,43 @@ struct thread_figures {
 	struct io_wait_figures io;
 };
 
+/*
+ * The hand-offs seen, checked against the interpreter's own count
+ * (GIL_STATE readings of gil->switch_number, CPython 3.x): every hand-off
+ * the interpreter made between the first and the last reading must have
+ * been seen. Events stream in timestamp order only per CPU, but every event
+ * streamed before a reading happened before it, so hand-offs seen after the
+ * last reading wait in seen_after until the next reading covers them.
+ */
+struct handoff_check {
+	__u64 readings;
+	__u64 first_ts, first_sn; /* the first reading: ts and switch_number */
+	__u64 last_ts, last_sn;   /* the latest reading */
+	__u64 seen;               /* hand-offs seen in (first_ts, last_ts] */
+	__u64 seen_after;         /* hand-offs seen after last_ts */
+};
+
+/* What engine__handoff_check() derives from it. */
+struct handoff_figures {
+	__u64 processes;   /* processes with two readings or more: checked */
+	__u64 interpreter; /* hand-offs by the interpreter's count */
+	__u64 seen;        /* hand-offs giltrace saw in the same window */
+	__u64 missed;      /* interpreter - seen, when positive: not seen */
+	__u64 extra;       /* seen - interpreter, when positive: seen in excess */
+};
+
+/* engine_proc.last_holder when the interpreter says no thread has held its
+ * GIL yet: the first acquisition is then a hand-off, as the interpreter
+ * counts it. Never a tid. */
+#define ENGINE_HOLDER_NULL ((__u32)-1)
+
 struct engine_proc {
 	__u32 tgid;
 	__u64 acquisitions;
 	__u64 hold_ns;
 	__u64 switches; /* acquisitions by another thread than the last holder */
-	__u32 last_holder; /* tid, 0 = none yet */
+	__u32 last_holder; /* tid, 0 = none yet, or ENGINE_HOLDER_NULL */
+	struct handoff_check check;
 	__u32 nthreads;
 	/* Blame: the stack the holder runs (0: the GIL is free or its holder
 	 * unknown): the latest HOLDER_STACK sample of the hold in progress, or,
@@ -229,6 +260,8 @@ struct engine_totals {
 	__u64 cross_cpu_wakeups;
 	__u64 failed_wakeups;
 	struct totals_interval iv; /* the last closed interval */
+	/* The hand-off self-check, summed over the processes checked. */
+	struct handoff_figures handoffs;
 };
 
 struct engine *engine__new(const struct engine_opts *opts);
@@ -256,6 +289,8 @@ void engine__thread_figures(const struct engine *eng, const struct engine_thread
 float engine_thread__history(const struct engine_thread *t, unsigned int i);
 
 size_t engine__procs(const struct engine *eng, const struct engine_proc **out, size_t cap);
+/* p's hand-off self-check (processes = 0: fewer than two readings). */
+void engine__handoff_check(const struct engine_proc *p, struct handoff_figures *out);
 /* CPUs that saw a scheduler or retry event, ascending. */
 size_t engine__cpus(const struct engine *eng, const struct engine_cpu **out, size_t cap);
 /* The same as a malloc'd array, like engine__thread_list(). */

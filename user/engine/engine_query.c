@@ -130,6 +130,22 @@ size_t engine__procs(const struct engine *eng, const struct engine_proc **out, s
 	return eng->nprocs;
 }
 
+void engine__handoff_check(const struct engine_proc *p, struct handoff_figures *out)
+{
+	const struct handoff_check *c = &p->check;
+
+	memset(out, 0, sizeof(*out));
+	if (c->readings < 2)
+		return;
+	out->processes = 1;
+	out->interpreter = c->last_sn - c->first_sn;
+	out->seen = c->seen;
+	if (out->interpreter > out->seen)
+		out->missed = out->interpreter - out->seen;
+	else
+		out->extra = out->seen - out->interpreter;
+}
+
 size_t engine__cpus(const struct engine *eng, const struct engine_cpu **out, size_t cap)
 {
 	size_t i, n = 0;
@@ -216,9 +232,18 @@ void engine__totals(const struct engine *eng, struct engine_totals *out)
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < eng->nthreads; i++)
 		add_counts(&out->c, &eng->threads[i]->pub.c);
-	for (i = 0; i < eng->nprocs; i++)
+	for (i = 0; i < eng->nprocs; i++) {
+		struct handoff_figures h;
+
 		if (eng->procs[i]->acquisitions)
 			out->nprocs++;
+		engine__handoff_check(eng->procs[i], &h);
+		out->handoffs.processes += h.processes;
+		out->handoffs.interpreter += h.interpreter;
+		out->handoffs.seen += h.seen;
+		out->handoffs.missed += h.missed;
+		out->handoffs.extra += h.extra;
+	}
 	out->nthreads = eng->nthreads;
 	out->first_ts = eng->first_ts;
 	out->last_ts = eng->last_ts;

@@ -20,6 +20,14 @@
  *       -ex 'p &((PyCodeObject*)0)->co_code_adaptive' \
  *       -ex 'p sizeof(PyASCIIObject)' -ex 'p sizeof(PyCompactUnicodeObject)' libpython3.X.so.1.0
  * and checked live by tests/e2e/test_blame.py (the hog's name, file and line).
+ *
+ * The GIL holder's thread, for the hand-off self-check (target/gil_state.c):
+ * tstate->native_thread_id from 3.11 (160 in 3.11.7 and 3.13.0, 144 in
+ * 3.12.1), before that tstate->thread_id (176 in 3.8.18-3.10.13), printed by
+ *   gdb -batch -ex 'p &((PyThreadState*)0)->native_thread_id' \
+ *       -ex 'p &((PyThreadState*)0)->thread_id' libpython3.X.so.1.0
+ * and checked live by tests/e2e/test_handoff_check.py (the holder is a
+ * thread of the process).
  */
 /* 3.8-3.10: tstate->frame (24) is a PyFrameObject: f_back 24, f_code 32,
  * f_lasti (int) 104 in 3.9, 96 in 3.10. */
@@ -42,6 +50,7 @@ static const struct cpython_layout py38 = {
 	.gil = 0x480, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
 	.cond_size = 48, .drop_how = DROP_REQ_RUNTIME, .drop_req = 0x254,
 	.drop_req_mask = ~0u,
+	.tstate_thread = 176, .thread_how = THREAD_PTHREAD,
 	/* blame: the frame and code layouts of 3.9 (gdb on pyenv 3.8.18) */
 	.frames = FRAMES_39(104), .code = CODE_39(LINES_LNOTAB, INSTR_LASTI_BYTES),
 };
@@ -54,6 +63,7 @@ static const struct cpython_layout py39 = {
 	.gil = 0x160, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
 	.cond_size = 48, .drop_how = DROP_REQ_MAIN_INTERP, .drop_req = 0x28,
 	.drop_req_off = 0x4c, .drop_req_mask = ~0u,
+	.tstate_thread = 176, .thread_how = THREAD_PTHREAD,
 	.frames = FRAMES_39(104), .code = CODE_39(LINES_LNOTAB, INSTR_LASTI_BYTES),
 };
 
@@ -61,6 +71,7 @@ static const struct cpython_layout py310 = {
 	.gil = 0x160, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
 	.cond_size = 48, .drop_how = DROP_REQ_MAIN_INTERP, .drop_req = 0x28,
 	.drop_req_off = 0x48, .drop_req_mask = ~0u,
+	.tstate_thread = 176, .thread_how = THREAD_PTHREAD,
 	.frames = FRAMES_39(96), .code = CODE_39(LINES_LINETABLE, INSTR_LASTI_UNITS),
 };
 
@@ -72,6 +83,7 @@ static const struct cpython_layout py311 = {
 	.gil = 0x168, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
 	.cond_size = 48, .drop_how = DROP_REQ_RUNTIME, .drop_req = 0xe638 + 0x68,
 	.drop_req_mask = ~0u,
+	.tstate_thread = 160, .thread_how = THREAD_NATIVE,
 	/* tstate->cframe (56) -> current_frame (8), a _PyInterpreterFrame:
 	 * f_code 32, previous 48, prev_instr 56. No C-stack entry frames. */
 	.frames = { .last_holder = 8, .tstate_frame = 56, .cframe_frame = 8, .frame_code = 32,
@@ -91,6 +103,7 @@ static const struct cpython_layout py312 = {
 	.gil = 0x12a68 + 0x410, .gil_size = 208, .locked = 16, .switch_number = 24,
 	.cond = 32, .cond_size = 48, .drop_how = DROP_REQ_RUNTIME,
 	.drop_req = 0x12a68 + 0x174, .drop_req_mask = ~0u,
+	.tstate_thread = 144, .thread_how = THREAD_NATIVE,
 	/* tstate->cframe (56) -> current_frame (0): f_code 0, previous 8,
 	 * prev_instr 56, owner 70; FRAME_OWNED_BY_CSTACK (3) marks the entry
 	 * frames of _PyEval_EvalFrameDefault, which run no code of their own. */
@@ -111,6 +124,7 @@ static const struct cpython_layout py313 = {
 	.gil = 0x15920 + 0x1e48, .gil_size = 208, .locked = 16, .switch_number = 24,
 	.cond = 32, .cond_size = 48, .drop_how = DROP_REQ_HOLDER, .drop_req = 8,
 	.drop_req_off = 0x18, .drop_req_mask = 1,
+	.tstate_thread = 160, .thread_how = THREAD_NATIVE,
 	/* tstate->current_frame (72), no _PyCFrame any more: f_executable 0,
 	 * previous 8, instr_ptr 56, owner 70 (C-stack: 3). */
 	.frames = { .last_holder = 8, .tstate_frame = 72, .frame_code = 0, .frame_back = 8,

@@ -61,6 +61,13 @@ struct cpython_code_layout {
 	__u16 compact_data;  /* sizeof(PyCompactUnicodeObject): other compact text */
 };
 
+/* How the thread of a PyThreadState is found (the self-check's holder). */
+enum tstate_thread_how {
+	THREAD_NATIVE,  /* tstate->native_thread_id (3.11+): the kernel tid */
+	THREAD_PTHREAD, /* tstate->thread_id, a pthread_t: glibc's struct pthread
+			 * keeps the kernel tid (target/gil_state.c) */
+};
+
 /* Where a CPython version keeps the main interpreter's GIL and its state.
  * All offsets are bytes; "gil" is struct _gil_runtime_state. */
 struct cpython_layout {
@@ -74,7 +81,10 @@ struct cpython_layout {
 	__u64 drop_req;
 	__u32 drop_req_off;
 	__u32 drop_req_mask;
-	struct blame_layout frames;       /* for BPF's frame walk */
+	__u16 tstate_thread;    /* PyThreadState field naming its thread */
+	enum tstate_thread_how thread_how;
+	struct blame_layout frames;       /* for BPF's frame walk; also
+					   * frames.last_holder: gil->last_holder */
 	struct cpython_code_layout code;  /* for user space's names and lines */
 };
 

@@ -1,0 +1,27 @@
+/*
+ * The interpreter's own view of its GIL, read from a live CPython 3.x
+ * process's memory: its count of hand-offs (gil->switch_number), whether the
+ * GIL is held, and the thread of the last holder. The live source streams
+ * these readings as GIL_STATE events; the engine checks the hand-offs it
+ * saw against them (docs/architecture.md, "the hand-off self-check").
+ */
+#ifndef GILTRACE_GIL_STATE_H
+#define GILTRACE_GIL_STATE_H
+
+#include <linux/types.h>
+
+#include "target/runtimes.h"
+
+struct gil_state {
+	__u64 switch_number;
+	__u32 holder_tid; /* 0: not known (no holder, or unreadable) */
+	__s32 flags;      /* GIL_STATE_LOCKED, GIL_STATE_NO_HOLDER (bpf/giltrace.h) */
+};
+
+/* Reads the GIL at gil (an address in pid) laid out as l. 0, or -errno:
+ * -EFAULT (unreadable memory: the process is gone or the address wrong),
+ * -EPROTO (gil->locked is neither 0 nor 1: the layout does not fit). */
+int gil_state__read(__u32 pid, __u64 gil, const struct cpython_layout *l,
+		    struct gil_state *out);
+
+#endif

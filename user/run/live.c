@@ -24,6 +24,10 @@
 #define POLL_MS 10
 /* --all looks for new processes this often. */
 #define SCAN_MS 1000ull
+/* The interpreters' own hand-off counts are read this often (the self-check,
+ * target/gil_state.h): a process that exits is checked up to its last
+ * reading. A 64-byte read each. */
+#define READ_MS 100ull
 
 /* Threads already named, as an open-addressing set of (tgid << 32 | tid). */
 struct thread_set {
@@ -200,11 +204,13 @@ static int drain(struct trace_session *s)
 	return ret;
 }
 
-static int loop(struct trace_session *s, struct targets *tg, const struct live_opts *o,
+static int loop(struct live_ctx *lc, struct targets *tg, const struct live_opts *o,
 		const struct live_sink *sink, struct live_result *res)
 {
+	struct trace_session *s = lc->session;
 	__u64 start = mono_now(), next_tick = start + (__u64)sink->tick_ms * 1000000ull;
 	__u64 next_scan = start + SCAN_MS * 1000000ull;
+	__u64 next_reading = start + READ_MS * 1000000ull;
 	__u64 end = o->duration_s > 0 ? start + (__u64)(o->duration_s * 1e9) : 0;
 	int ret = 0;
 
@@ -251,6 +257,10 @@ static int loop(struct trace_session *s, struct targets *tg, const struct live_o
 				fprintf(stderr, "giltrace: cannot read /proc: %s\n", strerror(-n));
 				return 1;
 			}
+		}
+		if (now >= next_reading) {
+			next_reading = now + READ_MS * 1000000ull;
+			targets__read_gil_states(tg, 0, on_event, lc);
 		}
 		if (sink->tick_ms && now >= next_tick) {
 			next_tick = now + (__u64)sink->tick_ms * 1000000ull;
@@ -364,6 +374,10 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 		goto cleanup;
 	}
 	snprintf(res->futex_mode, sizeof(res->futex_mode), "%s", trace_session__futex_mode(s));
+	/* The self-check's first readings, before the user (or a script) is
+	 * told that tracing has begun; before a command starts, its interpreter
+	 * says no thread has held the GIL yet. */
+	targets__read_gil_states(tg, 0, on_event, &lc);
 	announce(o, tg, &meta);
 	if (child) {
 		ret = spawn__resume(child);
@@ -374,9 +388,12 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 	}
 	/* A target that exited during the attach ends a run of explicit targets
 	 * at once, with what it wrote. */
-	ret = loop(s, tg, o, sink, res);
-	/* Stop the events at the source and take what is left, so that the
-	 * drops in the stream are the BPF counter's final value. */
+	ret = loop(&lc, tg, o, sink, res);
+	/* The window's end for every process still there; events after it
+	 * are outside the self-check. Then stop the events at the source and
+	 * take what is left, so that the drops in the stream are the BPF
+	 * counter's final value. */
+	targets__read_gil_states(tg, GIL_STATE_END, on_event, &lc);
 	trace_session__quiesce(s);
 	drain(s);
 	res->drops = trace_session__drops(s);

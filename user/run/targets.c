@@ -6,9 +6,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run/live.h"
+#include "target/gil_state.h"
 #include "target/plan.h"
 #include "trace/session.h"
 
@@ -24,6 +26,7 @@ struct target {
 	enum target_state state;
 	bool is_explicit; /* -p or CMD: failing to attach is an error */
 	bool seen;        /* found by the current scan */
+	bool warned_gil;  /* its GIL did not read as laid out: said once */
 	int pidfd;        /* -1 once skipped */
 	struct attach_plan *plan; /* NULL once skipped */
 };
@@ -334,4 +337,38 @@ size_t targets__exited(const struct targets *t)
 size_t targets__ntraced(const struct targets *t)
 {
 	return t->ntraced;
+}
+
+void targets__read_gil_states(struct targets *t, int flags,
+			      int (*fn)(void *ctx, const struct gil_event *ev), void *ctx)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct target *e = &t->v[i];
+		struct gil_event ev = { .kind = GIL_EV_GIL_STATE };
+		struct gil_state st;
+		struct timespec now;
+		int err;
+
+		if (e->state != TARGET_TRACED || !e->plan || !e->plan->row->cpython)
+			continue;
+		err = gil_state__read(e->id.pid, e->plan->target.gil_base, e->plan->row->cpython,
+				      &st);
+		if (err == -EPROTO && !e->warned_gil) {
+			fprintf(stderr, "giltrace: PID %u: its GIL does not read as CPython %s lays "
+				"it out: hand-offs are not checked\n", e->id.pid, e->plan->meta.version);
+			e->warned_gil = true;
+		}
+		if (err)
+			continue;
+		/* Stamped after the read: every event streamed before this one
+		 * happened before it. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ev.ts = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+		ev.tgid = e->id.pid;
+		ev.tid = st.holder_tid;
+		ev.value = st.switch_number;
+		ev.ret = st.flags | flags;
+		ev.addr = e->plan->target.gil_base;
+		fn(ctx, &ev);
+	}
 }

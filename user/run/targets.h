@@ -17,6 +17,7 @@
 struct targets;
 struct trace_session;
 struct live_sink;
+struct gil_event;
 
 struct targets *targets__new(const struct live_sink *sink);
 void targets__free(struct targets *t);
@@ -44,5 +45,12 @@ size_t targets__ntraced(const struct targets *t);
 /* Traced processes that exited but are not reaped yet (pidfds stay
  * readable, so this consumes nothing). */
 size_t targets__exited(const struct targets *t);
+/* Reads the GIL state of every traced CPython 3.x process from its memory
+ * and hands each reading to fn as a GIL_STATE event (bpf/giltrace.h), with
+ * flags added (GIL_STATE_END for the last reading of the run). A process
+ * whose memory cannot be read any more (it is exiting) is skipped; one
+ * whose GIL does not read as its layout says is skipped with a warning. */
+void targets__read_gil_states(struct targets *t, int flags,
+			      int (*fn)(void *ctx, const struct gil_event *ev), void *ctx);
 
 #endif

@@ -101,6 +101,18 @@ static struct json_object *thread_json(const struct engine *eng, const struct en
 	return o;
 }
 
+static struct json_object *handoff_json(const struct handoff_figures *h)
+{
+	struct json_object *o = json_object_new_object();
+
+	put_u64(o, "processes_checked", h->processes);
+	put_u64(o, "interpreter", h->interpreter);
+	put_u64(o, "seen", h->seen);
+	put_u64(o, "not_seen", h->missed);
+	put_u64(o, "extra", h->extra);
+	return o;
+}
+
 static struct json_object *procs_json(const struct engine *eng)
 {
 	struct json_object *arr = json_object_new_array();
@@ -109,13 +121,21 @@ static struct json_object *procs_json(const struct engine *eng)
 
 	/* More than 64 traced processes at once is beyond this summary. */
 	for (i = 0; i < n && i < 64; i++) {
-		struct json_object *o = json_object_new_object();
+		struct json_object *o;
+		struct handoff_figures h;
+
+		/* A process only read (GIL_STATE), never seen at its GIL. */
+		if (!procs[i]->nthreads)
+			continue;
+		o = json_object_new_object();
 
 		put_u64(o, "tgid", procs[i]->tgid);
 		put_u64(o, "threads", procs[i]->nthreads);
 		put_u64(o, "acquisitions", procs[i]->acquisitions);
 		put_u64(o, "hold_ns", procs[i]->hold_ns);
 		put_u64(o, "switches", procs[i]->switches);
+		engine__handoff_check(procs[i], &h);
+		json_object_object_add(o, "handoff_check", handoff_json(&h));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -236,6 +256,7 @@ int summary__print_json(FILE *out, const struct engine *eng, const struct trace_
 	put_u64(root, "unpaired", tot.unpaired);
 	json_object_object_add(root, "totals", totals_json(&tot));
 	json_object_object_add(root, "processes", procs_json(eng));
+	json_object_object_add(root, "handoff_check", handoff_json(&tot.handoffs));
 	err = threads_json(root, eng);
 	if (!err)
 		err = cpus_json(root, eng);

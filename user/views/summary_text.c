@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/diagnose.h"
 #include "engine/engine.h"
@@ -12,6 +13,28 @@
 static const char *or_unknown(const char *s)
 {
 	return s && s[0] ? s : "?";
+}
+
+/* The self-check against the interpreter's own count of hand-offs: said
+ * whether it passed or not, so that a reader knows the counts were checked. */
+static void print_handoff_check(FILE *out, const struct trace_meta *meta,
+				const struct handoff_figures *h)
+{
+	if (!h->processes)
+		return;
+	if (h->missed)
+		fprintf(out, "warning: %llu of %llu GIL hand-offs (the interpreter's own count) "
+			"were not seen: counts are lower bounds%s\n",
+			(unsigned long long)h->missed, (unsigned long long)h->interpreter,
+			meta && !strcmp(meta->mode, "futex") ?
+				" (futex mode; --mode=full sees every one)" : "");
+	else if (h->extra)
+		fprintf(out, "warning: %llu GIL hand-offs seen, %llu more than the interpreter's "
+			"own count of %llu\n", (unsigned long long)h->seen,
+			(unsigned long long)h->extra, (unsigned long long)h->interpreter);
+	else
+		fprintf(out, "hand-offs: %llu, equal to the interpreter's own count\n",
+			(unsigned long long)h->interpreter);
 }
 
 static void print_header(FILE *out, const struct trace_meta *meta,
@@ -36,6 +59,7 @@ static void print_header(FILE *out, const struct trace_meta *meta,
 	if (tot->drops)
 		fprintf(out, "warning: %llu events were lost: counts are lower bounds\n",
 			(unsigned long long)tot->drops);
+	print_handoff_check(out, meta, &tot->handoffs);
 }
 
 static void print_thread(FILE *out, const struct engine *eng, const struct engine_thread *t)

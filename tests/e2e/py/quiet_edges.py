@@ -1,0 +1,64 @@
+"""A GIL workload between two quiet edges, for checks against the
+interpreter's own count of hand-offs (gil->switch_number): prints "ready" on
+stderr and waits for a line on stdin; runs the workload; prints "done" and
+waits for another line before it exits. Between the edges only the main
+thread runs, blocked in a read with the GIL released, so a reading of
+switch_number taken there is exact.
+
+  quiet_edges.py cpu N     two threads counting down from N
+  quiet_edges.py pool N    ThreadPoolExecutor(8): N tasks, one in four a
+                           pure-Python loop, the rest socket round trips
+"""
+import socket
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+
+def say(word):
+    sys.stderr.write(word + "\n")
+    sys.stderr.flush()
+
+
+def countdown(n):
+    while n > 0:
+        n -= 1
+
+
+def cpu(n):
+    threads = [threading.Thread(target=countdown, args=(n,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def pool(n):
+    a, b = socket.socketpair()
+    lock = threading.Lock()
+
+    def task(i):
+        if i % 4 == 0:
+            countdown(20000)
+        else:
+            with lock:  # one round trip on the pair at a time
+                a.sendall(b"x")
+                b.recv(1)
+                b.sendall(b"y")
+                a.recv(1)
+
+    with ThreadPoolExecutor(8) as ex:
+        list(ex.map(task, range(n)))
+    a.close()
+    b.close()
+
+
+WORKLOADS = {"cpu": cpu, "pool": pool}
+
+if __name__ == "__main__":
+    work, n = WORKLOADS[sys.argv[1]], int(sys.argv[2])
+    say("ready")
+    sys.stdin.readline()
+    work(n)
+    say("done")
+    sys.stdin.readline()

@@ -55,13 +55,16 @@ struct {
 } blame_scratch SEC(".maps");
 
 /* The walk's state, passed to each bpf_loop() step: the verifier checks
- * one step, not BLAME_MAX_STEPS unrolled ones. */
+ * one step, not BLAME_MAX_STEPS unrolled ones. The frame count lives in the
+ * map value (st->nframes), not here: since Linux 6.8 the verifier runs a
+ * callback until its states converge, and a count on the stack is a known
+ * constant that differs every round (1, 2, 3...), so it never converged and
+ * cpy_take_gil hit the 1M-instruction limit; a map value is never tracked. */
 struct blame_walk {
 	const struct blame_layout *l;
 	struct blame_stack *st;
 	__u64 frame;
 	__u64 h;
-	__u32 n;
 };
 
 /* One frame: 0 to go on, 1 to stop. */
@@ -71,7 +74,7 @@ static long blame_step(__u32 i, void *ctx)
 	const struct blame_layout *l = w->l;
 	struct blame_stack *st = w->st;
 	__u64 frame = w->frame, code = 0, back = 0, instr = 0;
-	__u32 n = w->n;
+	__u32 n = st->nframes;
 
 	if (!frame)
 		return 1;
@@ -104,7 +107,7 @@ static long blame_step(__u32 i, void *ctx)
 	st->frames[n & (BLAME_MAX_FRAMES - 1)].instr = instr;
 	w->h = (w->h ^ code) * FNV_PRIME;
 	w->h = (w->h ^ instr) * FNV_PRIME;
-	w->n = n + 1;
+	st->nframes = n + 1;
 	return 0;
 }
 
@@ -118,8 +121,8 @@ static __always_inline __u64 blame_walk(const struct blame_layout *l, __u64 tsta
 	w.frame = read_u64(tstate + l->tstate_frame);
 	if (w.frame && (l->flags & BLAME_CFRAME))
 		w.frame = read_u64(w.frame + l->cframe_frame);
+	st->nframes = 0;
 	bpf_loop(BLAME_MAX_STEPS, blame_step, &w, 0);
-	st->nframes = w.n;
 	return (w.h ^ st->flags) * FNV_PRIME;
 }
 

@@ -21,14 +21,16 @@ static void print_totals(FILE *out, const struct top_frame *f, const struct engi
 
 	fprintf(out, "top elapsed=%.2fs interval=%s%s util=%.1f%% contention=%.1f%% "
 		"switches/s=%.1f retries/s=%.1f forced/s=%.1f acquisitions=%llu busy=%llu "
-		"retries=%llu forced=%llu switches=%llu threads=%llu drops=%llu\n",
+		"retries=%llu forced=%llu switches=%llu threads=%llu drops=%llu "
+		"handoffs_checked=%llu handoffs_not_seen=%llu handoffs_extra=%llu\n",
 		(double)f->elapsed_ns / 1e9, duration_word(len, sizeof(len), (double)tot->iv.len_ns),
 		f->ended ? " final" : "", tot->iv.utilisation_pct, tot->iv.contention_pct,
 		tot->iv.switches_per_s, tot->iv.retries_per_s, tot->iv.forced_per_s,
 		(unsigned long long)tot->iv.acquisitions, (unsigned long long)tot->iv.busy,
 		(unsigned long long)tot->iv.retries, (unsigned long long)tot->iv.forced_switches,
 		(unsigned long long)tot->iv.switches, (unsigned long long)tot->nthreads,
-		(unsigned long long)tot->drops);
+		(unsigned long long)tot->drops, (unsigned long long)tot->handoffs.interpreter,
+		(unsigned long long)tot->handoffs.missed, (unsigned long long)tot->handoffs.extra);
 }
 
 static void print_thread(FILE *out, const struct top_frame *f, const struct engine_thread *t)

@@ -90,8 +90,9 @@ static void elapsed_text(char *buf, size_t len, __u64 ns)
 static int draw_header(const struct top_frame *f, const struct engine_totals *tot)
 {
 	const struct trace_meta *m = f->meta;
+	const struct handoff_figures *h = &tot->handoffs;
 	char el[FORMAT_LEN], sw[FORMAT_LEN], re[FORMAT_LEN], fo[FORMAT_LEN];
-	int x;
+	int x, y;
 
 	elapsed_text(el, sizeof(el), f->elapsed_ns);
 	x = put(0, 0, f->paused ? A_REVERSE | A_BOLD : A_BOLD, "%s",
@@ -105,11 +106,21 @@ static int draw_header(const struct top_frame *f, const struct engine_totals *to
 	    format__count(sw, sizeof(sw), tot->iv.switches_per_s),
 	    format__count(re, sizeof(re), tot->iv.retries_per_s),
 	    format__count(fo, sizeof(fo), tot->iv.forced_per_s));
-	if (!tot->drops)
-		return 2;
-	put(2, 0, color(PAIR_ALERT) | A_BOLD, "DROPS %llu events lost in the ring buffer: "
-	    "counts are lower bounds", (unsigned long long)tot->drops);
-	return 3;
+	y = 2;
+	if (tot->drops)
+		put(y++, 0, color(PAIR_ALERT) | A_BOLD, "DROPS %llu events lost in the ring buffer: "
+		    "counts are lower bounds", (unsigned long long)tot->drops);
+	/* The self-check against the interpreter's own count (up to its
+	 * latest reading, 100 ms ago at most). */
+	if (h->missed)
+		put(y++, 0, color(PAIR_ALERT) | A_BOLD, "CHECK %llu of %llu GIL hand-offs not seen "
+		    "(the interpreter's own count): counts are lower bounds",
+		    (unsigned long long)h->missed, (unsigned long long)h->interpreter);
+	else if (h->extra)
+		put(y++, 0, color(PAIR_ALERT) | A_BOLD, "CHECK %llu GIL hand-offs seen, %llu more "
+		    "than the interpreter's own count", (unsigned long long)h->seen,
+		    (unsigned long long)h->extra);
+	return y;
 }
 
 /* Cores with wake-ups in the interval, as many as max_lines hold. */

@@ -11,7 +11,7 @@
 
 #include "engine/diagnose.h"
 #include "engine/engine.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
 #include "views/format.h"
 #include "views/summary.h"
 

@@ -200,7 +200,7 @@ clean:
 .PHONY: fuzz fuzz-run
 FUZZ_SECONDS ?= 30
 FUZZ_SRCS := tests/fuzz/fuzz_capture.c $(wildcard user/capture/*.c)
-$(BUILD)/fuzz_capture: $(FUZZ_SRCS) $(wildcard user/capture/*.h) bpf/giltrace.h user/engine/meta.h
+$(BUILD)/fuzz_capture: $(FUZZ_SRCS) $(wildcard user/capture/*.h) bpf/giltrace.h user/trace_meta.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

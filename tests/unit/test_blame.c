@@ -21,6 +21,7 @@
 #include "capture/reader.h"
 #include "capture/writer.h"
 #include "engine/engine.h"
+#include "target/pyobj.h"
 
 #define MS 1000000ull
 #define TGID 100
@@ -180,11 +181,11 @@ static void test_lines_lnotab(void **state)
 	static const unsigned char t[] = { 4, 1, 6, 2, 10, 0xff };
 
 	(void)state;
-	assert_int_equal(resolver__line(LINES_LNOTAB, t, sizeof(t), 10, 0), 10);
-	assert_int_equal(resolver__line(LINES_LNOTAB, t, sizeof(t), 10, 4), 11);
-	assert_int_equal(resolver__line(LINES_LNOTAB, t, sizeof(t), 10, 9), 11);
-	assert_int_equal(resolver__line(LINES_LNOTAB, t, sizeof(t), 10, 10), 13);
-	assert_int_equal(resolver__line(LINES_LNOTAB, t, sizeof(t), 10, 30), 12);
+	assert_int_equal(pyobj__line(LINES_LNOTAB, t, sizeof(t), 10, 0), 10);
+	assert_int_equal(pyobj__line(LINES_LNOTAB, t, sizeof(t), 10, 4), 11);
+	assert_int_equal(pyobj__line(LINES_LNOTAB, t, sizeof(t), 10, 9), 11);
+	assert_int_equal(pyobj__line(LINES_LNOTAB, t, sizeof(t), 10, 10), 13);
+	assert_int_equal(pyobj__line(LINES_LNOTAB, t, sizeof(t), 10, 30), 12);
 }
 
 /* 3.10 co_linetable: (byte length, line delta or -128 for none). */
@@ -194,11 +195,11 @@ static void test_lines_linetable(void **state)
 	static const unsigned char t[] = { 6, 0, 2, 0x80, 6, 2 };
 
 	(void)state;
-	assert_int_equal(resolver__line(LINES_LINETABLE, t, sizeof(t), 5, 0), 5);
-	assert_int_equal(resolver__line(LINES_LINETABLE, t, sizeof(t), 5, 5), 5);
-	assert_int_equal(resolver__line(LINES_LINETABLE, t, sizeof(t), 5, 6), 0);
-	assert_int_equal(resolver__line(LINES_LINETABLE, t, sizeof(t), 5, 8), 7);
-	assert_int_equal(resolver__line(LINES_LINETABLE, t, sizeof(t), 5, 14), 0);
+	assert_int_equal(pyobj__line(LINES_LINETABLE, t, sizeof(t), 5, 0), 5);
+	assert_int_equal(pyobj__line(LINES_LINETABLE, t, sizeof(t), 5, 5), 5);
+	assert_int_equal(pyobj__line(LINES_LINETABLE, t, sizeof(t), 5, 6), 0);
+	assert_int_equal(pyobj__line(LINES_LINETABLE, t, sizeof(t), 5, 8), 7);
+	assert_int_equal(pyobj__line(LINES_LINETABLE, t, sizeof(t), 5, 14), 0);
 }
 
 /* 3.11+ location table (Objects/locations.md): short forms, one-line
@@ -215,16 +216,16 @@ static void test_lines_locations(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(resolver__line(LINES_LOCATIONS, t, sizeof(t), 20, 0), 20);
-	assert_int_equal(resolver__line(LINES_LOCATIONS, t, sizeof(t), 20, 1), 20);
-	assert_int_equal(resolver__line(LINES_LOCATIONS, t, sizeof(t), 20, 2), 21);
-	assert_int_equal(resolver__line(LINES_LOCATIONS, t, sizeof(t), 20, 3), 23);
-	assert_int_equal(resolver__line(LINES_LOCATIONS, t, sizeof(t), 20, 5), 23);
-	assert_int_equal(resolver__line(LINES_LOCATIONS, t, sizeof(t), 20, 6), 20);
-	assert_int_equal(resolver__line(LINES_LOCATIONS, t, sizeof(t), 20, 7), 0);
-	assert_int_equal(resolver__line(LINES_LOCATIONS, t, sizeof(t), 20, 9), 56);
+	assert_int_equal(pyobj__line(LINES_LOCATIONS, t, sizeof(t), 20, 0), 20);
+	assert_int_equal(pyobj__line(LINES_LOCATIONS, t, sizeof(t), 20, 1), 20);
+	assert_int_equal(pyobj__line(LINES_LOCATIONS, t, sizeof(t), 20, 2), 21);
+	assert_int_equal(pyobj__line(LINES_LOCATIONS, t, sizeof(t), 20, 3), 23);
+	assert_int_equal(pyobj__line(LINES_LOCATIONS, t, sizeof(t), 20, 5), 23);
+	assert_int_equal(pyobj__line(LINES_LOCATIONS, t, sizeof(t), 20, 6), 20);
+	assert_int_equal(pyobj__line(LINES_LOCATIONS, t, sizeof(t), 20, 7), 0);
+	assert_int_equal(pyobj__line(LINES_LOCATIONS, t, sizeof(t), 20, 9), 56);
 	/* before the first instruction (3.11 prev_instr at frame start) */
-	assert_int_equal(resolver__line(LINES_LOCATIONS, t, sizeof(t), 20, -1), 20);
+	assert_int_equal(pyobj__line(LINES_LOCATIONS, t, sizeof(t), 20, -1), 20);
 }
 
 static int tmp_fd(char *path)

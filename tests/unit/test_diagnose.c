@@ -10,6 +10,7 @@
 
 #include "engine/diagnose.h"
 #include "engine/engine.h"
+#include "views/diagnosis_text.h"
 
 #define PID 100
 #define A 101 /* CPU-bound */
@@ -22,6 +23,13 @@ static void feed(struct engine *eng, __u64 ts, enum gil_event_kind kind, __u32 t
 	struct gil_event ev = { .ts = ts, .tgid = PID, .tid = tid, .kind = kind };
 
 	engine__feed(eng, &ev);
+}
+
+/* The words views print for d (views/diagnosis_text.c). */
+static void render(const struct diagnosis *d, const struct engine *eng, char *msg, char *hint)
+{
+	diagnosis_text__message(msg, DIAG_TEXT, d, eng);
+	diagnosis_text__hint(hint, DIAG_TEXT, d, eng);
 }
 
 static struct engine *new_engine(void)
@@ -62,6 +70,7 @@ static void test_convoy(void **state)
 {
 	struct engine *eng = convoy_stream(30);
 	struct diagnosis d[DIAG_MAX];
+	char msg[DIAG_TEXT], hint[DIAG_TEXT];
 	size_t n;
 
 	(void)state;
@@ -71,10 +80,21 @@ static void test_convoy(void **state)
 	assert_int_equal(d[0].tgid, PID);
 	assert_int_equal(d[0].tid, B);
 	assert_true(d[0].figure > 4.9 * MS && d[0].figure < 5.1 * MS);
-	assert_non_null(strstr(d[0].message, "io-loop"));
-	assert_non_null(strstr(d[0].hint, "setswitchinterval"));
-	assert_non_null(strstr(d[0].hint, "thread 101 (cruncher)"));
-	assert_string_equal(diagnose__kind_name(d[0].kind), "convoy");
+	/* Rounds 1-29 come back from I/O to a held GIL; round 0's wait
+	 * follows no release. */
+	assert_int_equal(d[0].count, 29);
+	/* A holds 5.1 ms + 29 x 9.9 ms, B 30 x 99.98 us: 292.2 / 295.1994 */
+	assert_int_equal(d[0].holder_tid, A);
+	assert_true(d[0].holder_share > 0.98983 && d[0].holder_share < 0.98985);
+	render(&d[0], eng, msg, hint);
+	assert_non_null(strstr(msg, "io-loop"));
+	assert_non_null(strstr(hint, "setswitchinterval"));
+	assert_non_null(strstr(hint, "thread 101 (cruncher)"));
+	assert_string_equal(msg, "convoy: thread 102 (io-loop) waits 5.00 ms for the GIL after "
+				 "each I/O (29 times)");
+	assert_string_equal(hint, "lower sys.setswitchinterval() or move CPU-bound work to "
+				  "processes; thread 101 (cruncher) holds the GIL most (99%)");
+	assert_string_equal(diagnosis_text__kind(d[0].kind), "convoy");
 	/* cap is respected */
 	assert_int_equal(diagnose__run(eng, DIAG_RUN, d, 0), 0);
 	engine__free(eng);
@@ -112,6 +132,7 @@ static void test_battle(void **state)
 {
 	struct engine *eng = new_engine();
 	struct diagnosis d[DIAG_MAX];
+	char msg[DIAG_TEXT], hint[DIAG_TEXT];
 	__u64 ts = 0;
 	int i;
 
@@ -135,7 +156,18 @@ static void test_battle(void **state)
 	assert_int_equal(d[0].tid, B);
 	/* 300 retries / 600 acquisitions */
 	assert_true(d[0].figure > 0.49 && d[0].figure < 0.51);
-	assert_non_null(strstr(d[0].hint, "thread 101 (cruncher)"));
+	assert_int_equal(d[0].tgid, PID);
+	assert_int_equal(d[0].count, 300);
+	/* A holds 40 + 19 us a round, B 29 us: 59 / 88 */
+	assert_int_equal(d[0].holder_tid, A);
+	assert_true(d[0].holder_share > 0.6704 && d[0].holder_share < 0.6705);
+	render(&d[0], eng, msg, hint);
+	assert_non_null(strstr(hint, "thread 101 (cruncher)"));
+	assert_string_equal(msg, "GIL battle in process 100: 0.50 failed wake-ups per acquisition "
+				 "(300), most in thread 102 (io-loop)");
+	assert_string_equal(hint, "CPU-bound threads fight over the GIL: move them to processes or "
+				  "pin to one CPU; thread 101 (cruncher) holds the GIL most (67%)");
+	assert_string_equal(diagnosis_text__kind(d[0].kind), "gil-battle");
 	engine__free(eng);
 }
 
@@ -143,6 +175,7 @@ static void test_starved_interval(void **state)
 {
 	struct engine *eng = new_engine();
 	struct diagnosis d[DIAG_MAX];
+	char msg[DIAG_TEXT], hint[DIAG_TEXT];
 
 	(void)state;
 	feed(eng, 0, GIL_EV_ACQUIRE, A);
@@ -153,7 +186,16 @@ static void test_starved_interval(void **state)
 	assert_int_equal(d[0].kind, DIAG_STARVED);
 	assert_int_equal(d[0].tid, B);
 	assert_true(d[0].figure > 0.94 && d[0].figure < 0.96);
-	assert_non_null(strstr(d[0].hint, "thread 101 (cruncher)"));
+	assert_int_equal(d[0].count, 0);
+	/* A held the GIL the whole interval, B never */
+	assert_int_equal(d[0].holder_tid, A);
+	assert_true(d[0].holder_share > 0.9999 && d[0].holder_share <= 1.0);
+	render(&d[0], eng, msg, hint);
+	assert_non_null(strstr(hint, "thread 101 (cruncher)"));
+	assert_string_equal(msg, "starved: thread 102 (io-loop) waited for the GIL 95% of the time");
+	assert_string_equal(hint, "shorten the GIL holder's pure-Python stretches or move it to a "
+				  "process; thread 101 (cruncher) holds the GIL most (100%)");
+	assert_string_equal(diagnosis_text__kind(d[0].kind), "starved");
 	/* Over the run, B's wait has not ended: nothing measured yet. */
 	assert_int_equal(diagnose__run(eng, DIAG_RUN, d, DIAG_MAX), 0);
 	/* Once it ends, the run view sees it too. */
@@ -161,6 +203,28 @@ static void test_starved_interval(void **state)
 	feed(eng, 1000 * MS + 1, GIL_EV_ACQUIRE, B);
 	assert_int_equal(diagnose__run(eng, DIAG_RUN, d, DIAG_MAX), 1);
 	assert_int_equal(d[0].kind, DIAG_STARVED);
+	engine__free(eng);
+}
+
+/* Words for a diagnosis whose thread the engine does not name and with
+ * no holder: "?" for the name, the advice alone as the hint. */
+static void test_text_without_names_or_holder(void **state)
+{
+	struct engine *eng = new_engine();
+	struct diagnosis d = { .kind = DIAG_STARVED, .tgid = PID, .tid = 999, .figure = 0.9 };
+	char msg[DIAG_TEXT], hint[DIAG_TEXT];
+
+	(void)state;
+	render(&d, eng, msg, hint);
+	assert_string_equal(msg, "starved: thread 999 (?) waited for the GIL 90% of the time");
+	assert_string_equal(hint, "shorten the GIL holder's pure-Python stretches or move it to a "
+				  "process");
+	d.kind = DIAG_CONVOY;
+	d.figure = 1.5 * MS;
+	d.count = 7;
+	render(&d, eng, msg, hint);
+	assert_string_equal(msg, "convoy: thread 999 (?) waits 1.50 ms for the GIL after each I/O "
+				 "(7 times)");
 	engine__free(eng);
 }
 
@@ -172,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_single_thread_is_healthy),
 		cmocka_unit_test(test_battle),
 		cmocka_unit_test(test_starved_interval),
+		cmocka_unit_test(test_text_without_names_or_holder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

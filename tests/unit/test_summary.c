@@ -13,7 +13,7 @@
 #include <json-c/json.h>
 
 #include "engine/engine.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
 #include "views/format.h"
 #include "views/summary.h"
 

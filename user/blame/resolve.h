@@ -1,10 +1,9 @@
 /*
  * Blame's live resolver: turns a stack of code-object addresses and
- * instruction positions (read by BPF) into names, files and lines, reading
- * the target with process_vm_readv. Each code object is read once per
- * process and cached by address. Anything that does not read back as
- * CPython objects of the right type becomes an "[unknown]" frame, never a
- * guessed name.
+ * instruction positions (read by BPF) into names, files and lines. Each
+ * code object is read (target/pyobj.h decodes it) once per process and
+ * cached by address. Anything that does not read back as CPython objects
+ * of the right type becomes an "[unknown]" frame, never a guessed name.
  */
 #ifndef GILTRACE_RESOLVE_H
 #define GILTRACE_RESOLVE_H
@@ -31,10 +30,5 @@ unsigned int resolver__resolve(struct blame_resolver *r, __u32 pid,
 
 /* Forgets pid's code objects (it exited: its addresses mean nothing now). */
 void resolver__forget(struct blame_resolver *r, __u32 pid);
-
-/* Pure line-table decoding, for the unit tests: the line of the
- * instruction at code unit (or byte, LINES_LNOTAB) addrq; 0 if none. */
-__u32 resolver__line(enum cpython_lines how, const unsigned char *tab, size_t len,
-		     __u32 firstlineno, long addrq);
 
 #endif

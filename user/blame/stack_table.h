@@ -13,7 +13,7 @@
 
 /* One Python frame; line 0: not known. */
 struct blame_frame {
-	const char *name; /* co_qualname (3.11+) or co_name; "[unknown]" when unreadable */
+	const char *name; /* the function (target/pyobj.h says which name); "[unknown]" when unreadable */
 	const char *file;
 	__u32 line;
 };

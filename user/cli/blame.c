@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/consumer.h"
 #include "cli/target_opts.h"
+#include "target/runtimes.h"
 
 struct blame_args {
 	struct consumer c; /* first: the sink's ctx is the consumer */
@@ -33,12 +34,13 @@ static const struct argp_child children[] = {
 	{ 0 },
 };
 
-static const char doc[] =
+/* %s: the runtimes blame reads (target/runtimes.h). */
+static const char doc_fmt[] =
 	"Show which Python code held the GIL while other threads waited: the holder's "
 	"stacks (function, file, line), weighted by the wait they caused and by hold "
 	"time. The holder's frames are read in the kernel at the moment a thread starts "
-	"waiting, when a timed wait expires and when a holder is forced off; CPython "
-	"3.9-3.13 (Debian's stripped python3 too).\v"
+	"waiting, when a timed wait expires and when a holder is forced off; %s "
+	"(Debian's stripped python3 too).\v"
 	"Examples:\n"
 	"  sudo giltrace blame -d 10 -p 4242\n"
 	"  sudo giltrace blame --top 3 -- python3 app.py\n"
@@ -47,9 +49,6 @@ static const char doc[] =
 	"  sudo giltrace record --blame -o app.gil -p 4242 && giltrace report --blame app.gil\n\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
 
-static const struct argp argp = {
-	.parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc, .children = children,
-};
 
 /* Printed before the probes are detached, as the summary is. */
 static void on_end(void *ctx, const struct live_result *res)
@@ -66,8 +65,14 @@ int cmd_blame(int argc, char **argv)
 	struct engine_opts eo = { 0 };
 	struct live_sink sink;
 	struct live_result res;
+	char versions[64], doc[sizeof(doc_fmt) + sizeof(versions)];
+	const struct argp argp = {
+		.parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc, .children = children,
+	};
 	int ret = 1;
 
+	runtimes__blame_versions(versions, sizeof(versions));
+	snprintf(doc, sizeof(doc), doc_fmt, versions);
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
 	a.live.blame = true;

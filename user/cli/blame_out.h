@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "blame/rows.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
 
 struct blame_out_opts {
 	size_t top;               /* stacks printed (0: all) */

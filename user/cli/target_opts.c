@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/parse.h"
+#include "target/runtimes.h"
 
 enum { OPT_BTF = 0x100, OPT_AS_ROOT, OPT_ALL, OPT_COMM, OPT_EXE, OPT_MODE };
 
@@ -21,9 +22,7 @@ static const struct argp_option options[] = {
 				     "'/' matches the executable's base name)", 1 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until Ctrl-C, or until "
 					 "the targets exit; never for --all)", 1 },
-	{ "mode", OPT_MODE, "MODE", 0, "How to trace: futex (futex calls on the GIL only) or "
-				      "full (probes in the interpreter; CPython 2.7: exact but "
-				      "costly). Default: each runtime's own (docs/cpython.md)", 1 },
+	{ "mode", OPT_MODE, "MODE", 0, runtimes_mode_doc, 1 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages and the verifier's log", 1 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux "
 					"(default: $GILTRACE_BTF, if set)", 1 },

@@ -2,7 +2,6 @@
  * Diagnosis rules. Each threshold is a named constant saying why it has
  * the value it has; rules read only engine accessors, like a view would.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,19 +37,6 @@
  * less than a fifth of its time to run; below that, it is contention. */
 #define STARVED_MIN_WAIT_SHARE 0.8
 
-const char *diagnose__kind_name(enum diag_kind kind)
-{
-	switch (kind) {
-	case DIAG_CONVOY:
-		return "convoy";
-	case DIAG_BATTLE:
-		return "gil-battle";
-	case DIAG_STARVED:
-		return "starved";
-	}
-	return "unknown";
-}
-
 struct rule_ctx {
 	const struct engine *eng;
 	enum diag_scope scope;
@@ -73,11 +59,6 @@ static struct diagnosis *diag_add(struct rule_ctx *ctx, enum diag_kind kind,
 	d->tid = t->tid;
 	d->figure = figure;
 	return d;
-}
-
-static const char *name_of(const struct engine_thread *t)
-{
-	return t->name[0] ? t->name : "?";
 }
 
 static __u64 hold_of(const struct rule_ctx *ctx, const struct engine_thread *t)
@@ -103,17 +84,17 @@ static const struct engine_thread *top_holder(const struct rule_ctx *ctx,
 	return best && hold_of(ctx, best) ? best : NULL;
 }
 
-static void holder_hint(char *buf, const struct rule_ctx *ctx, const struct engine_thread **grp,
-			size_t n, const struct engine_thread *t, const char *advice)
+/* The process's top holder other than t (any, for t NULL) goes with d. */
+static void add_holder(struct diagnosis *d, const struct rule_ctx *ctx,
+		       const struct engine_thread **grp, size_t n, const struct engine_thread *t)
 {
 	double share;
 	const struct engine_thread *h = top_holder(ctx, grp, n, t, &share);
 
-	if (h)
-		snprintf(buf, DIAG_TEXT, "%s; thread %u (%s) holds the GIL most (%.0f%%)",
-			 advice, h->tid, name_of(h), share * 100.0);
-	else
-		snprintf(buf, DIAG_TEXT, "%s", advice);
+	if (!h)
+		return;
+	d->holder_tid = h->tid;
+	d->holder_share = share;
 }
 
 static void convoy_rule(struct rule_ctx *ctx, const struct engine_thread **grp, size_t n)
@@ -151,11 +132,8 @@ static void convoy_rule(struct rule_ctx *ctx, const struct engine_thread **grp, 
 		d = diag_add(ctx, DIAG_CONVOY, t, typical);
 		if (!d)
 			return;
-		snprintf(d->message, DIAG_TEXT,
-			 "convoy: thread %u (%s) waits %.2f ms for the GIL after each I/O (%llu times)",
-			 t->tid, name_of(t), typical / 1e6, (unsigned long long)waits);
-		holder_hint(d->hint, ctx, grp, n, t,
-			    "lower sys.setswitchinterval() or move CPU-bound work to processes");
+		d->count = waits;
+		add_holder(d, ctx, grp, n, t);
 	}
 }
 
@@ -183,11 +161,8 @@ static void battle_rule(struct rule_ctx *ctx, const struct engine_thread **grp, 
 	d = diag_add(ctx, DIAG_BATTLE, worst, badness);
 	if (!d)
 		return;
-	snprintf(d->message, DIAG_TEXT,
-		 "GIL battle in process %u: %.2f failed wake-ups per acquisition (%llu), most in thread %u (%s)",
-		 worst->tgid, badness, (unsigned long long)retries, worst->tid, name_of(worst));
-	holder_hint(d->hint, ctx, grp, n, NULL,
-		    "CPU-bound threads fight over the GIL: move them to processes or pin to one CPU");
+	d->count = retries;
+	add_holder(d, ctx, grp, n, NULL);
 }
 
 static void starved_rule(struct rule_ctx *ctx, const struct engine_thread **grp, size_t n)
@@ -209,11 +184,7 @@ static void starved_rule(struct rule_ctx *ctx, const struct engine_thread **grp,
 		d = diag_add(ctx, DIAG_STARVED, t, share);
 		if (!d)
 			return;
-		snprintf(d->message, DIAG_TEXT,
-			 "starved: thread %u (%s) waited for the GIL %.0f%% of the time",
-			 t->tid, name_of(t), share * 100.0);
-		holder_hint(d->hint, ctx, grp, n, t,
-			    "shorten the GIL holder's pure-Python stretches or move it to a process");
+		add_holder(d, ctx, grp, n, t);
 	}
 }
 

@@ -21,23 +21,30 @@ enum diag_scope {
 	DIAG_INTERVAL, /* the interval closed by the last engine__tick() */
 };
 
-#define DIAG_TEXT 192
 /* Enough for every rule to fire on a handful of threads; views show few. */
 #define DIAG_MAX 16
 
+/* A diagnosis as data; views put it in words (views/diagnosis_text.h). */
 struct diagnosis {
 	enum diag_kind kind;
 	__u32 tgid;
-	__u32 tid;             /* the thread concerned */
-	double figure;         /* the figure that crossed the threshold */
-	char message[DIAG_TEXT];  /* one line, plain words */
-	char hint[DIAG_TEXT];     /* what to try */
+	__u32 tid;          /* the thread concerned (battle: the one with most retries) */
+	/* The figure that crossed the threshold: convoy, the typical wait
+	 * after an I/O (ns); battle, failed wake-ups per acquisition in the
+	 * process; starved, the thread's share of the time spent waiting. */
+	double figure;
+	/* convoy: contended re-acquisitions after I/O; battle: failed
+	 * wake-ups in the process; starved: 0 */
+	__u64 count;
+	/* The process's thread that held the GIL most (other than tid, but
+	 * for battle), and its share of the process's hold time; 0: none. */
+	__u32 holder_tid;
+	double holder_share;
 };
 
 /* Fills out[] with at most cap diagnoses, most severe kinds first (convoy,
  * battle, starvation); returns how many were written. */
 size_t diagnose__run(const struct engine *eng, enum diag_scope scope,
 		     struct diagnosis *out, size_t cap);
-const char *diagnose__kind_name(enum diag_kind kind);
 
 #endif

@@ -84,7 +84,8 @@ static int find_in_table(Elf *elf, Elf_Scn *scn, const char *name, GElf_Sym *out
 		GElf_Sym sym;
 		const char *s;
 
-		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
+		/* Section and file symbols have no name: "" finds nothing. */
+		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_name)
 			continue;
 		s = elf_strptr(elf, sh.sh_link, sym.st_name);
 		if (s && !strcmp(s, name)) {

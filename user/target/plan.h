@@ -12,7 +12,7 @@
 #include <linux/types.h>
 
 #include "giltrace.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
 #include "target/runtimes.h"
 
 struct plan_probe {

@@ -7,23 +7,27 @@
 #include <string.h>
 #include <unistd.h>
 
+int proc__parse_status(FILE *f)
+{
+	char line[256];
+
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "State:", 6))
+			return strchr(line, 'Z') || strchr(line, 'X') ? -ECHILD : 0;
+	return 0;
+}
+
 int proc__check(__u32 pid)
 {
-	char path[64], line[256];
+	char path[64];
 	FILE *f;
-	int err = 0;
+	int err;
 
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -ESRCH;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "State:", 6)) {
-			if (strchr(line, 'Z') || strchr(line, 'X'))
-				err = -ECHILD;
-			break;
-		}
-	}
+	err = proc__parse_status(f);
 	fclose(f);
 	return err;
 }
@@ -65,18 +69,13 @@ static bool seen_before(char **seen, size_t n, const char *path)
 	return false;
 }
 
-int proc__for_each_file(__u32 pid, int (*fn)(const struct proc_mapping *m, void *ctx), void *ctx)
+int proc__parse_maps(FILE *f, int (*fn)(const struct proc_mapping *m, void *ctx), void *ctx)
 {
-	char path[64], *line = NULL, *seen[256];
+	char *line = NULL, *seen[256];
 	size_t cap = 0, nseen = 0;
 	struct proc_mapping m;
-	FILE *f;
 	int ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
 	while (!ret && getline(&line, &cap, f) > 0) {
 		char perms[8];
 		int pos = 0;
@@ -100,6 +99,20 @@ int proc__for_each_file(__u32 pid, int (*fn)(const struct proc_mapping *m, void 
 	for (size_t i = 0; i < nseen; i++)
 		free(seen[i]);
 	free(line);
+	return ret;
+}
+
+int proc__for_each_file(__u32 pid, int (*fn)(const struct proc_mapping *m, void *ctx), void *ctx)
+{
+	char path[64];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	ret = proc__parse_maps(f, fn, ctx);
 	fclose(f);
 	return ret;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 #define PROC_PATH_MAX 4096
@@ -29,5 +30,10 @@ int proc__for_each_file(__u32 pid, int (*fn)(const struct proc_mapping *m, void 
 int proc__open_mapping(__u32 pid, const struct proc_mapping *m);
 /* The target's executable path as it sees it, or -errno. */
 int proc__exe(__u32 pid, char *buf, size_t len);
+
+/* The parsers behind proc__check() (a /proc/PID/status text) and
+ * proc__for_each_file() (a /proc/PID/maps text), on any stream. */
+int proc__parse_status(FILE *f);
+int proc__parse_maps(FILE *f, int (*fn)(const struct proc_mapping *m, void *ctx), void *ctx);
 
 #endif

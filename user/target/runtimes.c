@@ -1,5 +1,7 @@
 #include "target/runtimes.h"
 
+#include <stdio.h>
+
 /*
  * CPython's main-interpreter GIL, 3.8 to 3.13. struct _gil_runtime_state
  * (Include/internal/pycore_gil.h) is the same 208 bytes in all of them:
@@ -244,4 +246,37 @@ const struct runtime_row *runtimes__table(int *count)
 const char *runtimes__cpython_versions(void)
 {
 	return "CPython 2.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13 (GIL builds)";
+}
+
+const char runtimes_mode_doc[] =
+	"How to trace: futex (futex calls on the GIL only) or full (probes in the "
+	"interpreter; CPython 2.7: exact but costly). Default: each runtime's own "
+	"(docs/cpython.md)";
+
+/* Rows with frames have last_holder set (8 in every CPython 3 layout);
+ * 2.7 and the toy VM have none. */
+const struct cpython_layout *runtime__blame_layout(const struct runtime_row *row)
+{
+	return row && row->cpython && row->cpython->frames.last_holder ? row->cpython : NULL;
+}
+
+/* The table lists versions in order, so the first and last rows blame
+ * reads bound the range (test_target.c checks that none between is left out). */
+void runtimes__blame_versions(char *buf, size_t len)
+{
+	const char *first = NULL, *last = NULL;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (!runtime__blame_layout(&rows[i]))
+			continue;
+		if (!first)
+			first = rows[i].version;
+		last = rows[i].version;
+	}
+	if (!first)
+		snprintf(buf, len, "no runtime");
+	else if (first == last)
+		snprintf(buf, len, "CPython %s", first);
+	else
+		snprintf(buf, len, "CPython %s-%s", first, last);
 }

@@ -8,6 +8,7 @@
 #define GILTRACE_RUNTIMES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "blame.h"
@@ -122,7 +123,17 @@ struct runtime_row {
 };
 
 const struct runtime_row *runtimes__table(int *count);
-/* "3.9, 3.10, ..." for messages. */
+/* "CPython 2.7, 3.8, ..." for messages. */
 const char *runtimes__cpython_versions(void);
+
+/* Blame: the layouts of row's frames (BPF) and code objects (user space),
+ * or NULL when giltrace reads no frames of that runtime. */
+const struct cpython_layout *runtime__blame_layout(const struct runtime_row *row);
+/* "CPython 3.8-3.13": the runtimes blame reads, from the table, for
+ * messages and --help. */
+void runtimes__blame_versions(char *buf, size_t len);
+
+/* --mode's help: the modes and what they cost, per runtime. */
+extern const char runtimes_mode_doc[];
 
 #endif

@@ -212,12 +212,10 @@ static void drop_links(struct trace_session *s, __u32 pid)
 static int blame_add(struct trace_session *s, const struct attach_plan *plan, char *err,
 		     size_t errlen)
 {
-	const struct cpython_layout *l = plan->row ? plan->row->cpython : NULL;
+	const struct cpython_layout *l = runtime__blame_layout(plan->row);
 	int ret;
 
-	/* last_holder is 8 in every layout that has frames; rows without
-	 * them (2.7) are not blamed */
-	if (!s->blame || !l || !l->frames.last_holder)
+	if (!s->blame || !l)
 		return 0;
 	if (s->nblamed == s->capblamed) {
 		int cap = s->capblamed ? s->capblamed * 2 : 8;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "target/runtimes.h"
 #include "views/format.h"
 
 static void print_frame(FILE *out, const struct blame_frame *f, int folded)
@@ -45,8 +46,11 @@ int blame_view__text(FILE *out, const struct blame_rows *rows, const struct engi
 	if (tot.drops)
 		fprintf(out, "%llu events lost to ring-buffer drops\n", (unsigned long long)tot.drops);
 	if (!rows->n) {
-		fputs("no holder stacks: no thread waited for the GIL while blame was on (blame reads "
-		      "the frames of CPython 3.8-3.13)\n", out);
+		char versions[64];
+
+		runtimes__blame_versions(versions, sizeof(versions));
+		fprintf(out, "no holder stacks: no thread waited for the GIL while blame was on (blame "
+			"reads the frames of %s)\n", versions);
 		return ferror(out) ? -EIO : 0;
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "blame/rows.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
 
 /* top: rows to print (0: all). Returns 0 or -errno. */
 int blame_view__text(FILE *out, const struct blame_rows *rows, const struct engine *eng,

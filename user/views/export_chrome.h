@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
-#include "engine/meta.h"
+#include "trace_meta.h"
 #include "engine/timeline.h"
 
 struct export_chrome;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
 
 /* Upper bounds of the wait histogram, in ns: 10 us .. 1 s. */
 static const __u64 wait_bounds_ns[] = {

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 
 #include "engine/engine.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
 #include "views/plot_raster.h"
 
 struct plot_view {

@@ -9,9 +9,9 @@
 
 #include <json-c/json.h>
 
-#include "engine/diagnose.h"
 #include "engine/engine.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
+#include "views/diagnosis_text.h"
 #include "views/format.h"
 #include "views/summary.h"
 
@@ -224,16 +224,19 @@ static struct json_object *diagnoses_json(const struct engine *eng)
 	struct json_object *arr = json_object_new_array();
 	struct diagnosis diags[DIAG_MAX];
 	size_t n = diagnose__run(eng, DIAG_RUN, diags, DIAG_MAX), i;
+	char msg[DIAG_TEXT], hint[DIAG_TEXT];
 
 	for (i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
 
-		put_str(o, "kind", diagnose__kind_name(diags[i].kind));
+		diagnosis_text__message(msg, sizeof(msg), &diags[i], eng);
+		diagnosis_text__hint(hint, sizeof(hint), &diags[i], eng);
+		put_str(o, "kind", diagnosis_text__kind(diags[i].kind));
 		put_u64(o, "tgid", diags[i].tgid);
 		put_u64(o, "tid", diags[i].tid);
 		put_double(o, "figure", diags[i].figure);
-		put_str(o, "message", diags[i].message);
-		put_str(o, "hint", diags[i].hint);
+		put_str(o, "message", msg);
+		put_str(o, "hint", hint);
 		json_object_array_add(arr, o);
 	}
 	return arr;

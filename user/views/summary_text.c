@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/diagnose.h"
 #include "engine/engine.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
+#include "views/diagnosis_text.h"
 #include "views/format.h"
 #include "views/summary.h"
 
@@ -208,10 +208,14 @@ static void print_diagnoses(FILE *out, const struct engine *eng)
 {
 	struct diagnosis diags[DIAG_MAX];
 	size_t n = diagnose__run(eng, DIAG_RUN, diags, DIAG_MAX), i;
+	char msg[DIAG_TEXT], hint[DIAG_TEXT];
 
 	fprintf(out, "\ndiagnoses:%s\n", n ? "" : " none");
-	for (i = 0; i < n; i++)
-		fprintf(out, "  %s\n    hint: %s\n", diags[i].message, diags[i].hint);
+	for (i = 0; i < n; i++) {
+		diagnosis_text__message(msg, sizeof(msg), &diags[i], eng);
+		diagnosis_text__hint(hint, sizeof(hint), &diags[i], eng);
+		fprintf(out, "  %s\n    hint: %s\n", msg, hint);
+	}
 }
 
 int summary__print_text(FILE *out, const struct engine *eng, const struct trace_meta *meta)

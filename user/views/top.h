@@ -12,7 +12,7 @@
 
 #include "engine/diagnose.h"
 #include "engine/engine.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
 #include "blame/stack_table.h"
 
 /* Row orders: numbers descending, TID and name ascending. */

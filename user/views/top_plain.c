@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "views/diagnosis_text.h"
 #include "views/format.h"
 #include "views/top_plain.h"
 
@@ -72,6 +73,7 @@ static void print_cpus(FILE *out, const struct engine *eng)
 int top_plain__print(FILE *out, const struct top_frame *f)
 {
 	struct diagnosis diags[DIAG_MAX];
+	char msg[DIAG_TEXT], hint[DIAG_TEXT];
 	const struct engine_thread **rows;
 	struct engine_totals tot;
 	size_t n, i;
@@ -84,9 +86,12 @@ int top_plain__print(FILE *out, const struct top_frame *f)
 	free(rows);
 	print_cpus(out, f->eng);
 	n = top_diagnoses(f, diags, DIAG_MAX);
-	for (i = 0; i < n; i++)
-		fprintf(out, "  diagnosis %s: %s; hint: %s\n", diagnose__kind_name(diags[i].kind),
-			diags[i].message, diags[i].hint);
+	for (i = 0; i < n; i++) {
+		diagnosis_text__message(msg, sizeof(msg), &diags[i], f->eng);
+		diagnosis_text__hint(hint, sizeof(hint), &diags[i], f->eng);
+		fprintf(out, "  diagnosis %s: %s; hint: %s\n", diagnosis_text__kind(diags[i].kind),
+			msg, hint);
+	}
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "views/diagnosis_text.h"
 #include "views/format.h"
 #include "views/top_screen.h"
 
@@ -196,7 +197,7 @@ static int draw_diagnoses(int y, int max_lines, const struct top_frame *f)
 {
 	struct diagnosis d[DIAG_MAX];
 	size_t n = top_diagnoses(f, d, DIAG_MAX), i;
-	char text[DIAG_TEXT + 32];
+	char text[DIAG_TEXT + 32], msg[DIAG_TEXT], hint[DIAG_TEXT];
 	int used = 0;
 
 	for (i = 0; i < n && max_lines - used >= 2; i++) {
@@ -204,13 +205,14 @@ static int draw_diagnoses(int y, int max_lines, const struct top_frame *f)
 		/* Leave the next one its two lines if there are enough. */
 		int room = i + 1 < n && rest >= 4 ? rest - 2 : rest;
 
-		snprintf(text, sizeof(text), "%s", d[i].message);
-		if (i + 1 < n && rest - room < 2 &&
-		    (int)strlen(d[i].message) + 12 <= COLS)
-			snprintf(text, sizeof(text), "%s  [+%zu more]", d[i].message, n - i - 1);
+		diagnosis_text__message(msg, sizeof(msg), &d[i], f->eng);
+		diagnosis_text__hint(hint, sizeof(hint), &d[i], f->eng);
+		snprintf(text, sizeof(text), "%s", msg);
+		if (i + 1 < n && rest - room < 2 && (int)strlen(msg) + 12 <= COLS)
+			snprintf(text, sizeof(text), "%s  [+%zu more]", msg, n - i - 1);
 		msg_lines = (int)strlen(text) > COLS && room > 2 ? 2 : 1;
 		used += put_wrapped(y + used, 0, color(PAIR_DIAG) | A_BOLD, text, msg_lines);
-		snprintf(text, sizeof(text), "hint: %s", d[i].hint);
+		snprintf(text, sizeof(text), "hint: %s", hint);
 		used += put_wrapped(y + used, 2, A_NORMAL, text, room - msg_lines);
 	}
 	return used;

@@ -1,0 +1,223 @@
+/*
+ * The runtime table's invariants, row by row: every fact has a place and a
+ * source, offsets stay inside the structs they index, no version appears
+ * twice, and what the table derives (blame's range, the supported list)
+ * agrees with its rows.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "target/runtimes.h"
+
+static const struct runtime_row *table(int *n)
+{
+	const struct runtime_row *rows = runtimes__table(n);
+
+	assert_non_null(rows);
+	assert_true(*n >= 8); /* toy VM, 2.7, 3.8-3.13 */
+	return rows;
+}
+
+/* "3.10" -> 310, "1" -> 100: versions compare as numbers, not strings. */
+static int version_key(const char *v)
+{
+	int major = 0, minor = 0;
+
+	assert_true(sscanf(v, "%d.%d", &major, &minor) >= 1);
+	return major * 100 + minor;
+}
+
+static void test_rows_are_complete(void **state)
+{
+	int n;
+	const struct runtime_row *rows = table(&n);
+
+	(void)state;
+	for (int i = 0; i < n; i++) {
+		const struct runtime_row *r = &rows[i];
+		int nhooks = 0;
+
+		assert_non_null(r->name);
+		assert_non_null(r->version);
+		assert_non_null(r->mode);
+		assert_non_null(r->detect_symbol);
+		assert_non_null(r->gil_symbol);
+		assert_true(r->name[0] && r->version[0] && r->mode[0] && r->detect_symbol[0]);
+		/* A citation: a source file of the runtime and how it was checked. */
+		assert_non_null(r->verified);
+		assert_true(strstr(r->verified, ".h") || strstr(r->verified, ".c"));
+		assert_true(strlen(r->verified) > 20);
+		for (int k = 0; k < RUNTIME_MAX_HOOKS && r->hooks[k].symbol; k++) {
+			assert_non_null(r->hooks[k].prog);
+			assert_true(r->hooks[k].prog[0] != '\0');
+			nhooks++;
+		}
+		assert_true(nhooks >= 3);
+		/* CPython rows carry exactly one of the two layouts. */
+		if (!strcmp(r->name, "cpython"))
+			assert_true(!r->cpython != !r->cpython2);
+		else
+			assert_true(!r->cpython && !r->cpython2);
+		if (r->stripped_mode) {
+			assert_non_null(r->stripped_hooks[0].symbol);
+			assert_non_null(r->stripped_hooks[0].prog);
+		}
+	}
+}
+
+/* One row per runtime and version, CPython's in ascending order. */
+static void test_versions_do_not_overlap(void **state)
+{
+	int n, last = 0, ncpython = 0;
+	const struct runtime_row *rows = table(&n);
+
+	(void)state;
+	for (int i = 0; i < n; i++) {
+		for (int j = i + 1; j < n; j++)
+			assert_false(!strcmp(rows[i].name, rows[j].name) &&
+				     !strcmp(rows[i].version, rows[j].version));
+		if (strcmp(rows[i].name, "cpython"))
+			continue;
+		assert_true(version_key(rows[i].version) > last);
+		last = version_key(rows[i].version);
+		ncpython++;
+	}
+	assert_int_equal(ncpython, 7);
+	assert_int_equal(last, 313);
+}
+
+static void test_gil_offsets_inside_the_gil(void **state)
+{
+	int n;
+	const struct runtime_row *rows = table(&n);
+
+	(void)state;
+	for (int i = 0; i < n; i++) {
+		const struct cpython_layout *l = rows[i].cpython;
+
+		if (rows[i].cpython2)
+			assert_true(rows[i].cpython2->sem_size >= 4); /* the futex word */
+		if (!l)
+			continue;
+		assert_true(l->gil != 0);
+		/* int locked, unsigned long switch_number, then the cond */
+		assert_true(l->locked + 4u <= l->switch_number);
+		assert_true(l->switch_number + 8u <= l->cond);
+		assert_true((__u32)l->cond + l->cond_size <= l->gil_size);
+		assert_int_equal(l->cond_size, 48); /* pthread_cond_t on x86-64 */
+		assert_true(l->drop_req_mask != 0);
+		if (l->drop_how == DROP_REQ_HOLDER)
+			assert_true(l->drop_req + 8u <= l->gil_size); /* a pointer in the gil */
+		if (l->drop_how == DROP_REQ_RUNTIME)
+			assert_int_equal(l->drop_req_off, 0);
+	}
+}
+
+static void test_blame_layouts(void **state)
+{
+	int n;
+	const struct runtime_row *rows = table(&n);
+
+	(void)state;
+	for (int i = 0; i < n; i++) {
+		const struct cpython_layout *l = runtime__blame_layout(&rows[i]);
+		const struct cpython_code_layout *c;
+		bool v311 = version_key(rows[i].version) >= 311;
+
+		/* Every CPython 3 row is blamed; 2.7 and the toy VM are not. */
+		assert_true(!l == !rows[i].cpython);
+		if (!l)
+			continue;
+		assert_ptr_equal(l, rows[i].cpython);
+		c = &l->code;
+		assert_true(l->frames.last_holder + 8u <= l->gil_size);
+		assert_true(l->frames.instr_size == 4 || l->frames.instr_size == 8);
+		/* Object pointers are 8-aligned, co_firstlineno an int. */
+		assert_int_equal(c->filename % 8, 0);
+		assert_int_equal(c->name % 8, 0);
+		assert_int_equal(c->qualname % 8, 0);
+		assert_int_equal(c->linetable % 8, 0);
+		assert_int_equal(c->firstlineno % 4, 0);
+		assert_true(c->filename >= 16 && c->name >= 16 && c->firstlineno >= 16);
+		/* co_code_adaptive is the code object's last member. */
+		if (c->code_adaptive) {
+			assert_true(c->filename < c->code_adaptive && c->name < c->code_adaptive &&
+				    c->qualname < c->code_adaptive &&
+				    c->firstlineno < c->code_adaptive &&
+				    c->linetable + 8 <= c->code_adaptive);
+		}
+		/* 3.11 changed all of these together. */
+		assert_int_equal(!!c->code_adaptive, v311);
+		assert_int_equal(!!c->qualname, v311);
+		assert_int_equal(c->lines == LINES_LOCATIONS, v311);
+		assert_int_equal(c->instr == INSTR_POINTER, v311);
+		assert_int_equal(l->frames.instr_size, v311 ? 8 : 4);
+		/* PyASCIIObject, then PyCompactUnicodeObject, which extends it */
+		assert_true(c->ascii_data >= 40 && c->ascii_data < c->compact_data);
+	}
+}
+
+static void test_blame_versions_from_the_table(void **state)
+{
+	char buf[64];
+	int n, first = -1, last = -1;
+	const struct runtime_row *rows = table(&n);
+
+	(void)state;
+	runtimes__blame_versions(buf, sizeof(buf));
+	assert_string_equal(buf, "CPython 3.8-3.13");
+	/* A range: no row between its ends is left out. */
+	for (int i = 0; i < n; i++) {
+		if (!runtime__blame_layout(&rows[i]))
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+	}
+	for (int i = first; i <= last; i++)
+		assert_non_null(runtime__blame_layout(&rows[i]));
+	assert_null(runtime__blame_layout(NULL));
+	/* cut, never overrun */
+	runtimes__blame_versions(buf, 8);
+	assert_string_equal(buf, "CPython");
+}
+
+/* The supported list in messages names every CPython row, in order. */
+static void test_supported_list_names_every_row(void **state)
+{
+	char want[256] = "CPython ";
+	int n;
+	const struct runtime_row *rows = table(&n);
+
+	(void)state;
+	for (int i = 0, k = 0; i < n; i++) {
+		if (strcmp(rows[i].name, "cpython"))
+			continue;
+		if (k++)
+			strcat(want, ", ");
+		strcat(want, rows[i].version);
+	}
+	strcat(want, " (GIL builds)");
+	assert_string_equal(runtimes__cpython_versions(), want);
+	assert_string_equal(want, "CPython 2.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13 (GIL builds)");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows_are_complete),
+		cmocka_unit_test(test_versions_do_not_overlap),
+		cmocka_unit_test(test_gil_offsets_inside_the_gil),
+		cmocka_unit_test(test_blame_layouts),
+		cmocka_unit_test(test_blame_versions_from_the_table),
+		cmocka_unit_test(test_supported_list_names_every_row),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -71,16 +71,37 @@ static int vaddr_to_offset(Elf *elf, __u64 vaddr, __u64 *off)
 	return -ENOENT;
 }
 
+/* The .gnu.version entries of a .dynsym (one half-word per symbol), or
+ * NULL when the file has none. */
+static Elf_Data *versym_data(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_GNU_versym)
+			return elf_getdata(scn, NULL);
+	return NULL;
+}
+
+/* A hidden version (readelf's "name@VER", not "name@@VER") is kept for
+ * programs linked against an old library: a name such as glibc's
+ * pthread_cond_signal has one beside the default that programs call now. */
+#define VERSYM_HIDDEN 0x8000
+
 static int find_in_table(Elf *elf, Elf_Scn *scn, const char *name, GElf_Sym *out)
 {
+	Elf_Data *data, *versym = NULL;
 	GElf_Shdr sh;
-	Elf_Data *data;
 	size_t count;
 
 	if (!gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL)) || !sh.sh_entsize)
 		return -ENOENT;
+	if (sh.sh_type == SHT_DYNSYM)
+		versym = versym_data(elf);
 	count = sh.sh_size / sh.sh_entsize;
 	for (size_t i = 0; i < count; i++) {
+		GElf_Versym ver;
 		GElf_Sym sym;
 		const char *s;
 
@@ -88,10 +109,12 @@ static int find_in_table(Elf *elf, Elf_Scn *scn, const char *name, GElf_Sym *out
 		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_name)
 			continue;
 		s = elf_strptr(elf, sh.sh_link, sym.st_name);
-		if (s && !strcmp(s, name)) {
-			*out = sym;
-			return 0;
-		}
+		if (!s || strcmp(s, name))
+			continue;
+		if (versym && gelf_getversym(versym, (int)i, &ver) && (ver & VERSYM_HIDDEN))
+			continue;
+		*out = sym;
+		return 0;
 	}
 	return -ENOENT;
 }

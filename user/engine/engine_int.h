@@ -5,8 +5,11 @@
 #ifndef GILTRACE_ENGINE_INT_H
 #define GILTRACE_ENGINE_INT_H
 
+#include <stdint.h>
+
 #include "engine/engine.h"
 #include "engine/timeline.h"
+#include "util/u64map.h"
 
 /* Per-thread accumulators for the interval in progress. */
 struct thread_acc {
@@ -49,11 +52,8 @@ struct engine_acc {
 struct engine {
 	struct engine_opts opts;
 
-	/* Open addressing on (tgid, tid): slots hold index + 1 into threads[]
-	 * (0 = empty); grows at half load, so lookups stay short. */
-	__u32 *table;
-	size_t table_cap; /* power of two */
-	struct thread_slot **threads;
+	struct u64map by_tid;           /* thread_key() -> struct thread_slot * */
+	struct thread_slot **threads;   /* insertion order */
 	size_t nthreads, threads_cap;
 
 	struct engine_proc **procs;
@@ -90,6 +90,20 @@ struct engine {
 	void *tl_ctx;
 	__u64 tl_flows;          /* flow ids handed out */
 };
+
+static inline __u64 thread_key(__u32 tgid, __u32 tid)
+{
+	return (__u64)tgid << 32 | tid;
+}
+
+/* The thread's slot, NULL when no event has named it yet. */
+static inline struct thread_slot *engine__slot(const struct engine *eng, __u32 tgid, __u32 tid)
+{
+	__u64 v;
+
+	return u64map__get(&eng->by_tid, thread_key(tgid, tid), &v)
+		? (struct thread_slot *)(uintptr_t)v : NULL;
+}
 
 /* What the timeline needs from before an event changed the thread. */
 struct timeline_pre {

@@ -72,13 +72,9 @@ static const struct thread_slot *slot_of(const struct engine_thread *t)
 
 const struct engine_thread *engine__find_thread(const struct engine *eng, __u32 tgid, __u32 tid)
 {
-	size_t i;
+	const struct thread_slot *t = engine__slot(eng, tgid, tid);
 
-	/* For tests and tools: not on the per-event path. */
-	for (i = 0; i < eng->nthreads; i++)
-		if (eng->threads[i]->pub.tgid == tgid && eng->threads[i]->pub.tid == tid)
-			return &eng->threads[i]->pub;
-	return NULL;
+	return t ? &t->pub : NULL;
 }
 
 static void io_figures(const struct hist *h, __u64 contended, struct io_wait_figures *io)

@@ -18,79 +18,64 @@
 struct blame_table {
 	struct engine_blame **v;   /* entries, insertion order */
 	size_t n, cap;
-	__u32 *slots;              /* open addressing: index + 1 into v, 0 = empty */
-	size_t nslots;
+	struct u64map by_tgid;     /* tgid -> struct u64map * of id -> entry */
 	struct engine_blame_totals tot;
 };
 
-static size_t hash(__u32 tgid, __u64 id)
+/* tgid's map of stack ids, created on first use; NULL when out of memory. */
+static struct u64map *ids_of(struct blame_table *b, __u32 tgid)
 {
-	__u64 k = id ^ ((__u64)tgid * 0x9e3779b97f4a7c15ULL);
+	struct u64map *ids;
+	__u64 v;
 
-	k ^= k >> 31;
-	k *= 0xbf58476d1ce4e5b9ULL;
-	k ^= k >> 29;
-	return (size_t)k;
-}
-
-static __u32 *slot_find(__u32 *slots, size_t nslots, struct engine_blame **v, __u32 tgid,
-			__u64 id)
-{
-	size_t i = hash(tgid, id) & (nslots - 1);
-
-	while (slots[i] && !(v[slots[i] - 1]->tgid == tgid && v[slots[i] - 1]->id == id))
-		i = (i + 1) & (nslots - 1);
-	return &slots[i];
-}
-
-static int rehash(struct blame_table *b)
-{
-	size_t nslots = b->nslots ? b->nslots * 2 : 256;
-	__u32 *slots = calloc(nslots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < b->n; i++)
-		*slot_find(slots, nslots, b->v, b->v[i]->tgid, b->v[i]->id) = (__u32)(i + 1);
-	free(b->slots);
-	b->slots = slots;
-	b->nslots = nslots;
-	return 0;
+	if (u64map__get(&b->by_tgid, tgid, &v))
+		return (struct u64map *)(uintptr_t)v;
+	ids = calloc(1, sizeof(*ids));
+	if (!ids)
+		return NULL;
+	if (u64map__put(&b->by_tgid, tgid, (uintptr_t)ids) < 0) {
+		free(ids);
+		return NULL;
+	}
+	return ids;
 }
 
 static struct engine_blame *entry(struct engine *eng, __u32 tgid, __u64 id)
 {
 	struct blame_table *b = eng->blame;
 	struct engine_blame *e;
-	__u32 *slot;
+	struct u64map *ids;
+	__u64 v;
 
 	if (!b) {
 		b = eng->blame = calloc(1, sizeof(*b));
 		if (!b)
 			return NULL;
 	}
-	if ((b->n + 1) * 2 > b->nslots && rehash(b))
+	ids = ids_of(b, tgid);
+	if (!ids)
 		return NULL;
-	slot = slot_find(b->slots, b->nslots, b->v, tgid, id);
-	/* A filled slot indexes an entry of b->v, so b->v is set then. */
-	if (*slot)
-		return b->v[*slot - 1]; // NOLINT(clang-analyzer-core.NullDereference)
+	if (u64map__get(ids, id, &v))
+		return (struct engine_blame *)(uintptr_t)v;
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct engine_blame **v = realloc(b->v, cap * sizeof(*v));
+		struct engine_blame **nv = realloc(b->v, cap * sizeof(*nv));
 
-		if (!v)
+		if (!nv)
 			return NULL;
-		b->v = v;
+		b->v = nv;
 		b->cap = cap;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
+	if (u64map__put(ids, id, (uintptr_t)e) < 0) {
+		free(e);
+		return NULL;
+	}
 	e->tgid = tgid;
 	e->id = id;
-	b->v[b->n] = e;
-	*slot = (__u32)++b->n;
+	b->v[b->n++] = e;
 	b->tot.stacks++;
 	return e;
 }
@@ -165,13 +150,12 @@ void blame__released(struct engine *eng, struct thread_slot *t, __u64 ts)
 static struct thread_slot *holder_of(struct engine *eng, struct thread_slot *t)
 {
 	struct engine_proc *p = t->proc;
-	const struct engine_thread *h;
+	struct thread_slot *h;
 
 	if (t->pub.state == THREAD_HOLDING)
 		return t;
-	h = p->last_holder ? engine__find_thread(eng, p->tgid, p->last_holder) : NULL;
-	/* pub is the first member of thread_slot */
-	return h && h->state == THREAD_HOLDING ? (struct thread_slot *)h : NULL;
+	h = p->last_holder ? engine__slot(eng, p->tgid, p->last_holder) : NULL;
+	return h && h->pub.state == THREAD_HOLDING ? h : NULL;
 }
 
 void blame__on_stack(struct engine *eng, struct thread_slot *t, const struct gil_event *ev)
@@ -207,10 +191,17 @@ void blame__free(struct blame_table *b)
 {
 	if (!b)
 		return;
+	size_t it = 0;
+	__u64 tgid, ids;
+
+	while (u64map__next(&b->by_tgid, &it, &tgid, &ids)) {
+		u64map__destroy((struct u64map *)(uintptr_t)ids);
+		free((void *)(uintptr_t)ids);
+	}
+	u64map__destroy(&b->by_tgid);
 	for (size_t i = 0; i < b->n; i++)
 		free(b->v[i]);
 	free(b->v);
-	free(b->slots);
 	free(b);
 }
 

@@ -296,6 +296,55 @@ static void test_capture_stacks(void **state)
 	unlink(path);
 }
 
+/* The stack table keys on (tgid, id): the same id in two processes is two
+ * stacks; strings are interned (one copy however many frames name them). */
+static void test_stack_table(void **state)
+{
+	struct stack_table *tab = stack_table__new();
+	struct blame_frame f[] = { { "hog", "/t/x.py", 12 }, { "run", NULL, 9 } };
+	const struct blame_resolved *a, *b;
+	char name[32];
+
+	(void)state;
+	assert_null(stack_table__find(tab, TGID, STACK_A));
+	assert_int_equal(stack_table__add(tab, TGID, STACK_A, 1, f, 2), 0);
+	assert_int_equal(stack_table__add(tab, TGID + 1, STACK_A, 2, f, 1), 0);
+	/* a second add of a key is ignored */
+	assert_int_equal(stack_table__add(tab, TGID, STACK_A, 3, f, 1), 0);
+	/* ids that are no stack are never stored */
+	assert_int_equal(stack_table__add(tab, TGID, BLAME_ID_UNKNOWN, 0, f, 1), 0);
+	assert_null(stack_table__find(tab, TGID, BLAME_ID_UNKNOWN));
+	a = stack_table__find(tab, TGID, STACK_A);
+	b = stack_table__find(tab, TGID + 1, STACK_A);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->flags, 1);
+	assert_int_equal(a->nframes, 2);
+	assert_int_equal(b->flags, 2);
+	assert_int_equal(b->nframes, 1);
+	assert_ptr_equal(a->frames[0].name, b->frames[0].name);
+	assert_ptr_not_equal(a->frames[0].name, f[0].name);
+	assert_string_equal(a->frames[1].file, "");
+	assert_null(stack_table__find(tab, TGID + 2, STACK_A));
+	/* many stacks and names: the table grows and keeps them all */
+	for (__u64 id = 0; id < 5000; id++) {
+		struct blame_frame g = { name, "/t/y.py", (__u32)id };
+
+		snprintf(name, sizeof(name), "f%llu", (unsigned long long)(id % 700));
+		assert_int_equal(stack_table__add(tab, TGID, (1ULL << 40) + id, 0, &g, 1), 0);
+	}
+	for (__u64 id = 0; id < 5000; id++) {
+		a = stack_table__find(tab, TGID, (1ULL << 40) + id);
+		assert_non_null(a);
+		assert_int_equal(a->frames[0].line, (__u32)id);
+		snprintf(name, sizeof(name), "f%llu", (unsigned long long)(id % 700));
+		assert_string_equal(a->frames[0].name, name);
+		b = stack_table__find(tab, TGID, (1ULL << 40) + id % 700);
+		assert_ptr_equal(a->frames[0].name, b->frames[0].name);
+	}
+	stack_table__free(tab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_two_waiters_and_unknown),
 		cmocka_unit_test(test_handoff_and_reacquire),
 		cmocka_unit_test(test_rows_merge),
+		cmocka_unit_test(test_stack_table),
 		cmocka_unit_test(test_lines_lnotab),
 		cmocka_unit_test(test_lines_linetable),
 		cmocka_unit_test(test_lines_locations),

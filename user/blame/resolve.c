@@ -1,9 +1,12 @@
 #include "blame/resolve.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+
+#include "util/u64map.h"
 
 #define STR_MAX 1024       /* longer names and paths are cut */
 #define LINETABLE_MAX 65536
@@ -19,8 +22,7 @@ struct code_info {
 };
 
 struct blame_resolver {
-	struct code_info **slots; /* open addressing on (pid, addr) */
-	size_t cap, count;
+	struct u64map by_pid; /* pid -> struct u64map * of address -> struct code_info * */
 };
 
 static const char unknown[] = "[unknown]";
@@ -147,20 +149,6 @@ static void read_code(struct code_info *ci, const struct cpython_code_layout *cl
 	ci->ok = 1;
 }
 
-static size_t slot_of(struct code_info **slots, size_t cap, __u32 pid, __u64 addr)
-{
-	__u64 k = addr ^ ((__u64)pid << 40);
-	size_t i;
-
-	k ^= k >> 29;
-	k *= 0xbf58476d1ce4e5b9ULL;
-	k ^= k >> 32;
-	for (i = (size_t)k & (cap - 1); slots[i] && !(slots[i]->pid == pid && slots[i]->addr == addr);
-	     i = (i + 1) & (cap - 1))
-		;
-	return i;
-}
-
 static void free_code(struct code_info *ci)
 {
 	if (!ci)
@@ -171,41 +159,48 @@ static void free_code(struct code_info *ci)
 	free(ci);
 }
 
-static int grow(struct blame_resolver *r)
+/* Frees a process's code objects and their map. */
+static void free_codes(struct u64map *codes)
 {
-	size_t cap = r->cap ? r->cap * 2 : 256;
-	struct code_info **slots = calloc(cap, sizeof(*slots));
+	size_t it = 0;
+	__u64 addr, ci;
 
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < r->cap; i++)
-		if (r->slots[i])
-			slots[slot_of(slots, cap, r->slots[i]->pid, r->slots[i]->addr)] = r->slots[i];
-	free(r->slots);
-	r->slots = slots;
-	r->cap = cap;
-	return 0;
+	while (u64map__next(codes, &it, &addr, &ci))
+		free_code((struct code_info *)(uintptr_t)ci);
+	u64map__destroy(codes);
+	free(codes);
 }
 
 static struct code_info *code_get(struct blame_resolver *r, __u32 pid, __u64 addr,
 				  const struct cpython_code_layout *cl)
 {
+	struct u64map *codes;
 	struct code_info *ci;
-	size_t i;
+	__u64 v;
 
-	if ((r->count + 1) * 2 > r->cap && grow(r))
-		return NULL;
-	i = slot_of(r->slots, r->cap, pid, addr);
-	if (r->slots[i])
-		return r->slots[i];
+	if (u64map__get(&r->by_pid, pid, &v)) {
+		codes = (struct u64map *)(uintptr_t)v;
+	} else {
+		codes = calloc(1, sizeof(*codes));
+		if (!codes)
+			return NULL;
+		if (u64map__put(&r->by_pid, pid, (uintptr_t)codes) < 0) {
+			free(codes);
+			return NULL;
+		}
+	}
+	if (u64map__get(codes, addr, &v))
+		return (struct code_info *)(uintptr_t)v;
 	ci = calloc(1, sizeof(*ci));
 	if (!ci)
 		return NULL;
 	ci->pid = pid;
 	ci->addr = addr;
 	read_code(ci, cl);
-	r->slots[i] = ci;
-	r->count++;
+	if (u64map__put(codes, addr, (uintptr_t)ci) < 0) {
+		free_code(ci);
+		return NULL;
+	}
 	return ci;
 }
 
@@ -216,32 +211,23 @@ struct blame_resolver *resolver__new(void)
 
 void resolver__free(struct blame_resolver *r)
 {
+	size_t it = 0;
+	__u64 pid, codes;
+
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->cap; i++)
-		free_code(r->slots[i]);
-	free(r->slots);
+	while (u64map__next(&r->by_pid, &it, &pid, &codes))
+		free_codes((struct u64map *)(uintptr_t)codes);
+	u64map__destroy(&r->by_pid);
 	free(r);
 }
 
 void resolver__forget(struct blame_resolver *r, __u32 pid)
 {
-	struct code_info **old = r->slots;
-	size_t cap = r->cap;
+	__u64 codes;
 
-	r->slots = NULL;
-	r->cap = r->count = 0;
-	for (size_t i = 0; i < cap; i++) {
-		if (!old[i])
-			continue;
-		if (old[i]->pid == pid || ((r->count + 1) * 2 > r->cap && grow(r))) {
-			free_code(old[i]);
-			continue;
-		}
-		r->slots[slot_of(r->slots, r->cap, old[i]->pid, old[i]->addr)] = old[i];
-		r->count++;
-	}
-	free(old);
+	if (u64map__del(&r->by_pid, pid, &codes))
+		free_codes((struct u64map *)(uintptr_t)codes);
 }
 
 /* Location-table varints (Objects/locations.md): 6 bits a byte, low first,

@@ -100,11 +100,6 @@ static void charge_hold(struct engine *eng, __u32 tgid, __u64 id, __u64 ns)
 	eng->blame->tot.hold_ns += ns;
 }
 
-static __u64 span(__u64 start, __u64 end)
-{
-	return end > start ? end - start : 0;
-}
-
 void blame__advance(struct engine *eng, struct engine_proc *p, __u64 ts)
 {
 	__u64 d;

@@ -150,13 +150,6 @@ void engine__name_thread(struct engine *eng, __u32 tgid, __u32 tid, const char *
 	t->pub.name[ENGINE_NAME_LEN - 1] = '\0';
 }
 
-/* Events from different CPUs may arrive slightly out of order: a duration
- * whose end precedes its start counts as 0, never as a huge unsigned. */
-static __u64 span(__u64 start, __u64 end)
-{
-	return end > start ? end - start : 0;
-}
-
 /* The part of [start, end] that lies in the interval in progress. */
 static __u64 span_in_interval(const struct engine *eng, __u64 start, __u64 end)
 {

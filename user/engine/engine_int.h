@@ -91,6 +91,19 @@ struct engine {
 	__u64 tl_flows;          /* flow ids handed out */
 };
 
+/* Events from different CPUs may arrive slightly out of order: a duration
+ * whose end precedes its start counts as 0, never as a huge unsigned. */
+static inline __u64 span(__u64 start, __u64 end)
+{
+	return end > start ? end - start : 0;
+}
+
+/* num / den, 0 when den is 0 (nothing happened: no share, no mean). */
+static inline double ratio(__u64 num, __u64 den)
+{
+	return den ? (double)num / (double)den : 0.0;
+}
+
 static inline __u64 thread_key(__u32 tgid, __u32 tid)
 {
 	return (__u64)tgid << 32 | tid;

@@ -8,11 +8,6 @@
 
 #include "engine/engine_int.h"
 
-static double ratio(__u64 num, __u64 den)
-{
-	return den ? (double)num / (double)den : 0.0;
-}
-
 size_t engine__nthreads(const struct engine *eng)
 {
 	return eng->nthreads;
@@ -218,7 +213,7 @@ void engine__totals(const struct engine *eng, struct engine_totals *out)
 	out->nthreads = eng->nthreads;
 	out->first_ts = eng->first_ts;
 	out->last_ts = eng->last_ts;
-	out->duration_ns = eng->last_ts > eng->first_ts ? eng->last_ts - eng->first_ts : 0;
+	out->duration_ns = span(eng->first_ts, eng->last_ts);
 	out->drops = eng->drops;
 	out->unpaired = eng->unpaired;
 	out->switches = eng->switches;

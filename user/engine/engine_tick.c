@@ -8,21 +8,11 @@
 
 #include "engine/engine_int.h"
 
-static double ratio(__u64 num, __u64 den)
-{
-	return den ? (double)num / (double)den : 0.0;
-}
-
-static __u64 clamp_span(__u64 start, __u64 end)
-{
-	return end > start ? end - start : 0;
-}
-
 static void thread_close(struct thread_slot *t, __u64 start, __u64 now)
 {
 	struct thread_interval *iv = &t->pub.iv;
 	const struct thread_acc *a = &t->acc;
-	__u64 len = clamp_span(start, now);
+	__u64 len = span(start, now);
 	__u64 from = t->since > start ? t->since : start;
 
 	memset(iv, 0, sizeof(*iv));
@@ -30,9 +20,9 @@ static void thread_close(struct thread_slot *t, __u64 start, __u64 now)
 	iv->hold_ns = a->hold_ns;
 	iv->wait_ns = a->wait_ns;
 	if (t->pub.state == THREAD_HOLDING)
-		iv->hold_ns += clamp_span(from, now);
+		iv->hold_ns += span(from, now);
 	else if (t->pub.state == THREAD_WAITING)
-		iv->wait_ns += clamp_span(from, now);
+		iv->wait_ns += span(from, now);
 	/* Late events may have pushed a figure past the interval's end. */
 	if (iv->hold_ns > len)
 		iv->hold_ns = len;

@@ -18,6 +18,7 @@
 #include "trace/libbpf_log.h"
 #include "trace/session.h"
 #include "blame/resolve.h"
+#include "util/clock.h"
 #include "util/u64map.h"
 
 /* Longest time events wait in the ring buffer before the consumer looks:
@@ -38,14 +39,6 @@ struct live_ctx {
 	struct blame_resolver *resolver; /* NULL without blame */
 	struct thread_set stacks;         /* stack ids already resolved */
 };
-
-static __u64 mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 static bool thread_set__has(const struct thread_set *set, __u64 key)
 {

@@ -11,23 +11,6 @@
 #include "engine/timeline.h"
 #include "util/u64map.h"
 
-/* Per-thread accumulators for the interval in progress. */
-struct thread_acc {
-	__u64 hold_ns;
-	__u64 wait_ns;
-	__u64 acquisitions;
-	__u64 busy;
-	__u64 retries;
-	__u64 forced_switches;
-	__u64 waits;
-	__u64 wait_sum_ns;
-	__u64 wait_max_ns;
-	__u64 io_waits;
-	__u64 io_wait_sum_ns;
-	__u64 io_waits_contended;
-	__u64 io_wait_contended_sum_ns;
-};
-
 /* The public record comes first so a slot's address is the record's. */
 struct thread_slot {
 	struct engine_thread pub;
@@ -38,15 +21,9 @@ struct thread_slot {
 	__u64 tl_start;      /* timeline: when the current state began */
 	__u64 tl_released;   /* timeline: ts of the last release, 0 = none */
 	__u64 blame_last;    /* blame: the last stack sampled while it held the GIL */
-	struct thread_acc acc;
-};
-
-struct engine_acc {
-	__u64 acquisitions;
-	__u64 busy;
-	__u64 retries;
-	__u64 forced_switches;
-	__u64 switches;
+	/* The interval in progress: its counters add up here, and
+	 * engine__tick() completes a copy (length, shares) into pub.iv. */
+	struct thread_interval acc;
 };
 
 struct engine {
@@ -80,8 +57,8 @@ struct engine {
 
 	__u64 iv_start;          /* ts of the last tick, 0 before the first */
 	int ticked;
-	struct engine_acc acc;   /* interval in progress */
-	struct totals_interval iv;
+	struct totals_interval acc; /* interval in progress: its counters */
+	struct totals_interval iv;  /* the last closed interval */
 
 	struct blame_table *blame; /* NULL until the first HOLDER_STACK */
 

@@ -180,6 +180,43 @@ static void test_random_against_array(void **state)
 	free(want);
 }
 
+static int freed;
+
+static void count_free(__u64 val)
+{
+	freed++;
+	free((void *)(uintptr_t)val);
+}
+
+/* (tgid, id) pairs as a map of maps: the same id under two keys is two
+ * entries; freeing an inner map frees its values. */
+static void test_sub_maps(void **state)
+{
+	struct u64map m = { 0 }, *a, *b;
+	__u64 v;
+
+	(void)state;
+	assert_null(u64map__sub_find(&m, 100));
+	a = u64map__sub(&m, 100);
+	b = u64map__sub(&m, 0);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_equal(u64map__sub(&m, 100), a);
+	assert_ptr_equal(u64map__sub_find(&m, 0), b);
+	assert_int_equal(u64map__put(a, 7, (uintptr_t)malloc(1)), 1);
+	assert_int_equal(u64map__put(b, 7, (uintptr_t)malloc(1)), 1);
+	assert_int_equal(u64map__put(b, 8, (uintptr_t)malloc(1)), 1);
+	assert_true(u64map__has(a, 7));
+	assert_false(u64map__has(a, 8));
+	assert_true(u64map__del(&m, 0, &v));
+	u64map__free_sub((struct u64map *)(uintptr_t)v, count_free);
+	assert_int_equal(freed, 2);
+	assert_null(u64map__sub_find(&m, 0));
+	u64map__destroy_subs(&m, count_free);
+	assert_int_equal(freed, 3);
+	assert_int_equal(u64map__count(&m), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_growth_keeps_everything),
 		cmocka_unit_test(test_delete_in_a_cluster),
 		cmocka_unit_test(test_random_against_array),
+		cmocka_unit_test(test_sub_maps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

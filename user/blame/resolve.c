@@ -159,16 +159,9 @@ static void free_code(struct code_info *ci)
 	free(ci);
 }
 
-/* Frees a process's code objects and their map. */
-static void free_codes(struct u64map *codes)
+static void free_code_val(__u64 val)
 {
-	size_t it = 0;
-	__u64 addr, ci;
-
-	while (u64map__next(codes, &it, &addr, &ci))
-		free_code((struct code_info *)(uintptr_t)ci);
-	u64map__destroy(codes);
-	free(codes);
+	free_code((struct code_info *)(uintptr_t)val);
 }
 
 static struct code_info *code_get(struct blame_resolver *r, __u32 pid, __u64 addr,
@@ -178,17 +171,9 @@ static struct code_info *code_get(struct blame_resolver *r, __u32 pid, __u64 add
 	struct code_info *ci;
 	__u64 v;
 
-	if (u64map__get(&r->by_pid, pid, &v)) {
-		codes = (struct u64map *)(uintptr_t)v;
-	} else {
-		codes = calloc(1, sizeof(*codes));
-		if (!codes)
-			return NULL;
-		if (u64map__put(&r->by_pid, pid, (uintptr_t)codes) < 0) {
-			free(codes);
-			return NULL;
-		}
-	}
+	codes = u64map__sub(&r->by_pid, pid);
+	if (!codes)
+		return NULL;
 	if (u64map__get(codes, addr, &v))
 		return (struct code_info *)(uintptr_t)v;
 	ci = calloc(1, sizeof(*ci));
@@ -211,14 +196,9 @@ struct blame_resolver *resolver__new(void)
 
 void resolver__free(struct blame_resolver *r)
 {
-	size_t it = 0;
-	__u64 pid, codes;
-
 	if (!r)
 		return;
-	while (u64map__next(&r->by_pid, &it, &pid, &codes))
-		free_codes((struct u64map *)(uintptr_t)codes);
-	u64map__destroy(&r->by_pid);
+	u64map__destroy_subs(&r->by_pid, free_code_val);
 	free(r);
 }
 
@@ -227,7 +207,7 @@ void resolver__forget(struct blame_resolver *r, __u32 pid)
 	__u64 codes;
 
 	if (u64map__del(&r->by_pid, pid, &codes))
-		free_codes((struct u64map *)(uintptr_t)codes);
+		u64map__free_sub((struct u64map *)(uintptr_t)codes, free_code_val);
 }
 
 /* Location-table varints (Objects/locations.md): 6 bits a byte, low first,

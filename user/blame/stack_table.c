@@ -48,6 +48,19 @@ struct stack_table *stack_table__new(void)
 	return calloc(1, sizeof(struct stack_table));
 }
 
+static void free_resolved(__u64 val)
+{
+	struct blame_resolved *r = (struct blame_resolved *)(uintptr_t)val;
+
+	free(r->frames);
+	free(r);
+}
+
+static void free_str(__u64 val)
+{
+	free((char *)(uintptr_t)val);
+}
+
 void stack_table__free(struct stack_table *tab)
 {
 	size_t it = 0;
@@ -55,47 +68,11 @@ void stack_table__free(struct stack_table *tab)
 
 	if (!tab)
 		return;
-	while (u64map__next(&tab->by_tgid, &it, &k, &v)) {
-		struct u64map *ids = (struct u64map *)(uintptr_t)v;
-		size_t j = 0;
-
-		while (u64map__next(ids, &j, &k, &v)) {
-			struct blame_resolved *r = (struct blame_resolved *)(uintptr_t)v;
-
-			free(r->frames);
-			free(r);
-		}
-		u64map__destroy(ids);
-		free(ids);
-	}
-	u64map__destroy(&tab->by_tgid);
-	it = 0;
+	u64map__destroy_subs(&tab->by_tgid, free_resolved);
 	while (u64map__next(&tab->strs, &it, &k, &v))
-		free((char *)(uintptr_t)v);
+		free_str(v);
 	u64map__destroy(&tab->strs);
 	free(tab);
-}
-
-static struct u64map *ids_find(const struct stack_table *tab, __u32 tgid)
-{
-	__u64 v;
-
-	return u64map__get(&tab->by_tgid, tgid, &v) ? (struct u64map *)(uintptr_t)v : NULL;
-}
-
-/* tgid's map of ids, created on first use; NULL when out of memory. */
-static struct u64map *ids_get(struct stack_table *tab, __u32 tgid)
-{
-	struct u64map *ids = ids_find(tab, tgid);
-
-	if (ids)
-		return ids;
-	ids = calloc(1, sizeof(*ids));
-	if (ids && u64map__put(&tab->by_tgid, tgid, (uintptr_t)ids) < 0) {
-		free(ids);
-		return NULL;
-	}
-	return ids;
 }
 
 int stack_table__add(struct stack_table *tab, __u32 tgid, __u64 id, __u32 flags,
@@ -106,7 +83,7 @@ int stack_table__add(struct stack_table *tab, __u32 tgid, __u64 id, __u32 flags,
 
 	if (id < BLAME_ID_FIRST)
 		return 0;
-	ids = ids_get(tab, tgid);
+	ids = u64map__sub(&tab->by_tgid, tgid);
 	if (!ids)
 		return -ENOMEM;
 	if (u64map__has(ids, id))
@@ -149,6 +126,6 @@ const struct blame_resolved *stack_table__find(const struct stack_table *tab, __
 
 	if (!tab || id < BLAME_ID_FIRST)
 		return NULL;
-	ids = ids_find(tab, tgid);
+	ids = u64map__sub_find(&tab->by_tgid, tgid);
 	return ids && u64map__get(ids, id, &v) ? (const struct blame_resolved *)(uintptr_t)v : NULL;
 }

@@ -22,24 +22,6 @@ struct blame_table {
 	struct engine_blame_totals tot;
 };
 
-/* tgid's map of stack ids, created on first use; NULL when out of memory. */
-static struct u64map *ids_of(struct blame_table *b, __u32 tgid)
-{
-	struct u64map *ids;
-	__u64 v;
-
-	if (u64map__get(&b->by_tgid, tgid, &v))
-		return (struct u64map *)(uintptr_t)v;
-	ids = calloc(1, sizeof(*ids));
-	if (!ids)
-		return NULL;
-	if (u64map__put(&b->by_tgid, tgid, (uintptr_t)ids) < 0) {
-		free(ids);
-		return NULL;
-	}
-	return ids;
-}
-
 static struct engine_blame *entry(struct engine *eng, __u32 tgid, __u64 id)
 {
 	struct blame_table *b = eng->blame;
@@ -52,7 +34,7 @@ static struct engine_blame *entry(struct engine *eng, __u32 tgid, __u64 id)
 		if (!b)
 			return NULL;
 	}
-	ids = ids_of(b, tgid);
+	ids = u64map__sub(&b->by_tgid, tgid);
 	if (!ids)
 		return NULL;
 	if (u64map__get(ids, id, &v))
@@ -186,14 +168,8 @@ void blame__free(struct blame_table *b)
 {
 	if (!b)
 		return;
-	size_t it = 0;
-	__u64 tgid, ids;
-
-	while (u64map__next(&b->by_tgid, &it, &tgid, &ids)) {
-		u64map__destroy((struct u64map *)(uintptr_t)ids);
-		free((void *)(uintptr_t)ids);
-	}
-	u64map__destroy(&b->by_tgid);
+	/* the entries are freed through b->v */
+	u64map__destroy_subs(&b->by_tgid, NULL);
 	for (size_t i = 0; i < b->n; i++)
 		free(b->v[i]);
 	free(b->v);

@@ -135,3 +135,38 @@ bool u64map__next(const struct u64map *m, size_t *it, __u64 *key, __u64 *val)
 	}
 	return false;
 }
+
+struct u64map *u64map__sub(struct u64map *m, __u64 key)
+{
+	struct u64map *sub = u64map__sub_find(m, key);
+
+	if (sub)
+		return sub;
+	sub = calloc(1, sizeof(*sub));
+	if (sub && u64map__put(m, key, (uintptr_t)sub) < 0) {
+		free(sub);
+		return NULL;
+	}
+	return sub;
+}
+
+void u64map__free_sub(struct u64map *sub, void (*free_val)(__u64 val))
+{
+	size_t it = 0;
+	__u64 key, val;
+
+	while (free_val && u64map__next(sub, &it, &key, &val))
+		free_val(val);
+	u64map__destroy(sub);
+	free(sub);
+}
+
+void u64map__destroy_subs(struct u64map *m, void (*free_val)(__u64 val))
+{
+	size_t it = 0;
+	__u64 key, sub;
+
+	while (u64map__next(m, &it, &key, &sub))
+		u64map__free_sub((struct u64map *)(uintptr_t)sub, free_val);
+	u64map__destroy(m);
+}

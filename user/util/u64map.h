@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <linux/types.h>
 
 struct u64map_slot {
@@ -85,5 +86,25 @@ static inline size_t u64map__count(const struct u64map *m)
  * The map must not change meanwhile (a deletion moves entries).
  */
 bool u64map__next(const struct u64map *m, size_t *it, __u64 *key, __u64 *val);
+
+/*
+ * Two-level maps, for a key pair such as (tgid, stack id): m maps the first
+ * key to a malloc'd map of the second. u64map__sub() returns the inner map
+ * under key, created empty on first use (NULL when out of memory).
+ */
+struct u64map *u64map__sub(struct u64map *m, __u64 key);
+
+static inline struct u64map *u64map__sub_find(const struct u64map *m, __u64 key)
+{
+	__u64 v;
+
+	return u64map__get(m, key, &v) ? (struct u64map *)(uintptr_t)v : NULL;
+}
+
+/* Frees an inner map taken out of its outer one (u64map__del), calling
+ * free_val, when not NULL, on each of its values. */
+void u64map__free_sub(struct u64map *sub, void (*free_val)(__u64 val));
+/* Destroys m and every inner map, as u64map__free_sub() does. */
+void u64map__destroy_subs(struct u64map *m, void (*free_val)(__u64 val));
 
 #endif

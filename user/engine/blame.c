@@ -14,6 +14,7 @@
 
 #include "blame.h"
 #include "engine/engine_int.h"
+#include "util/array.h"
 
 struct blame_table {
 	struct engine_blame **v;   /* entries, insertion order */
@@ -25,7 +26,7 @@ struct blame_table {
 static struct engine_blame *entry(struct engine *eng, __u32 tgid, __u64 id)
 {
 	struct blame_table *b = eng->blame;
-	struct engine_blame *e;
+	struct engine_blame *e, **all;
 	struct u64map *ids;
 	__u64 v;
 
@@ -39,15 +40,10 @@ static struct engine_blame *entry(struct engine *eng, __u32 tgid, __u64 id)
 		return NULL;
 	if (u64map__get(ids, id, &v))
 		return (struct engine_blame *)(uintptr_t)v;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct engine_blame **nv = realloc(b->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		b->v = nv;
-		b->cap = cap;
-	}
+	all = array__reserve(b->v, b->n, &b->cap, sizeof(*all), 64);
+	if (!all)
+		return NULL;
+	b->v = all;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;

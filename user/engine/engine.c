@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/engine_int.h"
+#include "util/array.h"
 
 struct engine *engine__new(const struct engine_opts *opts)
 {
@@ -42,22 +43,17 @@ void engine__free(struct engine *eng)
 
 static struct engine_proc *proc_get(struct engine *eng, __u32 tgid)
 {
-	struct engine_proc *p;
+	struct engine_proc *p, **procs;
 	size_t i;
 
 	/* Only reached when a thread is first seen: processes are few. */
 	for (i = 0; i < eng->nprocs; i++)
 		if (eng->procs[i]->tgid == tgid)
 			return eng->procs[i];
-	if (eng->nprocs == eng->procs_cap) {
-		size_t cap = eng->procs_cap ? eng->procs_cap * 2 : 8;
-		struct engine_proc **procs = realloc(eng->procs, cap * sizeof(*procs));
-
-		if (!procs)
-			return NULL;
-		eng->procs = procs;
-		eng->procs_cap = cap;
-	}
+	procs = array__reserve(eng->procs, eng->nprocs, &eng->procs_cap, sizeof(*procs), 8);
+	if (!procs)
+		return NULL;
+	eng->procs = procs;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -68,19 +64,15 @@ static struct engine_proc *proc_get(struct engine *eng, __u32 tgid)
 
 static struct thread_slot *thread_get(struct engine *eng, __u32 tgid, __u32 tid)
 {
-	struct thread_slot *t = engine__slot(eng, tgid, tid);
+	struct thread_slot *t = engine__slot(eng, tgid, tid), **threads;
 
 	if (t)
 		return t;
-	if (eng->nthreads == eng->threads_cap) {
-		size_t cap = eng->threads_cap ? eng->threads_cap * 2 : 64;
-		struct thread_slot **threads = realloc(eng->threads, cap * sizeof(*threads));
-
-		if (!threads)
-			return NULL;
-		eng->threads = threads;
-		eng->threads_cap = cap;
-	}
+	threads = array__reserve(eng->threads, eng->nthreads, &eng->threads_cap, sizeof(*threads),
+				 64);
+	if (!threads)
+		return NULL;
+	eng->threads = threads;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;

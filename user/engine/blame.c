@@ -58,24 +58,20 @@ static struct engine_blame *entry(struct engine *eng, __u32 tgid, __u64 id)
 	return e;
 }
 
-static void charge_wait(struct engine *eng, __u32 tgid, __u64 id, __u64 ns)
+/* Charges ns of waiting (hold: of holding) to a stack and to the totals. */
+static void charge(struct engine *eng, __u32 tgid, __u64 id, __u64 ns, bool hold)
 {
 	struct engine_blame *e = entry(eng, tgid, id);
 
 	if (!e)
 		return;
-	e->wait_ns += ns;
-	eng->blame->tot.wait_ns += ns;
-}
-
-static void charge_hold(struct engine *eng, __u32 tgid, __u64 id, __u64 ns)
-{
-	struct engine_blame *e = entry(eng, tgid, id);
-
-	if (!e)
-		return;
-	e->hold_ns += ns;
-	eng->blame->tot.hold_ns += ns;
+	if (hold) {
+		e->hold_ns += ns;
+		eng->blame->tot.hold_ns += ns;
+	} else {
+		e->wait_ns += ns;
+		eng->blame->tot.wait_ns += ns;
+	}
 }
 
 void blame__advance(struct engine *eng, struct engine_proc *p, __u64 ts)
@@ -86,7 +82,7 @@ void blame__advance(struct engine *eng, struct engine_proc *p, __u64 ts)
 		return;
 	d = span(p->blame_since, ts) * p->blame_waiting;
 	if (d && p->holder_stack)
-		charge_wait(eng, p->tgid, p->holder_stack, d);
+		charge(eng, p->tgid, p->holder_stack, d, false);
 	else if (d)
 		eng->blame->tot.unattributed_ns += d;
 	if (ts > p->blame_since)
@@ -111,7 +107,7 @@ void blame__released(struct engine *eng, struct thread_slot *t, __u64 ts)
 	if (p->holder_stack_tid != t->pub.tid)
 		return;
 	if (p->holder_sampled)
-		charge_hold(eng, p->tgid, p->holder_stack, span(p->holder_stack_ts, ts));
+		charge(eng, p->tgid, p->holder_stack, span(p->holder_stack_ts, ts), true);
 	p->holder_stack = 0;
 	p->holder_stack_tid = 0;
 	p->holder_sampled = 0;
@@ -149,9 +145,9 @@ void blame__on_stack(struct engine *eng, struct thread_slot *t, const struct gil
 		eng->blame->tot.unknown_samples++;
 	h = holder_of(eng, t);
 	if (h && p->holder_stack_tid == h->pub.tid && p->holder_sampled)
-		charge_hold(eng, p->tgid, p->holder_stack, span(p->holder_stack_ts, ev->ts));
+		charge(eng, p->tgid, p->holder_stack, span(p->holder_stack_ts, ev->ts), true);
 	else if (h)
-		charge_hold(eng, p->tgid, ev->value, span(h->since, ev->ts));
+		charge(eng, p->tgid, ev->value, span(h->since, ev->ts), true);
 	if (h && ev->value != BLAME_ID_UNKNOWN)
 		h->blame_last = ev->value;
 	p->holder_stack = ev->value;

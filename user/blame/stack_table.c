@@ -56,11 +56,6 @@ static void free_resolved(__u64 val)
 	free(r);
 }
 
-static void free_str(__u64 val)
-{
-	free((char *)(uintptr_t)val);
-}
-
 void stack_table__free(struct stack_table *tab)
 {
 	size_t it = 0;
@@ -70,7 +65,7 @@ void stack_table__free(struct stack_table *tab)
 		return;
 	u64map__destroy_subs(&tab->by_tgid, free_resolved);
 	while (u64map__next(&tab->strs, &it, &k, &v))
-		free_str(v);
+		free((char *)(uintptr_t)v);
 	u64map__destroy(&tab->strs);
 	free(tab);
 }

@@ -297,6 +297,143 @@ static void test_capture_stacks(void **state)
 	unlink(path);
 }
 
+/* The stack table keys on (tgid, id): the same id in two processes is two
+ * stacks; strings are interned (one copy however many frames name them). */
+static void test_stack_table(void **state)
+{
+	struct stack_table *tab = stack_table__new();
+	struct blame_frame f[] = { { "hog", "/t/x.py", 12 }, { "run", NULL, 9 } };
+	const struct blame_resolved *a, *b;
+	char name[32];
+
+	(void)state;
+	assert_null(stack_table__find(tab, TGID, STACK_A));
+	assert_int_equal(stack_table__add(tab, TGID, STACK_A, 1, f, 2), 0);
+	assert_int_equal(stack_table__add(tab, TGID + 1, STACK_A, 2, f, 1), 0);
+	/* a second add of a key is ignored */
+	assert_int_equal(stack_table__add(tab, TGID, STACK_A, 3, f, 1), 0);
+	/* ids that are no stack are never stored */
+	assert_int_equal(stack_table__add(tab, TGID, BLAME_ID_UNKNOWN, 0, f, 1), 0);
+	assert_null(stack_table__find(tab, TGID, BLAME_ID_UNKNOWN));
+	a = stack_table__find(tab, TGID, STACK_A);
+	b = stack_table__find(tab, TGID + 1, STACK_A);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->flags, 1);
+	assert_int_equal(a->nframes, 2);
+	assert_int_equal(b->flags, 2);
+	assert_int_equal(b->nframes, 1);
+	assert_ptr_equal(a->frames[0].name, b->frames[0].name);
+	assert_ptr_not_equal(a->frames[0].name, f[0].name);
+	assert_string_equal(a->frames[1].file, "");
+	assert_null(stack_table__find(tab, TGID + 2, STACK_A));
+	/* many stacks and names: the table grows and keeps them all */
+	for (__u64 id = 0; id < 5000; id++) {
+		struct blame_frame g = { name, "/t/y.py", (__u32)id };
+
+		snprintf(name, sizeof(name), "f%llu", (unsigned long long)(id % 700));
+		assert_int_equal(stack_table__add(tab, TGID, (1ULL << 40) + id, 0, &g, 1), 0);
+	}
+	for (__u64 id = 0; id < 5000; id++) {
+		a = stack_table__find(tab, TGID, (1ULL << 40) + id);
+		assert_non_null(a);
+		assert_int_equal(a->frames[0].line, (__u32)id);
+		snprintf(name, sizeof(name), "f%llu", (unsigned long long)(id % 700));
+		assert_string_equal(a->frames[0].name, name);
+		b = stack_table__find(tab, TGID, (1ULL << 40) + id % 700);
+		assert_ptr_equal(a->frames[0].name, b->frames[0].name);
+	}
+	stack_table__free(tab);
+}
+
+/* CPython objects as the resolver reads them (type name at type + 24,
+ * compact ASCII text after a 48-byte header), built in this process. */
+struct fake_type {
+	__u64 pad[3];
+	const char *tp_name;
+};
+
+struct fake_str {
+	__u64 refcnt;
+	const struct fake_type *type;
+	__u64 len;
+	__u64 hash;
+	__u32 state;
+	__u32 pad;
+	__u64 pad2;
+	char text[16];
+};
+
+struct fake_code {
+	__u64 refcnt;
+	const struct fake_type *type;
+	const struct fake_str *filename;
+	const struct fake_str *name;
+	__s32 firstlineno;
+	__u32 pad;
+	__u64 linetable; /* none: the frame's line is the first */
+};
+
+static const struct fake_type str_type = { .tp_name = "str" };
+static const struct fake_type code_type = { .tp_name = "code" };
+
+static void fake_str_set(struct fake_str *s, const char *text)
+{
+	s->type = &str_type;
+	s->len = strlen(text);
+	s->state = 1u << 2 | 1u << 5 | 1u << 6; /* 1-byte kind, compact, ASCII */
+	snprintf(s->text, sizeof(s->text), "%s", text);
+}
+
+/* The resolver caches code objects by (pid, address) until the process is
+ * forgotten; what it cannot read is "[unknown]". */
+static void test_resolver_cache_and_forget(void **state)
+{
+	const struct cpython_code_layout cl = {
+		.filename = offsetof(struct fake_code, filename),
+		.name = offsetof(struct fake_code, name),
+		.firstlineno = offsetof(struct fake_code, firstlineno),
+		.linetable = offsetof(struct fake_code, linetable),
+		.lines = LINES_LNOTAB,
+		.instr = INSTR_LASTI_BYTES,
+		.ascii_data = offsetof(struct fake_str, text),
+		.compact_data = offsetof(struct fake_str, text),
+	};
+	static struct fake_str file, name;
+	static struct fake_code code;
+	struct blame_resolver *r = resolver__new();
+	struct blame_frame out[BLAME_MAX_FRAMES];
+	struct blame_stack raw = { .nframes = 2 };
+	__u32 self = (__u32)getpid();
+
+	(void)state;
+	assert_non_null(r);
+	fake_str_set(&file, "/t/x.py");
+	fake_str_set(&name, "hog");
+	code.type = &code_type;
+	code.filename = &file;
+	code.name = &name;
+	code.firstlineno = 12;
+	raw.frames[0].code = (__u64)(uintptr_t)&code;
+	raw.frames[1].code = (__u64)(uintptr_t)&name; /* a str, not a code object */
+	assert_int_equal(resolver__resolve(r, self, &cl, &raw, out), 2);
+	assert_string_equal(out[0].name, "hog");
+	assert_string_equal(out[0].file, "/t/x.py");
+	assert_int_equal(out[0].line, 12);
+	assert_string_equal(out[1].name, "[unknown]");
+	/* cached: a changed object reads the same until its process is forgotten */
+	fake_str_set(&name, "spin");
+	resolver__resolve(r, self, &cl, &raw, out);
+	assert_string_equal(out[0].name, "hog");
+	resolver__forget(r, self + 1);
+	resolver__resolve(r, self, &cl, &raw, out);
+	assert_string_equal(out[0].name, "hog");
+	resolver__forget(r, self);
+	resolver__resolve(r, self, &cl, &raw, out);
+	assert_string_equal(out[0].name, "spin");
+	resolver__free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +441,8 @@ int main(void)
 		cmocka_unit_test(test_two_waiters_and_unknown),
 		cmocka_unit_test(test_handoff_and_reacquire),
 		cmocka_unit_test(test_rows_merge),
+		cmocka_unit_test(test_stack_table),
+		cmocka_unit_test(test_resolver_cache_and_forget),
 		cmocka_unit_test(test_lines_lnotab),
 		cmocka_unit_test(test_lines_linetable),
 		cmocka_unit_test(test_lines_locations),

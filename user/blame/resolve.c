@@ -1,9 +1,11 @@
 #include "blame/resolve.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "target/pyobj.h"
+#include "util/u64map.h"
 
 struct code_info {
 	__u32 pid;
@@ -16,8 +18,7 @@ struct code_info {
 };
 
 struct blame_resolver {
-	struct code_info **slots; /* open addressing on (pid, addr) */
-	size_t cap, count;
+	struct u64map by_pid; /* pid -> struct u64map * of address -> struct code_info * */
 };
 
 static const char unknown[] = "[unknown]";
@@ -37,20 +38,6 @@ static void read_code(struct code_info *ci, const struct cpython_code_layout *cl
 	ci->ok = 1;
 }
 
-static size_t slot_of(struct code_info **slots, size_t cap, __u32 pid, __u64 addr)
-{
-	__u64 k = addr ^ ((__u64)pid << 40);
-	size_t i;
-
-	k ^= k >> 29;
-	k *= 0xbf58476d1ce4e5b9ULL;
-	k ^= k >> 32;
-	for (i = (size_t)k & (cap - 1); slots[i] && !(slots[i]->pid == pid && slots[i]->addr == addr);
-	     i = (i + 1) & (cap - 1))
-		;
-	return i;
-}
-
 static void free_code(struct code_info *ci)
 {
 	if (!ci)
@@ -61,41 +48,33 @@ static void free_code(struct code_info *ci)
 	free(ci);
 }
 
-static int grow(struct blame_resolver *r)
+static void free_code_val(__u64 val)
 {
-	size_t cap = r->cap ? r->cap * 2 : 256;
-	struct code_info **slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < r->cap; i++)
-		if (r->slots[i])
-			slots[slot_of(slots, cap, r->slots[i]->pid, r->slots[i]->addr)] = r->slots[i];
-	free(r->slots);
-	r->slots = slots;
-	r->cap = cap;
-	return 0;
+	free_code((struct code_info *)(uintptr_t)val);
 }
 
 static struct code_info *code_get(struct blame_resolver *r, __u32 pid, __u64 addr,
 				  const struct cpython_code_layout *cl)
 {
+	struct u64map *codes;
 	struct code_info *ci;
-	size_t i;
+	__u64 v;
 
-	if ((r->count + 1) * 2 > r->cap && grow(r))
+	codes = u64map__sub(&r->by_pid, pid);
+	if (!codes)
 		return NULL;
-	i = slot_of(r->slots, r->cap, pid, addr);
-	if (r->slots[i])
-		return r->slots[i];
+	if (u64map__get(codes, addr, &v))
+		return (struct code_info *)(uintptr_t)v;
 	ci = calloc(1, sizeof(*ci));
 	if (!ci)
 		return NULL;
 	ci->pid = pid;
 	ci->addr = addr;
 	read_code(ci, cl);
-	r->slots[i] = ci;
-	r->count++;
+	if (u64map__put(codes, addr, (uintptr_t)ci) < 0) {
+		free_code(ci);
+		return NULL;
+	}
 	return ci;
 }
 
@@ -108,30 +87,16 @@ void resolver__free(struct blame_resolver *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->cap; i++)
-		free_code(r->slots[i]);
-	free(r->slots);
+	u64map__destroy_subs(&r->by_pid, free_code_val);
 	free(r);
 }
 
 void resolver__forget(struct blame_resolver *r, __u32 pid)
 {
-	struct code_info **old = r->slots;
-	size_t cap = r->cap;
+	__u64 codes;
 
-	r->slots = NULL;
-	r->cap = r->count = 0;
-	for (size_t i = 0; i < cap; i++) {
-		if (!old[i])
-			continue;
-		if (old[i]->pid == pid || ((r->count + 1) * 2 > r->cap && grow(r))) {
-			free_code(old[i]);
-			continue;
-		}
-		r->slots[slot_of(r->slots, r->cap, old[i]->pid, old[i]->addr)] = old[i];
-		r->count++;
-	}
-	free(old);
+	if (u64map__del(&r->by_pid, pid, &codes))
+		u64map__free_sub((struct u64map *)(uintptr_t)codes, free_code_val);
 }
 
 static __u32 frame_line(const struct code_info *ci, const struct cpython_code_layout *cl,

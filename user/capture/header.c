@@ -4,6 +4,7 @@
  * readers skip without a version bump.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,24 @@
 #include "capture/format.h"
 #include "capture/header.h"
 #include "capture/varint.h"
+
+/* The string fields of the header: one row each, for the encoder and the
+ * decoder alike. */
+static const struct {
+	unsigned tag;
+	size_t off, size; /* the char array in struct trace_meta */
+} str_fields[] = {
+	{ HDR_COMM, offsetof(struct trace_meta, comm), sizeof(((struct trace_meta *)0)->comm) },
+	{ HDR_EXE, offsetof(struct trace_meta, exe), sizeof(((struct trace_meta *)0)->exe) },
+	{ HDR_RUNTIME, offsetof(struct trace_meta, runtime),
+	  sizeof(((struct trace_meta *)0)->runtime) },
+	{ HDR_VERSION, offsetof(struct trace_meta, version),
+	  sizeof(((struct trace_meta *)0)->version) },
+	{ HDR_MODE, offsetof(struct trace_meta, mode), sizeof(((struct trace_meta *)0)->mode) },
+	{ HDR_KERNEL, offsetof(struct trace_meta, kernel), sizeof(((struct trace_meta *)0)->kernel) },
+};
+
+#define NSTR_FIELDS (sizeof(str_fields) / sizeof(str_fields[0]))
 
 static unsigned char *put_u64_field(unsigned char *p, unsigned tag, __u64 v)
 {
@@ -46,12 +65,9 @@ size_t capture_header__encode(const struct trace_meta *meta, unsigned version, u
 	p = put_u64_field(p, HDR_PID, meta->pid);
 	p = put_u64_field(p, HDR_NCPUS, meta->ncpus);
 	p = put_u64_field(p, HDR_MONO_TO_WALL, meta->mono_to_wall_ns);
-	p = put_str_field(p, HDR_COMM, meta->comm, sizeof(meta->comm));
-	p = put_str_field(p, HDR_EXE, meta->exe, sizeof(meta->exe));
-	p = put_str_field(p, HDR_RUNTIME, meta->runtime, sizeof(meta->runtime));
-	p = put_str_field(p, HDR_VERSION, meta->version, sizeof(meta->version));
-	p = put_str_field(p, HDR_MODE, meta->mode, sizeof(meta->mode));
-	p = put_str_field(p, HDR_KERNEL, meta->kernel, sizeof(meta->kernel));
+	for (size_t i = 0; i < NSTR_FIELDS; i++)
+		p = put_str_field(p, str_fields[i].tag, (const char *)meta + str_fields[i].off,
+				  str_fields[i].size);
 
 	size_t len = (size_t)(p - buf) + 4;
 	le32__put(buf + 12, (__u32)len);
@@ -111,25 +127,11 @@ int capture_header__decode(const unsigned char *buf, size_t len, struct trace_me
 			bad = get_uint(p, n, UINT64_MAX, &v);
 			meta->mono_to_wall_ns = v;
 			break;
-		case HDR_COMM:
-			get_str(meta->comm, sizeof(meta->comm), p, n);
-			break;
-		case HDR_EXE:
-			get_str(meta->exe, sizeof(meta->exe), p, n);
-			break;
-		case HDR_RUNTIME:
-			get_str(meta->runtime, sizeof(meta->runtime), p, n);
-			break;
-		case HDR_VERSION:
-			get_str(meta->version, sizeof(meta->version), p, n);
-			break;
-		case HDR_MODE:
-			get_str(meta->mode, sizeof(meta->mode), p, n);
-			break;
-		case HDR_KERNEL:
-			get_str(meta->kernel, sizeof(meta->kernel), p, n);
-			break;
 		default:
+			for (size_t i = 0; i < NSTR_FIELDS; i++)
+				if (str_fields[i].tag == tag)
+					get_str((char *)meta + str_fields[i].off, str_fields[i].size,
+						p, n);
 			break;
 		}
 		if (bad) {

@@ -224,21 +224,14 @@ const char *capture_reader__error(const struct capture_reader *r)
 	return r->err;
 }
 
-#define GET(v)                                         \
-	do {                                           \
-		p = varint__get(p, e, &(v));           \
-		if (!p)                                \
-			return corrupt(r, "bad varint"); \
-	} while (0)
-
 static int decode_name(struct capture_reader *r, const unsigned char *p, const unsigned char *e,
 		       struct capture_record *out)
 {
 	__u64 tgid, tid, n;
 
-	GET(tgid);
-	GET(tid);
-	GET(n);
+	if (!(p = varint__get(p, e, &tgid)) || !(p = varint__get(p, e, &tid)) ||
+	    !(p = varint__get(p, e, &n)))
+		return corrupt(r, "bad varint");
 	if (tgid > UINT32_MAX || tid > UINT32_MAX)
 		return corrupt(r, "thread id out of range");
 	if (n >= CAPTURE_THREAD_NAME_MAX || n > (__u64)(e - p))
@@ -265,8 +258,8 @@ static int decode_entry(struct capture_reader *r, struct capture_record *out)
 			return corrupt(r, "flags on a thread name");
 		return decode_name(r, p, e, out);
 	}
-	if (kind == ENT_KIND_EXT)
-		GET(kind);
+	if (kind == ENT_KIND_EXT && !(p = varint__get(p, e, &kind)))
+		return corrupt(r, "bad varint");
 	if (kind == 0 || kind >= GIL_EV__MAX) {
 		char why[48];
 		snprintf(why, sizeof(why), "kind %llu out of range", (unsigned long long)kind);
@@ -274,11 +267,11 @@ static int decode_entry(struct capture_reader *r, struct capture_record *out)
 	}
 	if (r->decoded >= r->chunk_events)
 		return corrupt(r, "more events than the chunk header says");
-	GET(dts);
-	GET(v);
+	if (!(p = varint__get(p, e, &dts)) || !(p = varint__get(p, e, &v)))
+		return corrupt(r, "bad varint");
 	if (v == 0) {
-		GET(tgid);
-		GET(tid);
+		if (!(p = varint__get(p, e, &tgid)) || !(p = varint__get(p, e, &tid)))
+			return corrupt(r, "bad varint");
 		if (tgid > UINT32_MAX || tid > UINT32_MAX)
 			return corrupt(r, "thread id out of range");
 		if (!(tag & ENT_CPU))
@@ -296,7 +289,8 @@ static int decode_entry(struct capture_reader *r, struct capture_record *out)
 		tid = r->threads[slot].tid;
 	}
 	if (tag & ENT_CPU) {
-		GET(cpu);
+		if (!(p = varint__get(p, e, &cpu)))
+			return corrupt(r, "bad varint");
 		if (cpu > UINT16_MAX)
 			return corrupt(r, "cpu out of range");
 		if (slot < CHUNK_MAX_THREADS)
@@ -305,9 +299,11 @@ static int decode_entry(struct capture_reader *r, struct capture_record *out)
 		cpu = r->threads[slot].cpu;
 	}
 	if (tag & ENT_ADDR) {
-		GET(v);
+		if (!(p = varint__get(p, e, &v)))
+			return corrupt(r, "bad varint");
 		if (v == 0) {
-			GET(addr);
+			if (!(p = varint__get(p, e, &addr)))
+				return corrupt(r, "bad varint");
 			if (r->naddrs < CHUNK_MAX_ADDRS)
 				r->addrs[r->naddrs++] = addr;
 		} else if (v <= r->naddrs) {
@@ -319,10 +315,11 @@ static int decode_entry(struct capture_reader *r, struct capture_record *out)
 	} else {
 		addr = r->prev_addr;
 	}
-	if (tag & ENT_VALUE)
-		GET(value);
+	if ((tag & ENT_VALUE) && !(p = varint__get(p, e, &value)))
+		return corrupt(r, "bad varint");
 	if (tag & ENT_RET) {
-		GET(ret);
+		if (!(p = varint__get(p, e, &ret)))
+			return corrupt(r, "bad varint");
 		if (ret > UINT32_MAX)
 			return corrupt(r, "ret out of range");
 	}
@@ -342,8 +339,6 @@ static int decode_entry(struct capture_reader *r, struct capture_record *out)
 	r->st.events++;
 	return 1;
 }
-
-#undef GET
 
 static int read_end(struct capture_reader *r, const unsigned char *p, const unsigned char *e)
 {

@@ -18,6 +18,7 @@
 #include "cli/parse.h"
 #include "cli/target_opts.h"
 #include "run/signals.h"
+#include "util/clock.h"
 #include "views/top.h"
 #include "views/top_plain.h"
 #include "views/top_screen.h"
@@ -114,14 +115,6 @@ static const struct argp argp = {
 	.options = options, .parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc,
 	.children = target_opts_children,
 };
-
-static __u64 mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 static int held_output__start(struct held_output *io)
 {

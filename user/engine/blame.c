@@ -14,110 +14,64 @@
 
 #include "blame.h"
 #include "engine/engine_int.h"
+#include "util/array.h"
 
 struct blame_table {
 	struct engine_blame **v;   /* entries, insertion order */
 	size_t n, cap;
-	__u32 *slots;              /* open addressing: index + 1 into v, 0 = empty */
-	size_t nslots;
+	struct u64map by_tgid;     /* tgid -> struct u64map * of id -> entry */
 	struct engine_blame_totals tot;
 };
-
-static size_t hash(__u32 tgid, __u64 id)
-{
-	__u64 k = id ^ ((__u64)tgid * 0x9e3779b97f4a7c15ULL);
-
-	k ^= k >> 31;
-	k *= 0xbf58476d1ce4e5b9ULL;
-	k ^= k >> 29;
-	return (size_t)k;
-}
-
-static __u32 *slot_find(__u32 *slots, size_t nslots, struct engine_blame **v, __u32 tgid,
-			__u64 id)
-{
-	size_t i = hash(tgid, id) & (nslots - 1);
-
-	while (slots[i] && !(v[slots[i] - 1]->tgid == tgid && v[slots[i] - 1]->id == id))
-		i = (i + 1) & (nslots - 1);
-	return &slots[i];
-}
-
-static int rehash(struct blame_table *b)
-{
-	size_t nslots = b->nslots ? b->nslots * 2 : 256;
-	__u32 *slots = calloc(nslots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < b->n; i++)
-		*slot_find(slots, nslots, b->v, b->v[i]->tgid, b->v[i]->id) = (__u32)(i + 1);
-	free(b->slots);
-	b->slots = slots;
-	b->nslots = nslots;
-	return 0;
-}
 
 static struct engine_blame *entry(struct engine *eng, __u32 tgid, __u64 id)
 {
 	struct blame_table *b = eng->blame;
-	struct engine_blame *e;
-	__u32 *slot;
+	struct engine_blame *e, **all;
+	struct u64map *ids;
+	__u64 v;
 
 	if (!b) {
 		b = eng->blame = calloc(1, sizeof(*b));
 		if (!b)
 			return NULL;
 	}
-	if ((b->n + 1) * 2 > b->nslots && rehash(b))
+	ids = u64map__sub(&b->by_tgid, tgid);
+	if (!ids)
 		return NULL;
-	slot = slot_find(b->slots, b->nslots, b->v, tgid, id);
-	/* A filled slot indexes an entry of b->v, so b->v is set then. */
-	if (*slot)
-		return b->v[*slot - 1]; // NOLINT(clang-analyzer-core.NullDereference)
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct engine_blame **v = realloc(b->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		b->v = v;
-		b->cap = cap;
-	}
+	if (u64map__get(ids, id, &v))
+		return (struct engine_blame *)(uintptr_t)v;
+	all = array__reserve(b->v, b->n, &b->cap, sizeof(*all), 64);
+	if (!all)
+		return NULL;
+	b->v = all;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
+	if (u64map__put(ids, id, (uintptr_t)e) < 0) {
+		free(e);
+		return NULL;
+	}
 	e->tgid = tgid;
 	e->id = id;
-	b->v[b->n] = e;
-	*slot = (__u32)++b->n;
+	b->v[b->n++] = e;
 	b->tot.stacks++;
 	return e;
 }
 
-static void charge_wait(struct engine *eng, __u32 tgid, __u64 id, __u64 ns)
+/* Charges ns of waiting (hold: of holding) to a stack and to the totals. */
+static void charge(struct engine *eng, __u32 tgid, __u64 id, __u64 ns, bool hold)
 {
 	struct engine_blame *e = entry(eng, tgid, id);
 
 	if (!e)
 		return;
-	e->wait_ns += ns;
-	eng->blame->tot.wait_ns += ns;
-}
-
-static void charge_hold(struct engine *eng, __u32 tgid, __u64 id, __u64 ns)
-{
-	struct engine_blame *e = entry(eng, tgid, id);
-
-	if (!e)
-		return;
-	e->hold_ns += ns;
-	eng->blame->tot.hold_ns += ns;
-}
-
-static __u64 span(__u64 start, __u64 end)
-{
-	return end > start ? end - start : 0;
+	if (hold) {
+		e->hold_ns += ns;
+		eng->blame->tot.hold_ns += ns;
+	} else {
+		e->wait_ns += ns;
+		eng->blame->tot.wait_ns += ns;
+	}
 }
 
 void blame__advance(struct engine *eng, struct engine_proc *p, __u64 ts)
@@ -128,7 +82,7 @@ void blame__advance(struct engine *eng, struct engine_proc *p, __u64 ts)
 		return;
 	d = span(p->blame_since, ts) * p->blame_waiting;
 	if (d && p->holder_stack)
-		charge_wait(eng, p->tgid, p->holder_stack, d);
+		charge(eng, p->tgid, p->holder_stack, d, false);
 	else if (d)
 		eng->blame->tot.unattributed_ns += d;
 	if (ts > p->blame_since)
@@ -153,7 +107,7 @@ void blame__released(struct engine *eng, struct thread_slot *t, __u64 ts)
 	if (p->holder_stack_tid != t->pub.tid)
 		return;
 	if (p->holder_sampled)
-		charge_hold(eng, p->tgid, p->holder_stack, span(p->holder_stack_ts, ts));
+		charge(eng, p->tgid, p->holder_stack, span(p->holder_stack_ts, ts), true);
 	p->holder_stack = 0;
 	p->holder_stack_tid = 0;
 	p->holder_sampled = 0;
@@ -165,13 +119,12 @@ void blame__released(struct engine *eng, struct thread_slot *t, __u64 ts)
 static struct thread_slot *holder_of(struct engine *eng, struct thread_slot *t)
 {
 	struct engine_proc *p = t->proc;
-	const struct engine_thread *h;
+	struct thread_slot *h;
 
 	if (t->pub.state == THREAD_HOLDING)
 		return t;
-	h = p->last_holder ? engine__find_thread(eng, p->tgid, p->last_holder) : NULL;
-	/* pub is the first member of thread_slot */
-	return h && h->state == THREAD_HOLDING ? (struct thread_slot *)h : NULL;
+	h = p->last_holder ? engine__slot(eng, p->tgid, p->last_holder) : NULL;
+	return h && h->pub.state == THREAD_HOLDING ? h : NULL;
 }
 
 void blame__on_stack(struct engine *eng, struct thread_slot *t, const struct gil_event *ev)
@@ -192,9 +145,9 @@ void blame__on_stack(struct engine *eng, struct thread_slot *t, const struct gil
 		eng->blame->tot.unknown_samples++;
 	h = holder_of(eng, t);
 	if (h && p->holder_stack_tid == h->pub.tid && p->holder_sampled)
-		charge_hold(eng, p->tgid, p->holder_stack, span(p->holder_stack_ts, ev->ts));
+		charge(eng, p->tgid, p->holder_stack, span(p->holder_stack_ts, ev->ts), true);
 	else if (h)
-		charge_hold(eng, p->tgid, ev->value, span(h->since, ev->ts));
+		charge(eng, p->tgid, ev->value, span(h->since, ev->ts), true);
 	if (h && ev->value != BLAME_ID_UNKNOWN)
 		h->blame_last = ev->value;
 	p->holder_stack = ev->value;
@@ -207,10 +160,11 @@ void blame__free(struct blame_table *b)
 {
 	if (!b)
 		return;
+	/* the entries are freed through b->v */
+	u64map__destroy_subs(&b->by_tgid, NULL);
 	for (size_t i = 0; i < b->n; i++)
 		free(b->v[i]);
 	free(b->v);
-	free(b->slots);
 	free(b);
 }
 

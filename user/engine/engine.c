@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "engine/engine_int.h"
-
-#define TABLE_MIN_CAP 256
+#include "util/array.h"
 
 struct engine *engine__new(const struct engine_opts *opts)
 {
@@ -18,12 +17,6 @@ struct engine *engine__new(const struct engine_opts *opts)
 		return NULL;
 	if (opts)
 		eng->opts = *opts;
-	eng->table_cap = TABLE_MIN_CAP;
-	eng->table = calloc(eng->table_cap, sizeof(*eng->table));
-	if (!eng->table) {
-		free(eng);
-		return NULL;
-	}
 	return eng;
 }
 
@@ -43,77 +36,24 @@ void engine__free(struct engine *eng)
 	free(eng->procs);
 	free(eng->cpus);
 	free(eng->cpu_acc);
-	free(eng->table);
+	u64map__destroy(&eng->by_tid);
 	blame__free(eng->blame);
 	free(eng);
 }
 
-static size_t key_hash(__u32 tgid, __u32 tid)
-{
-	__u64 k = ((__u64)tgid << 32) | tid;
-
-	/* Fibonacci-style mixing (splitmix64 finaliser): tids are dense and
-	 * sequential, so the raw key would cluster. */
-	k ^= k >> 30;
-	k *= 0xbf58476d1ce4e5b9ULL;
-	k ^= k >> 27;
-	k *= 0x94d049bb133111ebULL;
-	k ^= k >> 31;
-	return (size_t)k;
-}
-
-static __u32 *table_find(__u32 *table, size_t cap, struct thread_slot **threads,
-			 __u32 tgid, __u32 tid)
-{
-	size_t i = key_hash(tgid, tid) & (cap - 1);
-
-	for (;; i = (i + 1) & (cap - 1)) {
-		struct thread_slot *t;
-
-		if (!table[i])
-			return &table[i];
-		t = threads[table[i] - 1];
-		if (t->pub.tid == tid && t->pub.tgid == tgid)
-			return &table[i];
-	}
-}
-
-static int table_grow(struct engine *eng)
-{
-	size_t cap = eng->table_cap * 2, i;
-	__u32 *table = calloc(cap, sizeof(*table));
-
-	if (!table)
-		return -ENOMEM;
-	for (i = 0; i < eng->nthreads; i++) {
-		struct thread_slot *t = eng->threads[i];
-
-		*table_find(table, cap, eng->threads, t->pub.tgid, t->pub.tid) = (__u32)(i + 1);
-	}
-	free(eng->table);
-	eng->table = table;
-	eng->table_cap = cap;
-	return 0;
-}
-
 static struct engine_proc *proc_get(struct engine *eng, __u32 tgid)
 {
-	struct engine_proc *p;
+	struct engine_proc *p, **procs;
 	size_t i;
 
 	/* Only reached when a thread is first seen: processes are few. */
 	for (i = 0; i < eng->nprocs; i++)
 		if (eng->procs[i]->tgid == tgid)
 			return eng->procs[i];
-	if (eng->nprocs == eng->procs_cap) {
-		size_t cap = eng->procs_cap ? eng->procs_cap * 2 : 8;
-		struct engine_proc **procs = realloc(eng->procs, cap * sizeof(*procs));
-
-		if (!procs)
-			return NULL;
-		eng->procs = procs;
-		eng->procs_cap = cap;
-	}
+	procs = array__reserve(eng->procs, eng->nprocs, &eng->procs_cap, sizeof(*procs), 8);
+	if (!procs)
+		return NULL;
+	eng->procs = procs;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -124,31 +64,25 @@ static struct engine_proc *proc_get(struct engine *eng, __u32 tgid)
 
 static struct thread_slot *thread_get(struct engine *eng, __u32 tgid, __u32 tid)
 {
-	__u32 *slot = table_find(eng->table, eng->table_cap, eng->threads, tgid, tid);
-	struct thread_slot *t;
+	struct thread_slot *t = engine__slot(eng, tgid, tid), **threads;
 
-	if (*slot)
-		return eng->threads[*slot - 1];
-
-	if ((eng->nthreads + 1) * 2 > eng->table_cap) {
-		if (table_grow(eng))
-			return NULL;
-		slot = table_find(eng->table, eng->table_cap, eng->threads, tgid, tid);
-	}
-	if (eng->nthreads == eng->threads_cap) {
-		size_t cap = eng->threads_cap ? eng->threads_cap * 2 : 64;
-		struct thread_slot **threads = realloc(eng->threads, cap * sizeof(*threads));
-
-		if (!threads)
-			return NULL;
-		eng->threads = threads;
-		eng->threads_cap = cap;
-	}
+	if (t)
+		return t;
+	threads = array__reserve(eng->threads, eng->nthreads, &eng->threads_cap, sizeof(*threads),
+				 64);
+	if (!threads)
+		return NULL;
+	eng->threads = threads;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
+	if (u64map__put(&eng->by_tid, thread_key(tgid, tid), (uintptr_t)t) < 0) {
+		free(t);
+		return NULL;
+	}
 	t->proc = proc_get(eng, tgid);
 	if (!t->proc) {
+		u64map__del(&eng->by_tid, thread_key(tgid, tid), NULL);
 		free(t);
 		return NULL;
 	}
@@ -156,7 +90,6 @@ static struct thread_slot *thread_get(struct engine *eng, __u32 tgid, __u32 tid)
 	t->pub.tgid = tgid;
 	t->pub.tid = tid;
 	eng->threads[eng->nthreads++] = t;
-	*slot = (__u32)eng->nthreads;
 	return t;
 }
 
@@ -207,13 +140,6 @@ void engine__name_thread(struct engine *eng, __u32 tgid, __u32 tid, const char *
 		return;
 	strncpy(t->pub.name, name, ENGINE_NAME_LEN - 1);
 	t->pub.name[ENGINE_NAME_LEN - 1] = '\0';
-}
-
-/* Events from different CPUs may arrive slightly out of order: a duration
- * whose end precedes its start counts as 0, never as a huge unsigned. */
-static __u64 span(__u64 start, __u64 end)
-{
-	return end > start ? end - start : 0;
 }
 
 /* The part of [start, end] that lies in the interval in progress. */

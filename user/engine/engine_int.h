@@ -5,25 +5,11 @@
 #ifndef GILTRACE_ENGINE_INT_H
 #define GILTRACE_ENGINE_INT_H
 
+#include <stdint.h>
+
 #include "engine/engine.h"
 #include "engine/timeline.h"
-
-/* Per-thread accumulators for the interval in progress. */
-struct thread_acc {
-	__u64 hold_ns;
-	__u64 wait_ns;
-	__u64 acquisitions;
-	__u64 busy;
-	__u64 retries;
-	__u64 forced_switches;
-	__u64 waits;
-	__u64 wait_sum_ns;
-	__u64 wait_max_ns;
-	__u64 io_waits;
-	__u64 io_wait_sum_ns;
-	__u64 io_waits_contended;
-	__u64 io_wait_contended_sum_ns;
-};
+#include "util/u64map.h"
 
 /* The public record comes first so a slot's address is the record's. */
 struct thread_slot {
@@ -35,25 +21,16 @@ struct thread_slot {
 	__u64 tl_start;      /* timeline: when the current state began */
 	__u64 tl_released;   /* timeline: ts of the last release, 0 = none */
 	__u64 blame_last;    /* blame: the last stack sampled while it held the GIL */
-	struct thread_acc acc;
-};
-
-struct engine_acc {
-	__u64 acquisitions;
-	__u64 busy;
-	__u64 retries;
-	__u64 forced_switches;
-	__u64 switches;
+	/* The interval in progress: its counters add up here, and
+	 * engine__tick() completes a copy (length, shares) into pub.iv. */
+	struct thread_interval acc;
 };
 
 struct engine {
 	struct engine_opts opts;
 
-	/* Open addressing on (tgid, tid): slots hold index + 1 into threads[]
-	 * (0 = empty); grows at half load, so lookups stay short. */
-	__u32 *table;
-	size_t table_cap; /* power of two */
-	struct thread_slot **threads;
+	struct u64map by_tid;           /* thread_key() -> struct thread_slot * */
+	struct thread_slot **threads;   /* insertion order */
 	size_t nthreads, threads_cap;
 
 	struct engine_proc **procs;
@@ -80,8 +57,8 @@ struct engine {
 
 	__u64 iv_start;          /* ts of the last tick, 0 before the first */
 	int ticked;
-	struct engine_acc acc;   /* interval in progress */
-	struct totals_interval iv;
+	struct totals_interval acc; /* interval in progress: its counters */
+	struct totals_interval iv;  /* the last closed interval */
 
 	struct blame_table *blame; /* NULL until the first HOLDER_STACK */
 
@@ -90,6 +67,33 @@ struct engine {
 	void *tl_ctx;
 	__u64 tl_flows;          /* flow ids handed out */
 };
+
+/* Events from different CPUs may arrive slightly out of order: a duration
+ * whose end precedes its start counts as 0, never as a huge unsigned. */
+static inline __u64 span(__u64 start, __u64 end)
+{
+	return end > start ? end - start : 0;
+}
+
+/* num / den, 0 when den is 0 (nothing happened: no share, no mean). */
+static inline double ratio(__u64 num, __u64 den)
+{
+	return den ? (double)num / (double)den : 0.0;
+}
+
+static inline __u64 thread_key(__u32 tgid, __u32 tid)
+{
+	return (__u64)tgid << 32 | tid;
+}
+
+/* The thread's slot, NULL when no event has named it yet. */
+static inline struct thread_slot *engine__slot(const struct engine *eng, __u32 tgid, __u32 tid)
+{
+	__u64 v;
+
+	return u64map__get(&eng->by_tid, thread_key(tgid, tid), &v)
+		? (struct thread_slot *)(uintptr_t)v : NULL;
+}
 
 /* What the timeline needs from before an event changed the thread. */
 struct timeline_pre {

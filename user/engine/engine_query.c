@@ -8,11 +8,6 @@
 
 #include "engine/engine_int.h"
 
-static double ratio(__u64 num, __u64 den)
-{
-	return den ? (double)num / (double)den : 0.0;
-}
-
 size_t engine__nthreads(const struct engine *eng)
 {
 	return eng->nthreads;
@@ -72,13 +67,9 @@ static const struct thread_slot *slot_of(const struct engine_thread *t)
 
 const struct engine_thread *engine__find_thread(const struct engine *eng, __u32 tgid, __u32 tid)
 {
-	size_t i;
+	const struct thread_slot *t = engine__slot(eng, tgid, tid);
 
-	/* For tests and tools: not on the per-event path. */
-	for (i = 0; i < eng->nthreads; i++)
-		if (eng->threads[i]->pub.tgid == tgid && eng->threads[i]->pub.tid == tid)
-			return &eng->threads[i]->pub;
-	return NULL;
+	return t ? &t->pub : NULL;
 }
 
 static void io_figures(const struct hist *h, __u64 contended, struct io_wait_figures *io)
@@ -247,7 +238,7 @@ void engine__totals(const struct engine *eng, struct engine_totals *out)
 	out->nthreads = eng->nthreads;
 	out->first_ts = eng->first_ts;
 	out->last_ts = eng->last_ts;
-	out->duration_ns = eng->last_ts > eng->first_ts ? eng->last_ts - eng->first_ts : 0;
+	out->duration_ns = span(eng->first_ts, eng->last_ts);
 	out->drops = eng->drops;
 	out->unpaired = eng->unpaired;
 	out->switches = eng->switches;

@@ -8,51 +8,27 @@
 
 #include "engine/engine_int.h"
 
-static double ratio(__u64 num, __u64 den)
-{
-	return den ? (double)num / (double)den : 0.0;
-}
-
-static __u64 clamp_span(__u64 start, __u64 end)
-{
-	return end > start ? end - start : 0;
-}
-
 static void thread_close(struct thread_slot *t, __u64 start, __u64 now)
 {
 	struct thread_interval *iv = &t->pub.iv;
-	const struct thread_acc *a = &t->acc;
-	__u64 len = clamp_span(start, now);
+	__u64 len = span(start, now);
 	__u64 from = t->since > start ? t->since : start;
 
-	memset(iv, 0, sizeof(*iv));
+	*iv = t->acc;
 	iv->len_ns = len;
-	iv->hold_ns = a->hold_ns;
-	iv->wait_ns = a->wait_ns;
 	if (t->pub.state == THREAD_HOLDING)
-		iv->hold_ns += clamp_span(from, now);
+		iv->hold_ns += span(from, now);
 	else if (t->pub.state == THREAD_WAITING)
-		iv->wait_ns += clamp_span(from, now);
+		iv->wait_ns += span(from, now);
 	/* Late events may have pushed a figure past the interval's end. */
 	if (iv->hold_ns > len)
 		iv->hold_ns = len;
 	if (iv->wait_ns > len)
 		iv->wait_ns = len;
-	iv->acquisitions = a->acquisitions;
-	iv->busy = a->busy;
-	iv->retries = a->retries;
-	iv->forced_switches = a->forced_switches;
-	iv->waits = a->waits;
-	iv->wait_sum_ns = a->wait_sum_ns;
-	iv->wait_max_ns = a->wait_max_ns;
-	iv->io_waits = a->io_waits;
-	iv->io_wait_sum_ns = a->io_wait_sum_ns;
-	iv->io_waits_contended = a->io_waits_contended;
-	iv->io_wait_contended_sum_ns = a->io_wait_contended_sum_ns;
-	iv->acquisitions_per_s = len ? (double)a->acquisitions * 1e9 / (double)len : 0.0;
+	iv->acquisitions_per_s = len ? (double)iv->acquisitions * 1e9 / (double)len : 0.0;
 	iv->hold_share = ratio(iv->hold_ns, len);
 	iv->wait_share = ratio(iv->wait_ns, len);
-	iv->wait_mean_ns = ratio(a->wait_sum_ns, a->waits);
+	iv->wait_mean_ns = ratio(iv->wait_sum_ns, iv->waits);
 	iv->state = t->pub.state;
 
 	t->pub.history[t->pub.history_next] = (float)iv->hold_share;
@@ -85,13 +61,8 @@ void engine__tick(struct engine *eng, __u64 now_ts)
 		memset(&eng->cpu_acc[i], 0, sizeof(eng->cpu_acc[i]));
 	}
 
-	memset(iv, 0, sizeof(*iv));
+	*iv = eng->acc;
 	iv->len_ns = now_ts - start;
-	iv->acquisitions = eng->acc.acquisitions;
-	iv->busy = eng->acc.busy;
-	iv->retries = eng->acc.retries;
-	iv->forced_switches = eng->acc.forced_switches;
-	iv->switches = eng->acc.switches;
 	iv->hold_ns = hold;
 	iv->utilisation_pct = 100.0 * ratio(hold, iv->len_ns * (nprocs ? nprocs : 1));
 	iv->contention_pct = 100.0 * ratio(iv->busy, iv->acquisitions);

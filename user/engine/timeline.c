@@ -84,7 +84,7 @@ static void handoff(struct engine *eng, const struct thread_slot *t, __u32 prev_
 
 	if (!prev_tid || prev_tid == t->pub.tid)
 		return;
-	prev = (const struct thread_slot *)engine__find_thread(eng, t->pub.tgid, prev_tid);
+	prev = engine__slot(eng, t->pub.tgid, prev_tid);
 	/* a holder whose release was lost handed nothing over */
 	if (!prev || prev->pub.state == THREAD_HOLDING || !prev->tl_released)
 		return;
@@ -127,13 +127,13 @@ void timeline__after(struct engine *eng, struct thread_slot *t, const struct gil
 
 void timeline__wakeup(struct engine *eng, const struct gil_event *ev)
 {
-	const struct engine_thread *woken, *waker;
+	const struct thread_slot *woken, *waker;
 
 	/* only between threads the engine knows: a flow needs both ends */
-	woken = engine__find_thread(eng, ev->tgid, ev->tid);
-	waker = ev->value ? engine__find_thread(eng, ev->tgid, (__u32)ev->value) : NULL;
+	woken = engine__slot(eng, ev->tgid, ev->tid);
+	waker = ev->value ? engine__slot(eng, ev->tgid, (__u32)ev->value) : NULL;
 	if (woken && waker && woken != waker)
-		flow(eng, TIMELINE_WAKEUP, waker, ev->ts, woken, ev->ts);
+		flow(eng, TIMELINE_WAKEUP, &waker->pub, ev->ts, &woken->pub, ev->ts);
 }
 
 void engine__flush_timeline(struct engine *eng)

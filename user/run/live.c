@@ -18,6 +18,8 @@
 #include "trace/libbpf_log.h"
 #include "trace/session.h"
 #include "blame/resolve.h"
+#include "util/clock.h"
+#include "util/u64map.h"
 
 /* Longest time events wait in the ring buffer before the consumer looks:
  * BPF wakes it only when a batch is waiting. */
@@ -29,10 +31,9 @@
  * reading. A 64-byte read each. */
 #define READ_MS 100ull
 
-/* Threads already named, as an open-addressing set of (tgid << 32 | tid). */
+/* Threads already named (tgid << 32 | tid), or stack ids already resolved. */
 struct thread_set {
-	__u64 *keys;
-	size_t cap, count;
+	struct u64map keys;
 };
 
 struct live_ctx {
@@ -43,51 +44,15 @@ struct live_ctx {
 	struct thread_set stacks;         /* stack ids already resolved */
 };
 
-static __u64 mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
-
-/* The slot holding key, or the empty slot where it would go; cap > 0. */
-static size_t thread_set__slot(const struct thread_set *set, __u64 key)
-{
-	size_t i = (key * 0x9e3779b97f4a7c15ull) & (set->cap - 1);
-
-	while (set->keys[i] && set->keys[i] != key)
-		i = (i + 1) & (set->cap - 1);
-	return i;
-}
-
 static bool thread_set__has(const struct thread_set *set, __u64 key)
 {
-	return set->cap && set->keys[thread_set__slot(set, key)] == key;
+	return u64map__has(&set->keys, key);
 }
 
+/* True when key is new; false when it was there or memory ran out. */
 static bool thread_set__add(struct thread_set *set, __u64 key)
 {
-	size_t i;
-
-	if ((set->count + 1) * 2 > set->cap) {
-		struct thread_set bigger = { .cap = set->cap ? set->cap * 2 : 256 };
-
-		bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-		if (!bigger.keys)
-			return false;
-		for (i = 0; i < set->cap; i++)
-			if (set->keys[i])
-				thread_set__add(&bigger, set->keys[i]);
-		free(set->keys);
-		*set = bigger;
-	}
-	i = thread_set__slot(set, key);
-	if (set->keys[i] == key)
-		return false;
-	set->keys[i] = key;
-	set->count++;
-	return true;
+	return u64map__put(&set->keys, key, 0) == 1;
 }
 
 static void name_thread(struct live_ctx *lc, __u32 tgid, __u32 tid)
@@ -410,8 +375,8 @@ cleanup:
 			kill(child, ret ? SIGKILL : SIGTERM);
 		waitpid(child, &res->target_status, 0);
 	}
-	free(lc.seen.keys);
-	free(lc.stacks.keys);
+	u64map__destroy(&lc.seen.keys);
+	u64map__destroy(&lc.stacks.keys);
 	resolver__free(lc.resolver);
 	return ret ? 1 : 0;
 }

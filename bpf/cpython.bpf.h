@@ -39,7 +39,8 @@ struct gil_waiter {
 	__u8 waiting;         /* WAIT emitted for this attempt */
 	__u8 woken;           /* the last cond wait ended woken: a new one is a RETRY */
 	__u8 holding;         /* futex mode: an ACQUIRE was derived, no RELEASE yet */
-	__u8 pad[5];
+	__u8 in_wait;         /* cond mode: inside pthread_cond_timedwait on gil->cond */
+	__u8 pad[4];
 };
 
 /* LRU: in futex mode an entry lives as long as its thread, and threads
@@ -193,9 +194,11 @@ int BPF_KPROBE(cpy_drop_gil)
 	return 0;
 }
 
+/* In cond mode the C library's calls carry every event: the futex calls
+ * on gil->cond are then only futex-level WAKE/WAKE_CALL records. */
 static __always_inline bool on_cond(const struct gil_target *t, __u64 uaddr)
 {
-	return (t->flags & GIL_TARGET_CPYTHON) &&
+	return (t->flags & GIL_TARGET_CPYTHON) && !(t->flags & GIL_TARGET_LIBC_COND) &&
 	       uaddr - (t->gil_base + t->off_cond) < t->cond_size;
 }
 

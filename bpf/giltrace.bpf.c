@@ -20,6 +20,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Blame's stack walker and its maps (docs/blame.md); inert unless blame_on is set. */
 #include "blame.bpf.h"
 #include "cpython.bpf.h"
+#include "cpython_cond.bpf.h"
 #include "cpython27.bpf.h"
 #include "futex.bpf.h"
 #include "sched.bpf.h"

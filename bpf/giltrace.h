@@ -115,7 +115,8 @@ struct gil_target {
 	__u16 off_cond;      /* gil->cond: the futex words take_gil waits on */
 	__u16 cond_size;
 	__u32 flags;
-	__u32 pad;
+	__u16 off_switch_cond; /* gil->switch_cond (GIL_TARGET_LIBC_COND) */
+	__u16 pad;
 	/*
 	 * GIL_TARGET_SEM (CPython 2.7): where the pointer to the GIL's lock
 	 * lives (&interpreter_lock). The lock is allocated when threads first
@@ -130,6 +131,10 @@ struct gil_target {
 #define GIL_TARGET_SEM 8u        /* CPython 2.7: the GIL is a sem_t at *gil_ptr */
 #define GIL_TARGET_SAVE_THREAD 16u /* releases: PyEval_SaveThread (voluntary) and
 				    * take_gil entered while holding (forced) */
+#define GIL_TARGET_LIBC_COND 32u   /* CPython 3.x "cond" mode: the C library's
+				    * condition variable calls on the GIL's words
+				    * (bpf/cpython_cond.bpf.h); the futex programs
+				    * then derive nothing */
 
 _Static_assert(sizeof(struct gil_target) == 56, "gil_target layout is shared with BPF");
 

@@ -106,6 +106,68 @@ static int plan_toyvm(struct attach_plan *plan, struct elf_file *ef,
 	return plan_hooks(plan, ef, row, row->hooks, err, errlen);
 }
 
+/* Finds the mapped file that exports libc_hooks' functions (the C library). */
+struct libc_search {
+	struct attach_plan *plan;
+	const struct runtime_row *row;
+	char *err;
+	size_t errlen;
+	int ret;
+};
+
+static int try_libc(const struct proc_mapping *m, void *ctx)
+{
+	struct libc_search *ls = ctx;
+	struct elf_sym_info sym;
+	struct elf_file *ef;
+	int fd = proc__open_mapping(ls->plan->pid, m);
+
+	if (fd < 0)
+		return 0;
+	ef = elf_file__open_fd(fd);
+	if (!ef)
+		return 0;
+	if (elf_file__find(ef, ls->row->libc_hooks[0].symbol, &sym) || !sym.is_func) {
+		elf_file__close(ef);
+		return 0;
+	}
+	ls->ret = plan_hooks(ls->plan, ef, ls->row, ls->row->libc_hooks, ls->err, ls->errlen);
+	if (!ls->ret) {
+		ls->plan->libc_fd = dup(elf_file__fd(ef));
+		if (ls->plan->libc_fd < 0) {
+			ls->ret = -errno;
+			snprintf(ls->err, ls->errlen, "cannot keep %s open: %s", m->path,
+				 strerror(errno));
+		}
+	}
+	elf_file__close(ef);
+	return 1;
+}
+
+/* Cond mode: every probe in the C library; -ENOENT when no mapped file
+ * exports its functions (another C library), with a reason in err. */
+static int plan_libc(struct attach_plan *plan, const struct runtime_row *row, char *err,
+		     size_t errlen)
+{
+	struct libc_search ls = { .plan = plan, .row = row, .err = err, .errlen = errlen,
+				  .ret = -ENOENT };
+	int ret = proc__for_each_file(plan->pid, try_libc, &ls);
+
+	if (ret < 0)
+		ls.ret = ret;
+	if (ls.ret == -ENOENT && !ret)
+		snprintf(err, errlen, "no mapped file exports %s (not glibc?)",
+			 row->libc_hooks[0].symbol);
+	if (ls.ret)
+		return ls.ret;
+	for (int i = 0; i < plan->nprobes; i++)
+		plan->probes[i].in_libc = true;
+	plan->target.flags |= GIL_TARGET_LIBC_COND;
+	plan->target.off_switch_cond = row->cpython->switch_cond;
+	snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", row->libc_mode);
+	return 0;
+}
+
 /* The hooks' mode or futex mode, as asked (mode) or as the row prefers:
  * hooks where their symbols are (unless row->hooks_on_request), else futex
  * mode. A mode the row lacks, or hooks asked for and missing, is an error. */
@@ -115,14 +177,27 @@ static int plan_mode(struct attach_plan *plan, struct elf_file *ef,
 	bool futex = mode ? row->futex_mode && !strcmp(mode, row->futex_mode)
 			  : row->hooks_on_request;
 	bool stripped = mode && row->stripped_mode && !strcmp(mode, row->stripped_mode);
+	bool cond = row->libc_mode && (!mode || !strcmp(mode, row->libc_mode));
 	int ret;
 
-	if (mode && !futex && !stripped && strcmp(mode, row->mode)) {
-		snprintf(err, errlen, "%s %s has no mode %s (modes: %s%s%s%s%s)", row->name,
-			 row->version, mode, row->mode, row->futex_mode ? ", " : "",
+	if (mode && !futex && !stripped && !cond && strcmp(mode, row->mode)) {
+		snprintf(err, errlen, "%s %s has no mode %s (modes: %s%s%s%s%s%s%s)", row->name,
+			 row->version, mode, row->libc_mode ? row->libc_mode : "",
+			 row->libc_mode ? ", " : "", row->mode, row->futex_mode ? ", " : "",
 			 row->futex_mode ? row->futex_mode : "", row->stripped_mode ? ", " : "",
 			 row->stripped_mode ? row->stripped_mode : "");
 		return -EINVAL;
+	}
+	if (cond) {
+		ret = plan_libc(plan, row, err, errlen);
+		/* Asked for, it must work; as the default, the row's next
+		 * choice follows (the self-check says what that one misses). */
+		if (!ret || mode)
+			return ret;
+		plan->nprobes = 0;
+		if (plan->libc_fd >= 0)
+			close(plan->libc_fd);
+		plan->libc_fd = -1;
 	}
 	if (stripped) {
 		/* Only for builds without the hooks' symbols: with them, full
@@ -357,6 +432,7 @@ int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err
 	memset(plan, 0, sizeof(*plan));
 	plan->pid = pid;
 	plan->fd = -1;
+	plan->libc_fd = -1;
 	ret = proc__check(pid);
 	if (ret == -ESRCH) {
 		snprintf(err, errlen, "cannot attach to PID %u: no such process", pid);
@@ -402,4 +478,7 @@ void plan__release(struct attach_plan *plan)
 	if (plan->fd >= 0)
 		close(plan->fd);
 	plan->fd = -1;
+	if (plan->libc_fd >= 0)
+		close(plan->libc_fd);
+	plan->libc_fd = -1;
 }

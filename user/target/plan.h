@@ -20,6 +20,7 @@ struct plan_probe {
 	const char *prog;     /* BPF program name */
 	const char *symbol;   /* for messages */
 	bool retprobe;
+	bool in_libc;         /* in libc_fd's file, not fd's */
 };
 
 struct attach_plan {
@@ -27,6 +28,7 @@ struct attach_plan {
 	const struct runtime_row *row;
 	int fd;               /* the mapped file holding the hooks, kept open:
 	                       * uprobes go on this very file */
+	int libc_fd;          /* cond mode: the mapped C library, or -1 */
 	struct gil_target target; /* what BPF knows of the GIL when the PID is
 	                           * registered (span; CPython: address and layout) */
 	int nprobes;

@@ -5,7 +5,8 @@
 /*
  * CPython's main-interpreter GIL, 3.8 to 3.13. struct _gil_runtime_state
  * (Include/internal/pycore_gil.h) is the same 208 bytes in all of them:
- * locked at 16, switch_number at 24, cond at 32 (48 bytes). Offsets were
+ * locked at 16, switch_number at 24, cond at 32 (48 bytes), switch_cond at
+ * 0x78. Offsets were
  * printed by gdb from the pyenv builds' DWARF, e.g.
  *   gdb -batch -ex 'ptype /o struct _gil_runtime_state' \
  *       -ex 'p/x &((_PyRuntimeState*)0)->ceval.gil' libpython3.11.so.1.0
@@ -50,7 +51,7 @@
  * and neither handler reads an argument. */
 static const struct cpython_layout py38 = {
 	.gil = 0x480, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
-	.cond_size = 48, .drop_how = DROP_REQ_RUNTIME, .drop_req = 0x254,
+	.cond_size = 48, .switch_cond = 0x78, .drop_how = DROP_REQ_RUNTIME, .drop_req = 0x254,
 	.drop_req_mask = ~0u,
 	.tstate_thread = 176, .thread_how = THREAD_PTHREAD,
 	/* blame: the frame and code layouts of 3.9 (gdb on pyenv 3.8.18) */
@@ -63,7 +64,7 @@ static const struct cpython_layout py38 = {
  * _PyRuntime.interpreters.main. */
 static const struct cpython_layout py39 = {
 	.gil = 0x160, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
-	.cond_size = 48, .drop_how = DROP_REQ_MAIN_INTERP, .drop_req = 0x28,
+	.cond_size = 48, .switch_cond = 0x78, .drop_how = DROP_REQ_MAIN_INTERP, .drop_req = 0x28,
 	.drop_req_off = 0x4c, .drop_req_mask = ~0u,
 	.tstate_thread = 176, .thread_how = THREAD_PTHREAD,
 	.frames = FRAMES_39(104), .code = CODE_39(LINES_LNOTAB, INSTR_LASTI_BYTES),
@@ -71,7 +72,7 @@ static const struct cpython_layout py39 = {
 
 static const struct cpython_layout py310 = {
 	.gil = 0x160, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
-	.cond_size = 48, .drop_how = DROP_REQ_MAIN_INTERP, .drop_req = 0x28,
+	.cond_size = 48, .switch_cond = 0x78, .drop_how = DROP_REQ_MAIN_INTERP, .drop_req = 0x28,
 	.drop_req_off = 0x48, .drop_req_mask = ~0u,
 	.tstate_thread = 176, .thread_how = THREAD_PTHREAD,
 	.frames = FRAMES_39(96), .code = CODE_39(LINES_LINETABLE, INSTR_LASTI_UNITS),
@@ -83,7 +84,7 @@ static const struct cpython_layout py310 = {
  * and its take_gil addresses _PyRuntime the same way. */
 static const struct cpython_layout py311 = {
 	.gil = 0x168, .gil_size = 208, .locked = 16, .switch_number = 24, .cond = 32,
-	.cond_size = 48, .drop_how = DROP_REQ_RUNTIME, .drop_req = 0xe638 + 0x68,
+	.cond_size = 48, .switch_cond = 0x78, .drop_how = DROP_REQ_RUNTIME, .drop_req = 0xe638 + 0x68,
 	.drop_req_mask = ~0u,
 	.tstate_thread = 160, .thread_how = THREAD_NATIVE,
 	/* tstate->cframe (56) -> current_frame (8), a _PyInterpreterFrame:
@@ -103,7 +104,7 @@ static const struct cpython_layout py311 = {
  * 0x12a68, _gil at +0x410, ceval.gil_drop_request at +0x174. */
 static const struct cpython_layout py312 = {
 	.gil = 0x12a68 + 0x410, .gil_size = 208, .locked = 16, .switch_number = 24,
-	.cond = 32, .cond_size = 48, .drop_how = DROP_REQ_RUNTIME,
+	.cond = 32, .cond_size = 48, .switch_cond = 0x78, .drop_how = DROP_REQ_RUNTIME,
 	.drop_req = 0x12a68 + 0x174, .drop_req_mask = ~0u,
 	.tstate_thread = 144, .thread_how = THREAD_NATIVE,
 	/* tstate->cframe (56) -> current_frame (0): f_code 0, previous 8,
@@ -124,7 +125,7 @@ static const struct cpython_layout py312 = {
  * gil->last_holder (+8). */
 static const struct cpython_layout py313 = {
 	.gil = 0x15920 + 0x1e48, .gil_size = 208, .locked = 16, .switch_number = 24,
-	.cond = 32, .cond_size = 48, .drop_how = DROP_REQ_HOLDER, .drop_req = 8,
+	.cond = 32, .cond_size = 48, .switch_cond = 0x78, .drop_how = DROP_REQ_HOLDER, .drop_req = 8,
 	.drop_req_off = 0x18, .drop_req_mask = 1,
 	.tstate_thread = 160, .thread_how = THREAD_NATIVE,
 	/* tstate->current_frame (72), no _PyCFrame any more: f_executable 0,
@@ -149,12 +150,32 @@ static const struct cpython_layout py313 = {
 		{ "drop_gil", "cpy_drop_gil" },                    \
 	}
 
+/*
+ * Cond mode (bpf/cpython_cond.bpf.h): take_gil signals gil->switch_cond
+ * after every acquisition and drop_gil signals gil->cond after every release
+ * (Python/ceval_gil.h 3.8-3.11, ceval_gil.c 3.12-3.13, FORCE_SWITCHING is
+ * always defined); take_gil waits with pthread_cond_timedwait on gil->cond.
+ * glibc 2.34+ exports them from libc.so.6 (libpthread.so.0 before), each
+ * twice: the default version (@@GLIBC_2.3.2), which CPython calls, and an
+ * @GLIBC_2.2.5 compatibility one that elf_file__find() skips. Both start
+ * with push %r15 (emulated) in Debian 12's glibc 2.36 (objdump). Checked
+ * against full mode and the interpreter's own switch_number by
+ * tests/e2e/test_handoff_check.py.
+ */
+#define LIBC_COND_HOOKS                                                         \
+	{                                                                       \
+		{ "pthread_cond_signal", "cpy_cond_signal" },                   \
+		{ "pthread_cond_timedwait", "cpy_cond_wait" },                  \
+		{ "pthread_cond_timedwait", "cpy_cond_wait_ret", .retprobe = true }, \
+	}
+
 #define CPYTHON_ROW(ver, layout, how, ...)                                             \
 	{                                                                              \
 		.name = "cpython", .version = ver, .mode = "full",                     \
 		.detect_symbol = "_PyRuntime", .gil_symbol = "_PyRuntime",             \
 		.hooks = CPYTHON_HOOKS, .cpython = &layout, .futex_mode = "futex",     \
-		.hooks_on_request = true, .verified = how, __VA_ARGS__                 \
+		.hooks_on_request = true, .libc_mode = "cond",                         \
+		.libc_hooks = LIBC_COND_HOOKS, .verified = how, __VA_ARGS__            \
 	}
 
 /*
@@ -249,8 +270,9 @@ const char *runtimes__cpython_versions(void)
 }
 
 const char runtimes_mode_doc[] =
-	"How to trace: futex (futex calls on the GIL only) or full (probes in the "
-	"interpreter; CPython 2.7: exact but costly). Default: each runtime's own "
+	"How to trace: cond (CPython 3: the C library's calls on the GIL's condition "
+	"variables; exact, the default), futex (futex calls on the GIL only) or full "
+	"(probes in the interpreter; exact, costly). Default: each runtime's own "
 	"(docs/cpython.md)";
 
 /* Rows with frames have last_holder set (8 in every CPython 3 layout);

@@ -78,6 +78,7 @@ struct cpython_layout {
 	__u16 switch_number;    /* gil->switch_number */
 	__u16 cond;             /* gil->cond (pthread_cond_t) */
 	__u16 cond_size;
+	__u16 switch_cond;      /* gil->switch_cond, signalled by every take_gil */
 	enum drop_req_how drop_how;
 	__u64 drop_req;
 	__u32 drop_req_off;
@@ -120,6 +121,12 @@ struct runtime_row {
 	/* The hooks cost too much to be the default: futex_mode is, and the
 	 * hooks' mode is used only when asked for (--mode). */
 	bool hooks_on_request;
+	/* CPython 3.x: the default mode where the C library exports
+	 * libc_hooks' functions (looked up in whichever mapped file does),
+	 * preferred over every other: exact, and found in stripped builds too.
+	 * NULL: none. */
+	const char *libc_mode;
+	struct runtime_hook libc_hooks[RUNTIME_MAX_HOOKS];
 };
 
 const struct runtime_row *runtimes__table(int *count);

@@ -275,17 +275,17 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 		       size_t errlen)
 {
 	struct gil_target t = plan->target;
-	char path[64];
 	int ret;
 
-	/* The uprobes go on the very file the target mapped, by descriptor. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", plan->fd);
 	for (int i = 0; i < plan->nprobes; i++) {
 		const struct plan_probe *p = &plan->probes[i];
 		struct bpf_program *prog =
 			bpf_object__find_program_by_name(s->skel->obj, p->prog);
 		struct bpf_link *link;
+		char path[64];
 
+		/* The uprobes go on the very file the target mapped, by descriptor. */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", p->in_libc ? plan->libc_fd : plan->fd);
 		if (!prog) {
 			snprintf(err, errlen, "no BPF program %s for %s", p->prog, p->symbol);
 			ret = -ENOENT;

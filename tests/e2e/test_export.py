@@ -342,3 +342,27 @@ def test_not_a_capture_on_stdin():
     p = run_bytes(["report", "-"], input=b"hello, this is not a capture file at all")
     assert p.returncode == 1
     assert p.stderr == b"giltrace: cannot read standard input: not a giltrace capture\n"
+
+
+@needs_root
+def test_record_to_stdout(toyvm_bin, tmp_path):
+    """record -o - streams the capture on stdout, CMD's own output goes to
+    stderr, and report - reads the stream whole: no damage."""
+    rec = run_bytes(["record", "-o", "-", "--", TOYVM, "--switch-interval=1000",
+                     TOYVM_EXAMPLES / "counter.tvm", 3, 300_000])
+    assert rec.returncode == 0, rec.stderr
+    assert re.search(rb"recorded \d+ events to standard output", rec.stderr), rec.stderr
+    assert b"counter 900000 expected 900000" in rec.stderr
+    assert not (tmp_path / "-").exists()
+    p = run_bytes(["report", "--json", "-"], input=rec.stdout)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == b""
+    report = json.loads(p.stdout)
+    assert report["totals"]["acquisitions"] > 0
+
+
+def test_record_to_stdout_refuses_summary():
+    p = run("record", "-o", "-", "--summary", "-p", "1")
+    assert p.returncode == 2
+    assert first_line(p) == ("giltrace record: -o - writes the capture to standard output: "
+                             "--summary and --json cannot go there too")

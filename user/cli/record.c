@@ -1,7 +1,11 @@
 /* `giltrace record -o FILE [-p PID | -- CMD]`: write every event to a capture. */
 #include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/summary_out.h"
@@ -22,7 +26,8 @@ enum { OPT_FORCE = 0x300, OPT_MAX_SIZE, OPT_SUMMARY, OPT_JSON, OPT_BLAME };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Capture:", 2 },
-	{ "output", 'o', "FILE", 0, "Write the capture to FILE (created mode 0600)", 2 },
+	{ "output", 'o', "FILE", 0, "Write the capture to FILE (created mode 0600); -: to "
+				    "standard output", 2 },
 	{ "force", OPT_FORCE, NULL, 0, "Overwrite FILE if it exists (never through a symlink)", 2 },
 	{ "max-size", OPT_MAX_SIZE, "MB", 0, "Stop recording cleanly when the file reaches MB "
 					     "megabytes", 2 },
@@ -63,6 +68,13 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!a->ws.path)
 			argp_error(state, "no capture file: give -o FILE");
+		/* a capture is binary, and the summary goes to stdout too */
+		else if (!strcmp(a->ws.path, "-") && a->summary)
+			argp_error(state, "-o - writes the capture to standard output: --summary "
+					  "and --json cannot go there too");
+		else if (!strcmp(a->ws.path, "-") && isatty(STDOUT_FILENO))
+			argp_error(state, "-o - on a terminal: redirect standard output or give "
+					  "-o FILE");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -79,6 +91,7 @@ static const char doc[] =
 	"  sudo giltrace record -o app.gil -p 4242\n"
 	"  sudo giltrace record -d 30 --max-size 100 -o app.gil -p 4242\n"
 	"  sudo giltrace record -o demo.gil -- build/toyvm tools/toyvm/examples/convoy.tvm\n"
+	"  sudo giltrace record -d 10 -o - -p 4242 | ssh host giltrace report -\n"
 	"  giltrace report app.gil";
 
 static const struct argp argp = {
@@ -112,6 +125,22 @@ static void on_end(void *ctx, const struct live_result *res)
 		r->end_ret = summary_out__print(r->es.eng, &r->es.meta, r->a->json);
 }
 
+/* With -o -, standard output carries the capture alone: what CMD (or
+ * anything else) writes there goes to standard error instead. Returns the
+ * descriptor the capture goes to, or -1 after a one-line error. */
+static int take_stdout(void)
+{
+	int fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+
+	if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		fprintf(stderr, "giltrace: cannot write to standard output: %s\n", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_args a = { .target.live = &a.live };
@@ -126,6 +155,11 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
+	if (!strcmp(a.ws.path, "-")) {
+		a.ws.fd = take_stdout();
+		if (a.ws.fd < 0)
+			return 1;
+	}
 	/* live -> [engine -> summary (--summary, --json), capture writer] */
 	if (a.summary) {
 		r.es.eng = engine__new(&(struct engine_opts){ 0 });

@@ -10,7 +10,9 @@
 #include "stream/sink.h"
 
 struct writer_sink {
-	const char *path;
+	const char *path;                /* "-": fd, standard output */
+	int fd;                          /* with "-": a dup of standard output,
+					  * the writer's from start() on */
 	int flags;                       /* CAPTURE_WRITER_FORCE */
 	struct capture_writer_opts wopts;
 	struct capture_writer *w;        /* open between start() and __finish() */

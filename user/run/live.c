@@ -299,7 +299,6 @@ static void target_gone(void *ctx, __u32 pid)
 int live__run(const struct live_opts *o, const struct stream_sink *sink,
 	      const struct live_hooks *hooks, struct live_result *res)
 {
-	static const struct live_hooks no_hooks = { .input_fd = -1 };
 	struct live_ctx lc = { .sink = sink };
 	/* The targets report to us first: a process's exit also ends what
 	 * the blame resolver knows of its addresses. */
@@ -319,8 +318,6 @@ int live__run(const struct live_opts *o, const struct stream_sink *sink,
 	pid_t child = 0;
 	int ret;
 
-	if (!hooks)
-		hooks = &no_hooks;
 	memset(res, 0, sizeof(*res));
 	libbpf_log__setup(o->verbose);
 	if (!privileges__can_trace()) {

@@ -72,8 +72,7 @@ struct live_result {
 				   * was traced, and that is not an error */
 };
 
-/* 0, or non-zero after printing a one-line error to stderr. hooks may be
- * NULL. */
+/* 0, or non-zero after printing a one-line error to stderr. */
 int live__run(const struct live_opts *opts, const struct stream_sink *sink,
 	      const struct live_hooks *hooks, struct live_result *res);
 

@@ -103,6 +103,7 @@ struct chrome_start {
 	struct engine *eng;
 	FILE *out;
 	struct export_chrome *x;
+	bool failed;   /* out of memory for x */
 };
 
 static int chrome_start(struct chrome_start *c, __u64 origin)
@@ -110,8 +111,10 @@ static int chrome_start(struct chrome_start *c, __u64 origin)
 	struct timeline_ops ops = export_chrome__timeline_ops();
 
 	c->x = export_chrome__new(c->out, origin);
-	if (!c->x)
+	if (!c->x) {
+		c->failed = true;
 		return -ENOMEM;
+	}
 	engine__set_timeline(c->eng, &ops, c->x);
 	return 0;
 }
@@ -145,7 +148,7 @@ static int export_chrome(struct file_source *src, FILE *out)
 	sink = stream_tee__sink(&tee);
 	ret = file_source__run(src, &sink, false);
 	/* an empty capture still makes a valid document */
-	if (!start.x && chrome_start(&start, 0))
+	if (start.failed || (!start.x && chrome_start(&start, 0)))
 		goto nomem;
 	engine__flush_timeline(es.eng);
 	export_chrome__finish(start.x, es.eng, file_source__meta(src));

@@ -13,6 +13,8 @@
 struct file_source {
 	const char *path;
 	int fd;                   /* kept for rewinds; the reader reads a dup */
+	off_t start;              /* where the capture starts in fd: standard
+				   * input may come in mid-file */
 	struct capture_reader *r;
 };
 
@@ -89,7 +91,8 @@ struct file_source *file_source__open(const char *path, int flags)
 		goto fail;
 	}
 	fs->fd = fd;
-	if ((flags & FILE_SOURCE_REWIND) && lseek(fd, 0, SEEK_CUR) < 0) {
+	fs->start = lseek(fd, 0, SEEK_CUR);
+	if ((flags & FILE_SOURCE_REWIND) && fs->start < 0) {
 		fd = spool(fs->fd);
 		if (fd < 0) {
 			fprintf(stderr, "giltrace: cannot read %s: cannot keep a copy to read "
@@ -98,6 +101,7 @@ struct file_source *file_source__open(const char *path, int flags)
 		}
 		close(fs->fd);
 		fs->fd = fd;
+		fs->start = 0;
 	}
 	if (open_reader(fs))
 		goto fail;
@@ -182,7 +186,7 @@ int file_source__rewind(struct file_source *fs)
 {
 	capture_reader__free(fs->r);
 	fs->r = NULL;
-	if (lseek(fs->fd, 0, SEEK_SET) < 0) {
+	if (lseek(fs->fd, fs->start, SEEK_SET) < 0) {
 		fprintf(stderr, "giltrace: cannot read %s again: %s\n", file_source__name(fs),
 			strerror(errno));
 		return 1;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * CPython 3.x: take_gil/drop_gil probes (full mode), PyEval_SaveThread
- * (acquire mode), and the waits on gil->cond that the futex programs hand
- * to cond_wait_enter(), cond_wait_exit() and cond_wake().
+ * CPython 3.x: take_gil/drop_gil probes (full mode) and the waits on
+ * gil->cond that the futex programs hand to cond_wait_enter(),
+ * cond_wait_exit() and cond_wake() (futex mode); cond mode, the default,
+ * is in cpython_cond.bpf.h.
  */
 #ifndef GILTRACE_CPYTHON_BPF_H
 #define GILTRACE_CPYTHON_BPF_H
@@ -74,53 +75,6 @@ static __always_inline struct gil_target *cpython_target(__u32 tgid)
 	return t && (t->flags & GIL_TARGET_CPYTHON) && t->gil_base ? t : NULL;
 }
 
-/*
- * Stripped CPython in "acquire" mode (GIL_TARGET_SAVE_THREAD): take_gil is
- * probed (found through PyEval_RestoreThread), drop_gil is inlined and has
- * no probe point. A voluntary release is PyEval_SaveThread's entry
- * (Py_BEGIN_ALLOW_THREADS); a thread that enters take_gil still holding
- * was made to drop it by the eval loop (a drop request): FORCED_RELEASE,
- * stamped at that take_gil entry, a switch wait late at most.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, GILTRACE_MAX_THREADS);
-	__type(key, __u32);
-	__type(value, __u8);
-} gil_holders SEC(".maps");
-
-static __always_inline void save_thread_take(const struct gil_target *t, __u32 tgid, __u32 tid)
-{
-	if (!(t->flags & GIL_TARGET_SAVE_THREAD) || !bpf_map_lookup_elem(&gil_holders, &tid))
-		return;
-	bpf_map_delete_elem(&gil_holders, &tid);
-	emit(GIL_EV_FORCED_RELEASE, tgid, tid, bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
-	     t->gil_base, 0, 0);
-}
-
-static __always_inline void save_thread_acquired(const struct gil_target *t, __u32 tid)
-{
-	__u8 one = 1;
-
-	if (t->flags & GIL_TARGET_SAVE_THREAD)
-		bpf_map_update_elem(&gil_holders, &tid, &one, BPF_ANY);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(cpy_save_thread)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = id;
-	struct gil_target *t = cpython_target(tgid);
-
-	if (!t)
-		return 0;
-	bpf_map_delete_elem(&gil_holders, &tid);
-	emit(GIL_EV_RELEASE, tgid, tid, bpf_get_smp_processor_id(), bpf_ktime_get_ns(),
-	     t->gil_base, 0, 0);
-	return 0;
-}
-
 SEC("uprobe")
 int BPF_KPROBE(cpy_take_gil)
 {
@@ -131,7 +85,6 @@ int BPF_KPROBE(cpy_take_gil)
 
 	if (!t)
 		return 0;
-	save_thread_take(t, tgid, tid);
 	if (read_u32(t->gil_base + t->off_locked)) {
 		__u32 cpu = bpf_get_smp_processor_id();
 		__u64 now = bpf_ktime_get_ns();
@@ -154,7 +107,6 @@ int BPF_KRETPROBE(cpy_take_gil_ret)
 
 	if (!t)
 		return 0;
-	save_thread_acquired(t, tid);
 	if (blame_on) {
 		struct gil_waiter *w = bpf_map_lookup_elem(&gil_waiters, &tid);
 

@@ -129,8 +129,6 @@ struct gil_target {
 #define GIL_TARGET_DEREF 2u     /* drop_req_addr holds a pointer; add drop_req_off */
 #define GIL_TARGET_FUTEX_ONLY 4u /* no take_gil probes: derive ACQUIRE/RELEASE from futexes */
 #define GIL_TARGET_SEM 8u        /* CPython 2.7: the GIL is a sem_t at *gil_ptr */
-#define GIL_TARGET_SAVE_THREAD 16u /* releases: PyEval_SaveThread (voluntary) and
-				    * take_gil entered while holding (forced) */
 #define GIL_TARGET_LIBC_COND 32u   /* CPython 3.x "cond" mode: the C library's
 				    * condition variable calls on the GIL's words
 				    * (bpf/cpython_cond.bpf.h); the futex programs

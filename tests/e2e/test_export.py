@@ -238,3 +238,131 @@ def test_plot_bad_window(tmp_path):
     p = run("plot", tmp_path / "x.gil", "-o", tmp_path / "x.svg", "--from", "2", "--to", "1")
     assert p.returncode == 2
     assert first_line(p) == "giltrace plot: --to 1 is not after --from 2"
+
+
+# A capture read from a pipe: opened once and read front to back, so "-",
+# /dev/stdin and process substitution give the bytes a file path gives.
+# FROM and TO stand for a quarter and half of the capture's duration.
+READERS = [["report"], ["report", "--json"], ["report", "--from", "FROM", "--to", "TO"],
+           ["export", "--format=csv"], ["export", "--format=chrome"], ["plot"],
+           ["plot", "--from", "FROM", "--to", "TO"]]
+
+
+def window_args(cmd, capture):
+    dur = capture["report"]["duration_ns"] / 1e9
+    edges = {"FROM": f"{dur / 4:.6f}", "TO": f"{dur / 2:.6f}"}
+    return [edges.get(a, a) for a in cmd]
+
+
+def run_bytes(args, **kw):
+    return subprocess.run([str(GILTRACE), *map(str, args)], capture_output=True, timeout=120,
+                          **kw)
+
+
+def run_piped(args, path):
+    """giltrace ARGS with `cat PATH` on a pipe as its standard input."""
+    cat = subprocess.Popen(["cat", str(path)], stdout=subprocess.PIPE)
+    try:
+        return run_bytes(args, stdin=cat.stdout)
+    finally:
+        cat.stdout.close()
+        cat.wait()
+
+
+def same_as_file(cmd, path, p):
+    f = run_bytes([*cmd, path])
+    assert f.returncode == 0, f.stderr
+    assert f.stdout, "the file case wrote nothing"
+    assert (p.returncode, p.stdout, p.stderr) == (0, f.stdout, f.stderr)
+
+
+@needs_root
+@pytest.mark.parametrize("cmd", READERS, ids=" ".join)
+def test_pipe_dash_equals_file(capture, cmd):
+    cmd = window_args(cmd, capture)
+    same_as_file(cmd, capture["path"], run_piped([*cmd, "-"], capture["path"]))
+
+
+@needs_root
+@pytest.mark.parametrize("cmd", READERS, ids=" ".join)
+def test_pipe_dev_stdin_equals_file(capture, cmd):
+    cmd = window_args(cmd, capture)
+    same_as_file(cmd, capture["path"], run_piped([*cmd, "/dev/stdin"], capture["path"]))
+
+
+@needs_root
+@pytest.mark.parametrize("cmd", READERS, ids=" ".join)
+def test_process_substitution_equals_file(capture, cmd):
+    cmd = window_args(cmd, capture)
+    line = " ".join([str(GILTRACE), *cmd, f'<(cat "{capture["path"]}")'])
+    p = subprocess.run(["bash", "-c", line], capture_output=True, timeout=120)
+    same_as_file(cmd, capture["path"], p)
+
+
+@needs_root
+def test_window_through_pipe(capture):
+    """--from/--to count from the first event, which a pipe has only once:
+    the windowed report from a pipe is the file's, and narrower than the
+    whole capture."""
+    dur = capture["report"]["duration_ns"] / 1e9
+    cmd = window_args(["report", "--json", "--from", "FROM", "--to", "TO"], capture)
+    p = run_piped([*cmd, "-"], capture["path"])
+    same_as_file(cmd, capture["path"], p)
+    window = json.loads(p.stdout)
+    assert window["first_ts"] >= capture["report"]["first_ts"] + int(dur / 4 * 1e9)
+    assert window["last_ts"] <= capture["report"]["first_ts"] + int(dur / 2 * 1e9)
+    assert 0 < window["totals"]["acquisitions"] < capture["report"]["totals"]["acquisitions"]
+
+
+@needs_root
+@pytest.mark.parametrize("cmd", [["export"], ["export", "--format=csv"], ["plot"]], ids=" ".join)
+def test_output_dash_is_stdout(capture, tmp_path, cmd):
+    p = run_bytes([*cmd, capture["path"], "-o", "-"], cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == run_bytes([*cmd, capture["path"]]).stdout
+    assert not (tmp_path / "-").exists()
+
+
+@needs_root
+def test_cut_capture_through_pipe(capture, tmp_path):
+    """A capture cut short reads the same from a pipe, and the loss is
+    reported against standard input."""
+    cut = tmp_path / "cut.gil"
+    data = capture["path"].read_bytes()
+    cut.write_bytes(data[:len(data) * 2 // 3])
+    f = run_bytes(["report", "--json", cut])
+    p = run_piped(["report", "--json", "-"], cut)
+    assert f.returncode == p.returncode == 0
+    assert p.stdout == f.stdout
+    assert p.stderr == f.stderr.replace(str(cut).encode(), b"standard input")
+    assert b"was not closed cleanly" in p.stderr
+
+
+def test_not_a_capture_on_stdin():
+    p = run_bytes(["report", "-"], input=b"hello, this is not a capture file at all")
+    assert p.returncode == 1
+    assert p.stderr == b"giltrace: cannot read standard input: not a giltrace capture\n"
+
+
+@needs_root
+def test_record_to_stdout(toyvm_bin, tmp_path):
+    """record -o - streams the capture on stdout, CMD's own output goes to
+    stderr, and report - reads the stream whole: no damage."""
+    rec = run_bytes(["record", "-o", "-", "--", TOYVM, "--switch-interval=1000",
+                     TOYVM_EXAMPLES / "counter.tvm", 3, 300_000])
+    assert rec.returncode == 0, rec.stderr
+    assert re.search(rb"recorded \d+ events to standard output", rec.stderr), rec.stderr
+    assert b"counter 900000 expected 900000" in rec.stderr
+    assert not (tmp_path / "-").exists()
+    p = run_bytes(["report", "--json", "-"], input=rec.stdout)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == b""
+    report = json.loads(p.stdout)
+    assert report["totals"]["acquisitions"] > 0
+
+
+def test_record_to_stdout_refuses_summary():
+    p = run("record", "-o", "-", "--summary", "-p", "1")
+    assert p.returncode == 2
+    assert first_line(p) == ("giltrace record: -o - writes the capture to standard output: "
+                             "--summary and --json cannot go there too")

@@ -64,9 +64,15 @@ static void test_rows_are_complete(void **state)
 			assert_true(!r->cpython != !r->cpython2);
 		else
 			assert_true(!r->cpython && !r->cpython2);
-		if (r->stripped_mode) {
-			assert_non_null(r->stripped_hooks[0].symbol);
-			assert_non_null(r->stripped_hooks[0].prog);
+		/* Cond mode: every CPython 3 row, with switch_cond after cond. */
+		if (r->cpython) {
+			assert_string_equal(r->libc_mode, "cond");
+			assert_string_equal(r->libc_hooks[0].symbol, "pthread_cond_signal");
+			assert_true(r->cpython->switch_cond >= r->cpython->cond + r->cpython->cond_size);
+			assert_true(r->cpython->switch_cond + r->cpython->cond_size <=
+				    r->cpython->gil_size);
+		} else {
+			assert_null(r->libc_mode);
 		}
 	}
 }

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "engine/meta.h"
+#include "trace_meta.h"
 
 /* Largest header the writer can produce from a trace_meta. */
 #define CAPTURE_HDR_ENCODED_MAX 2048

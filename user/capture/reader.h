@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 #include "giltrace.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
 #include "blame/stack_table.h"
 
 #define CAPTURE_THREAD_NAME_MAX 64 /* with the NUL */

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 
 #include "giltrace.h"
-#include "engine/meta.h"
+#include "trace_meta.h"
 #include "blame/stack_table.h"
 
 struct capture_writer;

@@ -5,12 +5,11 @@
 
 #include "cli/blame_out.h"
 #include "cli/commands.h"
-#include "cli/consumer.h"
 #include "cli/target_opts.h"
+#include "stream/engine_sink.h"
 #include "target/runtimes.h"
 
 struct blame_args {
-	struct consumer c; /* first: the sink's ctx is the consumer */
 	struct live_opts live;
 	struct target_opts_input target;
 	struct blame_out_opts out;
@@ -50,20 +49,27 @@ static const char doc_fmt[] =
 	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
 
 
+struct blame_run {
+	struct engine_sink es;
+	const struct blame_out_opts *out;
+	int end_ret;
+};
+
 /* Printed before the probes are detached, as the summary is. */
 static void on_end(void *ctx, const struct live_result *res)
 {
-	struct blame_args *a = ctx;
+	struct blame_run *b = ctx;
 
 	(void)res;
-	a->c.end_ret = blame_out__print(&a->out, a->c.eng, a->c.stacks, &a->c.meta);
+	b->end_ret = blame_out__print(b->out, b->es.eng, b->es.stacks, &b->es.meta);
 }
 
 int cmd_blame(int argc, char **argv)
 {
 	struct blame_args a = { .target.live = &a.live, .out = BLAME_OUT_INIT };
-	struct engine_opts eo = { 0 };
-	struct live_sink sink;
+	struct blame_run b = { .out = &a.out };
+	struct live_hooks hooks = { .on_end = on_end, .ctx = &b, .input_fd = -1 };
+	struct stream_sink sink;
 	struct live_result res;
 	char versions[64], doc[sizeof(doc_fmt) + sizeof(versions)];
 	const struct argp argp = {
@@ -76,18 +82,18 @@ int cmd_blame(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
 	a.live.blame = true;
-	a.c.eng = engine__new(&eo);
-	a.c.stacks = stack_table__new();
-	if (!a.c.eng || !a.c.stacks) {
+	b.es.eng = engine__new(&(struct engine_opts){ 0 });
+	b.es.stacks = stack_table__new();
+	if (!b.es.eng || !b.es.stacks) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		goto cleanup;
 	}
-	sink = consumer__sink(&a.c);
-	sink.on_end = on_end;
-	ret = live__run(&a.live, &sink, &res);
-	ret = ret || a.c.end_ret;
+	/* live -> engine (+ stacks) -> blame view */
+	sink = engine_sink__sink(&b.es);
+	ret = live__run(&a.live, &sink, &hooks, &res);
+	ret = ret || b.end_ret;
 cleanup:
-	stack_table__free(a.c.stacks);
-	engine__free(a.c.eng);
+	stack_table__free(b.es.stacks);
+	engine__free(b.es.eng);
 	return ret;
 }

@@ -2,7 +2,6 @@
 
 #include <limits.h>
 
-#include "cli/capture_source.h"
 #include "cli/parse.h"
 
 static error_t parse_file(int key, char *arg, struct argp_state *state)
@@ -67,15 +66,10 @@ bool capture_opts__windowed(const struct capture_opts *o)
 	return o->from_s >= 0 || o->to_s >= 0 || o->tid;
 }
 
-void capture_opts__engine_opts(const struct capture_opts *o, struct engine_opts *eo,
-			       __u64 *first_ts)
+struct stream_window capture_opts__window(const struct capture_opts *o,
+					  const struct stream_sink *next)
 {
-	/* A pass of its own, but reading runs at ~100M events/s. */
-	__u64 first = capture_source__first_ts(o->path);
+	struct stream_window w = { .from_s = o->from_s, .to_s = o->to_s, .next = *next };
 
-	eo->from_ts = capture_source__window_edge(first, o->from_s);
-	eo->to_ts = capture_source__window_edge(first, o->to_s);
-	eo->tid = o->tid;
-	if (first_ts)
-		*first_ts = first;
+	return w;
 }

@@ -1,7 +1,7 @@
 /*
  * The arguments every command that reads a capture shares, as argp child
- * parsers: the capture FILE, and the window (--from, --to, --tid) for those
- * that can narrow it. The parent points state->child_inputs[i] of each
+ * parsers: the capture FILE ("-": standard input), and the window (--from,
+ * --to, --tid) for those that can narrow it. The parent points state->child_inputs[i] of each
  * child at the same struct capture_opts at ARGP_KEY_INIT.
  */
 #ifndef GILTRACE_CAPTURE_OPTS_H
@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
-#include "engine/engine.h"
+#include "stream/window.h"
 
 struct capture_opts {
 	const char *path;
@@ -28,9 +28,9 @@ extern const struct argp capture_window_argp;
 
 /* Whether a window narrower than the whole capture was asked for. */
 bool capture_opts__windowed(const struct capture_opts *o);
-/* The window as engine options; *first_ts (if not NULL) gets the first
- * event's time, the origin of --from and --to (0 in an empty capture). */
-void capture_opts__engine_opts(const struct capture_opts *o, struct engine_opts *eo,
-			       __u64 *first_ts);
+/* --from and --to as a sink in front of next; --tid is the engine's own
+ * filter (engine_opts.tid). */
+struct stream_window capture_opts__window(const struct capture_opts *o,
+					  const struct stream_sink *next);
 
 #endif

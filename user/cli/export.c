@@ -1,13 +1,16 @@
 /* `giltrace export FILE --format=chrome|csv`: a capture for other tools. */
 #include <argp.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/capture_opts.h"
-#include "cli/capture_source.h"
 #include "cli/commands.h"
 #include "cli/out_file.h"
+#include "stream/engine_sink.h"
+#include "stream/file_source.h"
+#include "stream/tee.h"
 #include "views/export_chrome.h"
 #include "views/export_csv.h"
 
@@ -58,7 +61,8 @@ static const char doc[] =
 	"and from releaser to acquirer), or CSV with one line per event.\v"
 	"Examples:\n"
 	"  giltrace export app.gil -o app.json\n"
-	"  giltrace export app.gil --format=csv > app.csv";
+	"  giltrace export app.gil --format=csv > app.csv\n"
+	"  zcat app.gil.gz | giltrace export - -o -";
 
 static const struct argp_child children[] = {
 	{ &capture_file_argp, 0, NULL, 0 },
@@ -70,91 +74,115 @@ static const struct argp argp = {
 	.options = options, .parser = parse, .args_doc = "FILE", .doc = doc, .children = children,
 };
 
-static int csv_event(void *ctx, const struct gil_event *ev)
+/* A closed pipe or a full disk stops the reading; out_file__close() says
+ * why. */
+static int output_failed(void *ctx, const struct gil_event *ev)
 {
-	export_csv__event(ctx, ev);
-	/* a closed pipe or a full disk: stop reading, out_file__close() says */
+	(void)ev;
 	return ferror_unlocked((FILE *)ctx);
 }
 
-struct chrome_feed {
-	struct engine *eng;
-	FILE *out;
-};
-
-static int chrome_event(void *ctx, const struct gil_event *ev)
+static int csv_event(void *ctx, const struct gil_event *ev)
 {
-	struct chrome_feed *f = ctx;
-
-	engine__feed(f->eng, ev);
-	return ferror_unlocked(f->out);
+	export_csv__event(ctx, ev);
+	return output_failed(ctx, ev);
 }
 
-static void chrome_thread(void *ctx, __u32 tgid, __u32 tid, const char *name)
+static int export_csv(struct file_source *src, FILE *out)
 {
-	struct chrome_feed *f = ctx;
-
-	engine__name_thread(f->eng, tgid, tid, name);
-}
-
-static int export_csv(struct capture_reader *r, const struct export_args *a, FILE *out)
-{
-	struct capture_sink sink = { .event = csv_event, .ctx = out };
+	struct stream_sink sink = { .event = csv_event, .ctx = out };
 
 	export_csv__header(out);
-	return capture_source__drain(r, a->cap.path, &sink);
+	return file_source__run(src, &sink, false);
 }
 
-static int export_chrome(struct capture_reader *r, const struct export_args *a, FILE *out)
+/* The Chrome document counts time from the capture's first event, which
+ * starts it: the view is attached to the engine just before that event is
+ * fed, so a capture from a pipe is read once. */
+struct chrome_start {
+	struct engine *eng;
+	FILE *out;
+	struct export_chrome *x;
+	bool failed;   /* out of memory for x */
+};
+
+static int chrome_start(struct chrome_start *c, __u64 origin)
 {
 	struct timeline_ops ops = export_chrome__timeline_ops();
-	struct engine_opts eo = { 0 };
-	struct export_chrome *x = NULL;
-	struct chrome_feed feed = { .out = out };
-	struct capture_sink sink = { .event = chrome_event, .thread = chrome_thread, .ctx = &feed };
-	struct engine *eng;
+
+	c->x = export_chrome__new(c->out, origin);
+	if (!c->x) {
+		c->failed = true;
+		return -ENOMEM;
+	}
+	engine__set_timeline(c->eng, &ops, c->x);
+	return 0;
+}
+
+static int chrome_first_event(void *ctx, const struct gil_event *ev)
+{
+	struct chrome_start *c = ctx;
+
+	return c->x ? 0 : chrome_start(c, ev->ts);
+}
+
+static int export_chrome(struct file_source *src, FILE *out)
+{
+	struct engine_sink es = { 0 };
+	struct chrome_start start = { .out = out };
+	struct stream_sink first = { .event = chrome_first_event, .ctx = &start };
+	struct stream_sink check = { .event = output_failed, .ctx = out };
+	struct stream_sink engine = engine_sink__sink(&es);
+	struct stream_tee tee = { 0 };
+	struct stream_sink sink;
 	int ret = 1;
 
-	eng = engine__new(&eo);
-	if (eng)
-		x = export_chrome__new(out, capture_source__first_ts(a->cap.path));
-	if (!x) {
-		fprintf(stderr, "giltrace: out of memory\n");
-		goto cleanup;
-	}
-	engine__set_timeline(eng, &ops, x);
-	feed.eng = eng;
-	ret = capture_source__drain(r, a->cap.path, &sink);
-	engine__flush_timeline(eng);
-	export_chrome__finish(x, eng, capture_reader__meta(r));
-cleanup:
-	engine__free(eng);
+	es.eng = start.eng = engine__new(&(struct engine_opts){ 0 });
+	if (!es.eng)
+		goto nomem;
+	/* capture -> [attach the view at the first event, engine -> timeline
+	 * -> Chrome JSON, stop when the output fails] */
+	stream_tee__add(&tee, &first);
+	stream_tee__add(&tee, &engine);
+	stream_tee__add(&tee, &check);
+	sink = stream_tee__sink(&tee);
+	ret = file_source__run(src, &sink, false);
+	/* an empty capture still makes a valid document */
+	if (start.failed || (!start.x && chrome_start(&start, 0)))
+		goto nomem;
+	engine__flush_timeline(es.eng);
+	export_chrome__finish(start.x, es.eng, file_source__meta(src));
+	engine__free(es.eng);
 	return ret;
+nomem:
+	fprintf(stderr, "giltrace: out of memory\n");
+	engine__free(es.eng);
+	return 1;
 }
 
 int cmd_export(int argc, char **argv)
 {
 	struct export_args a = { .format = FORMAT_CHROME };
-	struct capture_reader *r;
+	struct file_source *src;
 	FILE *out;
 	int ret;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	r = capture_source__open(a.cap.path);
-	if (!r)
+	src = file_source__open(a.cap.path, 0);
+	if (!src)
 		return 1;
 	out = out_file__open(a.out.path, a.out.force);
 	if (!out) {
-		capture_reader__free(r);
+		file_source__free(src);
 		return 1;
 	}
 	if (a.format == FORMAT_CSV)
-		ret = export_csv(r, &a, out);
+		ret = export_csv(src, out);
 	else
-		ret = export_chrome(r, &a, out);
+		ret = export_chrome(src, out);
 	if (out_file__close(out, a.out.path))
 		ret = 1;
-	capture_reader__free(r);
+	file_source__free(src);
 	return ret;
 }

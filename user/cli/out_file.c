@@ -11,7 +11,7 @@
 enum { OPT_FORCE = 0x900 };
 
 static const struct argp_option options[] = {
-	{ "output", 'o', "OUT", 0, "Write to OUT, a new file, instead of standard output", 0 },
+	{ "output", 'o', "OUT", 0, "Write to OUT, a new file, instead of standard output (-: standard output)", 0 },
 	{ "force", OPT_FORCE, NULL, 0, "Overwrite OUT if it exists (never through a symlink)", 0 },
 	{ 0 },
 };
@@ -22,7 +22,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'o':
-		o->path = arg;
+		/* "-" is standard output, as for every tool that writes a stream */
+		o->path = strcmp(arg, "-") ? arg : NULL;
 		break;
 	case OPT_FORCE:
 		o->force = true;

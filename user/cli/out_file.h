@@ -1,4 +1,5 @@
-/* Where export and plot write: stdout, or a new file that -o names. */
+/* Where export and plot write: stdout (no -o, or -o -), or a new file that
+ * -o names. */
 #ifndef GILTRACE_OUT_FILE_H
 #define GILTRACE_OUT_FILE_H
 
@@ -7,7 +8,7 @@
 #include <stdio.h>
 
 struct out_file_opts {
-	const char *path; /* NULL: stdout */
+	const char *path; /* NULL: stdout (-o -) */
 	bool force;       /* overwrite an existing file */
 };
 

@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include "cli/capture_opts.h"
-#include "cli/capture_source.h"
 #include "cli/commands.h"
 #include "cli/out_file.h"
 #include "cli/parse.h"
+#include "stream/engine_sink.h"
+#include "stream/file_source.h"
+#include "stream/tee.h"
+#include "stream/window.h"
 #include "views/plot_raster.h"
 #include "views/plot_svg.h"
 
@@ -64,107 +67,103 @@ static const char doc[] =
 	"Examples:\n"
 	"  giltrace plot app.gil -o app.svg\n"
 	"  giltrace plot --from 1.5 --to 2 app.gil -o zoom.svg\n"
-	"  giltrace plot app.gil | rsvg-convert -o app.png";
+	"  giltrace plot app.gil | rsvg-convert -o app.png\n"
+	"  ssh host cat app.gil | giltrace plot - -o app.svg";
 
 static const struct argp argp = {
 	.options = options, .parser = parse, .args_doc = "FILE", .doc = doc, .children = children,
 };
 
-/* The first pass: the window's figures for the caption, and where the
- * capture ends, so the second pass can place every slice on the axis. */
-struct first_pass {
-	struct engine *eng;
-	__u64 last_ts;
+/* Where the drawn threads' events end, over the whole capture: the right
+ * edge of the axis when --to does not come first. */
+struct last_ts {
+	__u64 ts;
 	__u32 tid;
 };
 
-static int first_pass_event(void *ctx, const struct gil_event *ev)
+static int track_last(void *ctx, const struct gil_event *ev)
 {
-	struct first_pass *p = ctx;
+	struct last_ts *l = ctx;
 
-	if (ev->kind != GIL_EV_DROPS && (!p->tid || ev->tid == p->tid) && ev->ts > p->last_ts)
-		p->last_ts = ev->ts;
-	engine__feed(p->eng, ev);
+	if (ev->kind != GIL_EV_DROPS && (!l->tid || ev->tid == l->tid) && ev->ts > l->ts)
+		l->ts = ev->ts;
 	return 0;
 }
 
-static void first_pass_thread(void *ctx, __u32 tgid, __u32 tid, const char *name)
+/*
+ * The first pass: the window's figures for the caption, the first event
+ * (the axis origin) and where the capture ends. The axis must be known
+ * before the drawing pass places a slice on it, so plot reads the capture
+ * twice (file_source__rewind() keeps a copy of a pipe).
+ */
+static int first_pass(struct file_source *src, const struct capture_opts *cap,
+		      struct engine_sink *es, struct stream_window *window, struct last_ts *last)
 {
-	struct first_pass *p = ctx;
+	struct stream_sink engine = engine_sink__sink(es), track = { .event = track_last,
+								     .ctx = last };
+	struct stream_tee tee = { 0 };
+	struct stream_sink sink;
 
-	engine__name_thread(p->eng, tgid, tid, name);
-}
-
-static int first_pass(const struct plot_args *a, const struct engine_opts *eo,
-		      struct first_pass *p)
-{
-	struct capture_sink sink = {
-		.event = first_pass_event, .thread = first_pass_thread, .ctx = p,
-		/* a damaged file is reported once, by the drawing pass */
-		.quiet = true,
-	};
-	struct capture_reader *r = capture_source__open(a->cap.path);
-	int ret;
-
-	if (!r)
-		return 1;
-	p->tid = eo->tid;
-	p->eng = engine__new(eo);
-	if (!p->eng) {
-		fprintf(stderr, "giltrace: out of memory\n");
-		capture_reader__free(r);
-		return 1;
-	}
-	ret = capture_source__drain(r, a->cap.path, &sink);
-	capture_reader__free(r);
-	return ret;
+	/* capture -> [window -> engine (caption), last event (axis)] */
+	*window = capture_opts__window(cap, &engine);
+	sink = stream_window__sink(window);
+	stream_tee__add(&tee, &sink);
+	stream_tee__add(&tee, &track);
+	sink = stream_tee__sink(&tee);
+	/* a damaged file is reported once, by the drawing pass */
+	return file_source__run(src, &sink, true);
 }
 
 int cmd_plot(int argc, char **argv)
 {
 	struct plot_args a = { .cap = CAPTURE_OPTS_INIT, .width = 1000 };
 	struct timeline_ops ops = plot_raster__timeline_ops();
-	struct first_pass pass1 = { 0 };
+	struct engine_sink pass1 = { 0 }, draw = { 0 };
 	struct plot_raster *raster = NULL;
-	struct capture_reader *r = NULL;
-	struct engine_opts eo = { 0 }, all = { 0 };
-	struct engine *eng = NULL;
-	struct capture_sink sink;
+	struct stream_window window;
+	struct file_source *src;
+	struct last_ts last;
+	struct stream_sink sink;
 	struct plot_view view;
-	__u64 first, from, to;
+	__u64 from, to;
 	FILE *out = NULL;
 	int ret = 1;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	r = capture_source__open(a.cap.path);
-	if (!r)
+	src = file_source__open(a.cap.path, FILE_SOURCE_REWIND);
+	if (!src)
 		return 1;
-	capture_opts__engine_opts(&a.cap, &eo, &first);
-	if (first_pass(&a, &eo, &pass1))
+	last = (struct last_ts){ .tid = a.cap.tid };
+	pass1.eng = engine__new(&(struct engine_opts){ .tid = a.cap.tid });
+	if (!pass1.eng) {
+		fprintf(stderr, "giltrace: out of memory\n");
 		goto cleanup;
-	from = eo.from_ts ? eo.from_ts : first;
-	to = eo.to_ts && eo.to_ts < pass1.last_ts ? eo.to_ts : pass1.last_ts;
+	}
+	if (first_pass(src, &a.cap, &pass1, &window, &last))
+		goto cleanup;
+	from = window.from_ts ? window.from_ts : window.first_ts;
+	to = window.to_ts && window.to_ts < last.ts ? window.to_ts : last.ts;
 	if (!engine__nthreads(pass1.eng) || to <= from) {
-		fprintf(stderr, "giltrace: nothing to plot: %s has no GIL events%s\n", a.cap.path,
+		fprintf(stderr, "giltrace: nothing to plot: %s has no GIL events%s\n",
+			file_source__name(src),
 			capture_opts__windowed(&a.cap) ? " in the window asked for" : "");
 		goto cleanup;
 	}
 
 	/* The drawing pass sees the whole capture, so a thread's state at
 	 * the window's left edge is known; the raster clips to the window. */
-	all.tid = a.cap.tid;
-	eng = engine__new(&all);
+	draw.eng = engine__new(&(struct engine_opts){ .tid = a.cap.tid });
 	raster = plot_raster__new(from, to, a.width);
-	if (!eng || !raster) {
+	if (!draw.eng || !raster) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		goto cleanup;
 	}
-	engine__set_timeline(eng, &ops, raster);
-	sink = capture_source__engine_sink(eng);
-	if (capture_source__drain(r, a.cap.path, &sink))
+	engine__set_timeline(draw.eng, &ops, raster);
+	sink = engine_sink__sink(&draw);
+	if (file_source__rewind(src) || file_source__run(src, &sink, false))
 		goto cleanup;
-	engine__flush_timeline(eng);
+	engine__flush_timeline(draw.eng);
 	if (plot_raster__failed(raster)) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		goto cleanup;
@@ -174,14 +173,15 @@ int cmd_plot(int argc, char **argv)
 	if (!out)
 		goto cleanup;
 	view = (struct plot_view){
-		.raster = raster, .eng = pass1.eng, .meta = capture_reader__meta(r), .origin = first,
+		.raster = raster, .eng = pass1.eng, .meta = file_source__meta(src),
+		.origin = window.first_ts,
 	};
 	plot_svg__write(out, &view);
 	ret = out_file__close(out, a.out.path);
 cleanup:
 	plot_raster__free(raster);
-	engine__free(eng);
+	engine__free(draw.eng);
 	engine__free(pass1.eng);
-	capture_reader__free(r);
+	file_source__free(src);
 	return ret;
 }

@@ -1,24 +1,33 @@
 /* `giltrace record -o FILE [-p PID | -- CMD]`: write every event to a capture. */
 #include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
-#include "cli/consumer.h"
+#include "cli/summary_out.h"
 #include "cli/parse.h"
 #include "cli/target_opts.h"
+#include "stream/engine_sink.h"
+#include "stream/tee.h"
+#include "stream/writer_sink.h"
 
 struct record_args {
 	struct live_opts live;
 	struct target_opts_input target;
-	struct consumer c;
+	struct writer_sink ws;
+	bool summary, json; /* also print the live summary */
 };
 
 enum { OPT_FORCE = 0x300, OPT_MAX_SIZE, OPT_SUMMARY, OPT_JSON, OPT_BLAME };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Capture:", 2 },
-	{ "output", 'o', "FILE", 0, "Write the capture to FILE (created mode 0600)", 2 },
+	{ "output", 'o', "FILE", 0, "Write the capture to FILE (created mode 0600); -: to "
+				    "standard output", 2 },
 	{ "force", OPT_FORCE, NULL, 0, "Overwrite FILE if it exists (never through a symlink)", 2 },
 	{ "max-size", OPT_MAX_SIZE, "MB", 0, "Stop recording cleanly when the file reaches MB "
 					     "megabytes", 2 },
@@ -38,27 +47,34 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		state->child_inputs[0] = &a->target;
 		break;
 	case 'o':
-		a->c.path = arg;
+		a->ws.path = arg;
 		break;
 	case OPT_FORCE:
-		a->c.capture_flags |= CAPTURE_WRITER_FORCE;
+		a->ws.flags |= CAPTURE_WRITER_FORCE;
 		break;
 	case OPT_MAX_SIZE:
-		a->c.wopts.max_bytes =
+		a->ws.wopts.max_bytes =
 			(__u64)parse__long(state, "size", arg, 1, LONG_MAX / 1048576) * 1048576;
 		break;
 	case OPT_SUMMARY:
-		a->c.summary = true;
+		a->summary = true;
 		break;
 	case OPT_JSON:
-		a->c.summary = a->c.json = true;
+		a->summary = a->json = true;
 		break;
 	case OPT_BLAME:
-		a->live.blame = a->c.wopts.blame = true;
+		a->live.blame = a->ws.wopts.blame = true;
 		break;
 	case ARGP_KEY_END:
-		if (!a->c.path)
+		if (!a->ws.path)
 			argp_error(state, "no capture file: give -o FILE");
+		/* a capture is binary, and the summary goes to stdout too */
+		else if (!strcmp(a->ws.path, "-") && a->summary)
+			argp_error(state, "-o - writes the capture to standard output: --summary "
+					  "and --json cannot go there too");
+		else if (!strcmp(a->ws.path, "-") && isatty(STDOUT_FILENO))
+			argp_error(state, "-o - on a terminal: redirect standard output or give "
+					  "-o FILE");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -75,6 +91,7 @@ static const char doc[] =
 	"  sudo giltrace record -o app.gil -p 4242\n"
 	"  sudo giltrace record -d 30 --max-size 100 -o app.gil -p 4242\n"
 	"  sudo giltrace record -o demo.gil -- build/toyvm tools/toyvm/examples/convoy.tvm\n"
+	"  sudo giltrace record -d 10 -o - -p 4242 | ssh host giltrace report -\n"
 	"  giltrace report app.gil";
 
 static const struct argp argp = {
@@ -82,27 +99,83 @@ static const struct argp argp = {
 	.doc = doc, .children = target_opts_children,
 };
 
+struct record_run {
+	struct record_args *a;
+	struct engine_sink es; /* eng NULL: no summary */
+	int end_ret;
+};
+
+/* A flush a second bounds what a SIGKILL can take from the capture. */
+static int on_tick(void *ctx, __u64 now_ns)
+{
+	struct record_run *r = ctx;
+
+	(void)now_ns;
+	return writer_sink__flush(&r->a->ws);
+}
+
+/* The capture is closed and the summary printed before the probes are
+ * detached, which takes the kernel a while. */
+static void on_end(void *ctx, const struct live_result *res)
+{
+	struct record_run *r = ctx;
+
+	r->end_ret = writer_sink__finish(&r->a->ws, res->drops);
+	if (!r->end_ret && r->es.eng)
+		r->end_ret = summary_out__print(r->es.eng, &r->es.meta, r->a->json);
+}
+
+/* With -o -, standard output carries the capture alone: what CMD (or
+ * anything else) writes there goes to standard error instead. Returns the
+ * descriptor the capture goes to, or -1 after a one-line error. */
+static int take_stdout(void)
+{
+	int fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+
+	if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		fprintf(stderr, "giltrace: cannot write to standard output: %s\n", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_args a = { .target.live = &a.live };
-	struct engine_opts eo = { 0 };
-	struct live_sink sink;
+	struct record_run r = { .a = &a };
+	struct live_hooks hooks = {
+		.on_tick = on_tick, .on_end = on_end, .ctx = &r, .input_fd = -1, .tick_ms = 1000,
+	};
+	struct stream_sink engine, writer, sink;
+	struct stream_tee tee = { 0 };
 	struct live_result res;
 	int ret;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	if (a.c.summary) {
-		a.c.eng = engine__new(&eo);
-		if (!a.c.eng) {
+	if (!strcmp(a.ws.path, "-")) {
+		a.ws.fd = take_stdout();
+		if (a.ws.fd < 0)
+			return 1;
+	}
+	/* live -> [engine -> summary (--summary, --json), capture writer] */
+	if (a.summary) {
+		r.es.eng = engine__new(&(struct engine_opts){ 0 });
+		if (!r.es.eng) {
 			fprintf(stderr, "giltrace: out of memory\n");
 			return 1;
 		}
+		engine = engine_sink__sink(&r.es);
+		stream_tee__add(&tee, &engine);
 	}
-	sink = consumer__sink(&a.c);
-	ret = live__run(&a.live, &sink, &res);
+	writer = writer_sink__sink(&a.ws);
+	stream_tee__add(&tee, &writer);
+	sink = stream_tee__sink(&tee);
+	ret = live__run(&a.live, &sink, &hooks, &res);
 	/* A run that failed early still leaves a complete, readable file. */
-	ret = consumer__finish(&a.c, res.drops) || ret || a.c.end_ret;
-	engine__free(a.c.eng);
+	ret = writer_sink__finish(&a.ws, res.drops) || ret || r.end_ret;
+	engine__free(r.es.eng);
 	return ret;
 }

@@ -4,9 +4,10 @@
 
 #include "cli/blame_out.h"
 #include "cli/capture_opts.h"
-#include "cli/capture_source.h"
 #include "cli/commands.h"
-#include "cli/consumer.h"
+#include "cli/summary_out.h"
+#include "stream/engine_sink.h"
+#include "stream/file_source.h"
 
 struct report_args {
 	struct capture_opts cap;
@@ -65,6 +66,7 @@ static const char doc[] =
 	"the same engine, as the live run.\v"
 	"Examples:\n"
 	"  giltrace report app.gil\n"
+	"  ssh host cat app.gil | giltrace report -\n"
 	"  giltrace report --json app.gil\n"
 	"  giltrace report --from 2 --to 5 --tid 4243 app.gil\n"
 	"  giltrace report --blame --folded app.folded app.gil";
@@ -73,54 +75,39 @@ static const struct argp argp = {
 	.options = options, .parser = parse, .args_doc = "FILE", .doc = doc, .children = children,
 };
 
-static void add_stack(void *ctx, __u32 tgid, __u64 id, __u32 flags,
-		      const struct blame_frame *frames, unsigned int nframes)
-{
-	stack_table__add(ctx, tgid, id, flags, frames, nframes);
-}
-
 int cmd_report(int argc, char **argv)
 {
 	struct report_args a = { .cap = CAPTURE_OPTS_INIT, .out = BLAME_OUT_INIT };
-	struct stack_table *stacks = NULL;
-	struct engine_opts eo = { 0 };
-	struct consumer c = { 0 };
-	struct capture_sink sink;
-	struct capture_reader *r;
-	int ret = 0;
+	struct engine_sink es = { 0 };
+	struct stream_window window;
+	struct stream_sink sink;
+	struct file_source *src;
+	int ret = 1;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	r = capture_source__open(a.cap.path);
-	if (!r)
+	src = file_source__open(a.cap.path, 0);
+	if (!src)
 		return 1;
-	capture_opts__engine_opts(&a.cap, &eo, NULL);
-	c.meta = *capture_reader__meta(r);
-	c.eng = engine__new(&eo);
-	if (!c.eng) {
+	es.eng = engine__new(&(struct engine_opts){ .tid = a.cap.tid });
+	if (a.blame)
+		es.stacks = stack_table__new();
+	if (!es.eng || (a.blame && !es.stacks)) {
 		fprintf(stderr, "giltrace: out of memory\n");
-		ret = 1;
 		goto cleanup;
 	}
-	sink = capture_source__engine_sink(c.eng);
-	if (a.blame) {
-		stacks = stack_table__new();
-		if (!stacks) {
-			fprintf(stderr, "giltrace: out of memory\n");
-			ret = 1;
-			goto cleanup;
-		}
-		sink.stack = add_stack;
-		sink.stack_ctx = stacks;
-	}
-	ret = capture_source__drain(r, a.cap.path, &sink);
+	/* capture -> window -> engine -> summary or blame view */
+	sink = engine_sink__sink(&es);
+	window = capture_opts__window(&a.cap, &sink);
+	sink = stream_window__sink(&window);
+	ret = file_source__run(src, &sink, false);
 	if (!ret && a.blame)
-		ret = blame_out__print(&a.out, c.eng, stacks, &c.meta);
+		ret = blame_out__print(&a.out, es.eng, es.stacks, &es.meta);
 	else if (!ret)
-		ret = consumer__print_summary(&c, a.json);
+		ret = summary_out__print(es.eng, &es.meta, a.json);
 cleanup:
-	stack_table__free(stacks);
-	engine__free(c.eng);
-	capture_reader__free(r);
+	stack_table__free(es.stacks);
+	engine__free(es.eng);
+	file_source__free(src);
 	return ret;
 }

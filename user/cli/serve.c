@@ -21,18 +21,14 @@
 #include "cli/commands.h"
 #include "cli/parse.h"
 #include "cli/target_opts.h"
-#include "engine/engine.h"
+#include "stream/proc_demux.h"
+#include "stream/tee.h"
 #include "views/metrics_prom.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 /* Bounds what a flood of connections can take from the agent. */
 #define MAX_CONNECTIONS 64
 #define CONNECTION_TIMEOUT_S 10
-
-struct serve_proc {
-	struct trace_meta meta;
-	struct engine *eng;
-};
 
 /* The latest rendering, shared with the HTTP thread under lock. */
 struct page {
@@ -42,12 +38,8 @@ struct page {
 
 struct serve {
 	/* Main thread only. */
-	struct serve_proc *procs;
-	size_t n, cap;
-	size_t last;                /* index of the last event's process */
-	unsigned long long drops;
+	struct proc_demux demux;    /* one engine per traced process */
 	struct prom_opts popts;
-	int err;                    /* first -ENOMEM */
 	/* Shared. */
 	pthread_mutex_t lock;
 	struct page pages[2];       /* by enum prom_format */
@@ -62,22 +54,10 @@ struct serve_args {
 
 enum { OPT_LISTEN = 0x300, OPT_PER_THREAD };
 
-static struct serve_proc *find_proc(struct serve *sv, __u32 pid)
-{
-	if (sv->last < sv->n && sv->procs[sv->last].meta.pid == pid)
-		return &sv->procs[sv->last];
-	for (size_t i = 0; i < sv->n; i++) {
-		if (sv->procs[i].meta.pid == pid) {
-			sv->last = i;
-			return &sv->procs[i];
-		}
-	}
-	return NULL;
-}
-
 static int render(struct serve *sv, enum prom_format f, struct page *out)
 {
-	struct prom_process *pp = calloc(sv->n ? sv->n : 1, sizeof(*pp));
+	const struct proc_demux *d = &sv->demux;
+	struct prom_process *pp = calloc(d->n ? d->n : 1, sizeof(*pp));
 	struct prom_opts o = sv->popts;
 	FILE *mem;
 	int err;
@@ -86,9 +66,9 @@ static int render(struct serve *sv, enum prom_format f, struct page *out)
 	out->len = 0;
 	if (!pp)
 		return -ENOMEM;
-	for (size_t i = 0; i < sv->n; i++) {
-		pp[i].meta = &sv->procs[i].meta;
-		pp[i].eng = sv->procs[i].eng;
+	for (size_t i = 0; i < d->n; i++) {
+		pp[i].meta = &d->procs[i].meta;
+		pp[i].eng = d->procs[i].eng;
 	}
 	o.format = f;
 	mem = open_memstream(&out->buf, &out->len);
@@ -96,7 +76,7 @@ static int render(struct serve *sv, enum prom_format f, struct page *out)
 		free(pp);
 		return -ENOMEM;
 	}
-	err = metrics_prom__write(mem, pp, sv->n, sv->drops, &o);
+	err = metrics_prom__write(mem, pp, d->n, d->drops, &o);
 	if (fclose(mem) && !err)
 		err = -ENOMEM;
 	free(pp);
@@ -127,77 +107,11 @@ static void publish(struct serve *sv)
 	free(old[1].buf);
 }
 
-static int on_start(void *ctx, const struct trace_meta *meta, char *err, size_t errlen)
-{
-	(void)ctx;
-	(void)meta;
-	(void)err;
-	(void)errlen;
-	return 0;
-}
-
-static void on_target(void *ctx, const struct trace_meta *meta)
-{
-	struct engine_opts eo = { 0 };
-	struct serve *sv = ctx;
-	struct serve_proc *p;
-
-	if (sv->n == sv->cap) {
-		size_t cap = sv->cap ? sv->cap * 2 : 16;
-		struct serve_proc *bigger = realloc(sv->procs, cap * sizeof(*bigger));
-
-		if (!bigger) {
-			sv->err = -ENOMEM;
-			return;
-		}
-		sv->procs = bigger;
-		sv->cap = cap;
-	}
-	p = &sv->procs[sv->n];
-	p->meta = *meta;
-	p->eng = engine__new(&eo);
-	if (!p->eng) {
-		sv->err = -ENOMEM;
-		return;
-	}
-	sv->n++;
-}
-
-/* A process that exits leaves /metrics at once. */
+/* After the demultiplexer dropped the process: it leaves /metrics at once. */
 static void on_target_exit(void *ctx, __u32 pid)
 {
-	struct serve *sv = ctx;
-	struct serve_proc *p = find_proc(sv, pid);
-
-	if (!p)
-		return;
-	engine__free(p->eng);
-	*p = sv->procs[--sv->n];
-	publish(sv);
-}
-
-static int on_event(void *ctx, const struct gil_event *ev)
-{
-	struct serve *sv = ctx;
-	struct serve_proc *p;
-
-	if (ev->kind == GIL_EV_DROPS) {
-		sv->drops += ev->value;
-		return 0;
-	}
-	p = find_proc(sv, ev->tgid);
-	if (p)
-		engine__feed(p->eng, ev);
-	return sv->err;
-}
-
-static void on_thread(void *ctx, __u32 tgid, __u32 tid, const char *name)
-{
-	struct serve *sv = ctx;
-	struct serve_proc *p = find_proc(sv, tgid);
-
-	if (p)
-		engine__name_thread(p->eng, tgid, tid, name);
+	(void)pid;
+	publish(ctx);
 }
 
 static int on_tick(void *ctx, __u64 now_ns)
@@ -206,7 +120,7 @@ static int on_tick(void *ctx, __u64 now_ns)
 
 	(void)now_ns;
 	publish(sv);
-	return sv->err;
+	return sv->demux.err;
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
@@ -407,11 +321,11 @@ int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a = { .target.live = &a.live, .listen = DEFAULT_LISTEN };
 	struct serve sv = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct live_sink sink = {
-		.on_start = on_start, .on_event = on_event, .on_thread = on_thread,
-		.on_tick = on_tick, .on_target = on_target, .on_target_exit = on_target_exit,
-		.ctx = &sv, .input_fd = -1, .tick_ms = 1000,
-	};
+	struct stream_sink demux = proc_demux__sink(&sv.demux), sink,
+			   exits = { .target_exit = on_target_exit, .ctx = &sv };
+	struct live_hooks hooks = { .on_tick = on_tick, .ctx = &sv, .input_fd = -1,
+				    .tick_ms = 1000 };
+	struct stream_tee tee = { 0 };
 	struct live_result res;
 	struct MHD_Daemon *d;
 	int ret;
@@ -425,15 +339,18 @@ int cmd_serve(int argc, char **argv)
 	d = start_http(&sv, a.listen);
 	if (!d)
 		return 1;
-	ret = live__run(&a.live, &sink, &res);
-	if (!ret && sv.err) {
+	/* live -> [one engine per process, republish when one exits] ->
+	 * /metrics, rendered every tick */
+	stream_tee__add(&tee, &demux);
+	stream_tee__add(&tee, &exits);
+	sink = stream_tee__sink(&tee);
+	ret = live__run(&a.live, &sink, &hooks, &res);
+	if (!ret && sv.demux.err) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		ret = 1;
 	}
 	MHD_stop_daemon(d);
-	for (size_t i = 0; i < sv.n; i++)
-		engine__free(sv.procs[i].eng);
-	free(sv.procs);
+	proc_demux__free(&sv.demux);
 	free(sv.pages[0].buf);
 	free(sv.pages[1].buf);
 	return ret;

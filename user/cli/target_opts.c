@@ -9,7 +9,7 @@
 #include "cli/parse.h"
 #include "target/runtimes.h"
 
-enum { OPT_BTF = 0x100, OPT_AS_ROOT, OPT_ALL, OPT_COMM, OPT_EXE, OPT_MODE };
+enum { OPT_BTF = 0x100, OPT_AS_ROOT, OPT_ALL, OPT_COMM, OPT_EXE, OPT_MODE, OPT_BUFFER };
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID[,PID...]", 0, "Trace the running processes PID, ... (the option may "
@@ -23,6 +23,8 @@ static const struct argp_option options[] = {
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: until Ctrl-C, or until "
 					 "the targets exit; never for --all)", 1 },
 	{ "mode", OPT_MODE, "MODE", 0, runtimes_mode_doc, 1 },
+	{ "buffer-kib", OPT_BUFFER, "KIB", 0, "Ring buffer size in KiB, a power of two from 4 to "
+	  "1048576 (default 16384): larger if drops are reported", 1 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages and the verifier's log", 1 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux "
 					"(default: $GILTRACE_BTF, if set)", 1 },
@@ -101,6 +103,14 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--mode: empty mode");
 		live->mode = arg;
 		break;
+	case OPT_BUFFER: {
+		long kib = parse__long(state, "buffer-kib", arg, 4, 1048576);
+
+		if (kib & (kib - 1))
+			argp_error(state, "--buffer-kib: %ld is not a power of two", kib);
+		live->ringbuf_bytes = (__u32)kib * 1024;
+		break;
+	}
 	case 'v':
 		live->verbose = true;
 		break;

@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "cli/consumer.h"
+#include "cli/summary_out.h"
 #include "cli/parse.h"
 #include "cli/target_opts.h"
 #include "run/signals.h"
+#include "stream/engine_sink.h"
+#include "stream/tee.h"
 #include "util/clock.h"
 #include "views/top.h"
 #include "views/top_plain.h"
@@ -45,8 +47,7 @@ struct held_output {
 };
 
 struct top_ctx {
-	struct consumer c;
-	struct live_sink base; /* the consumer's callbacks, called first */
+	struct engine_sink es;
 	struct top_control ctl;
 	struct top_screen *screen; /* NULL: plain lines on stdout */
 	struct held_output io;
@@ -173,11 +174,11 @@ static void held_output__end(struct held_output *io)
 static struct top_frame frame_of(const struct top_ctx *t)
 {
 	struct top_frame f = {
-		.eng = t->c.eng, .meta = &t->c.meta, .interval_ms = t->ctl.interval_ms,
+		.eng = t->es.eng, .meta = &t->es.meta, .interval_ms = t->ctl.interval_ms,
 		.sort = t->ctl.sort, .paused = t->ctl.paused,
 		.elapsed_ns = t->tick_ns > t->start_ns ? t->tick_ns - t->start_ns : 0,
 		.ended = t->end_reason != NULL, .end_reason = t->end_reason,
-		.stacks = t->c.stacks,
+		.stacks = t->es.stacks,
 	};
 
 	return f;
@@ -199,7 +200,7 @@ static int show(struct top_ctx *t)
 /* Closes the engine's interval at now and shows it. */
 static int close_interval(struct top_ctx *t, __u64 now)
 {
-	engine__tick(t->c.eng, now);
+	engine__tick(t->es.eng, now);
 	t->tick_ns = now;
 	t->next_ns = now + (__u64)t->ctl.interval_ms * 1000000ull;
 	return show(t);
@@ -213,7 +214,7 @@ static __u64 end_of_run(const struct top_ctx *t)
 	struct engine_totals tot;
 	__u64 end = t->seen_ns, now = mono_now();
 
-	engine__totals(t->c.eng, &tot);
+	engine__totals(t->es.eng, &tot);
 	if (tot.last_ts > end)
 		end = tot.last_ts;
 	if (end < t->tick_ns)
@@ -221,40 +222,19 @@ static __u64 end_of_run(const struct top_ctx *t)
 	return end < now ? end : now;
 }
 
+/* After the engine sink has the meta: the screen shows it at once. */
 static int on_start(void *ctx, const struct trace_meta *meta, char *err, size_t errlen)
 {
 	struct top_ctx *t = ctx;
-	int ret = t->base.on_start(&t->c, meta, err, errlen);
 
-	if (ret)
-		return ret;
+	(void)meta;
+	(void)err;
+	(void)errlen;
 	t->start_ns = t->tick_ns = mono_now();
 	t->next_ns = t->start_ns + (__u64)t->ctl.interval_ms * 1000000ull;
 	if (t->screen)
 		show(t);
 	return 0;
-}
-
-static int on_event(void *ctx, const struct gil_event *ev)
-{
-	struct top_ctx *t = ctx;
-
-	return t->base.on_event(&t->c, ev);
-}
-
-static void on_thread(void *ctx, __u32 tgid, __u32 tid, const char *name)
-{
-	struct top_ctx *t = ctx;
-
-	t->base.on_thread(&t->c, tgid, tid, name);
-}
-
-static void on_stack(void *ctx, __u32 tgid, __u64 id, __u32 flags,
-		     const struct blame_frame *frames, unsigned int nframes)
-{
-	struct top_ctx *t = ctx;
-
-	t->base.on_stack(&t->c, tgid, id, flags, frames, nframes);
 }
 
 /* Keys: q stops the run; pause freezes the engine's last interval on the
@@ -282,7 +262,6 @@ static int on_input(void *ctx)
 static int on_tick(void *ctx, __u64 now)
 {
 	struct top_ctx *t = ctx;
-	int ret;
 
 	t->seen_ns = now;
 	/* A resize interrupts poll() but makes no input: look for it here. */
@@ -290,9 +269,6 @@ static int on_tick(void *ctx, __u64 now)
 		return 1;
 	if (now < t->next_ns)
 		return 0;
-	ret = t->base.on_tick(&t->c, now);
-	if (ret)
-		return ret;
 	if (t->ctl.paused) {
 		t->next_ns = now + (__u64)t->ctl.interval_ms * 1000000ull;
 		return 0;
@@ -342,7 +318,9 @@ int cmd_top(int argc, char **argv)
 	struct top_args a = { .target.live = &a.live, .interval_s = 1.0, .sort = TOP_SORT_HOLD };
 	struct engine_opts eo = { 0 };
 	struct top_ctx t = { 0 };
-	struct live_sink sink;
+	struct stream_sink engine, start = { .start = on_start, .ctx = &t }, sink;
+	struct stream_tee tee = { 0 };
+	struct live_hooks hooks;
 	struct live_result res;
 	__u64 end;
 	int ret;
@@ -351,28 +329,32 @@ int cmd_top(int argc, char **argv)
 		return 2;
 	t.ctl.interval_ms = (int)(a.interval_s * 1000.0 + 0.5);
 	t.ctl.sort = a.sort;
-	t.c.eng = engine__new(&eo);
+	t.es.eng = engine__new(&eo);
 	if (a.live.blame)
-		t.c.stacks = stack_table__new();
-	if (!t.c.eng || (a.live.blame && !t.c.stacks)) {
-		stack_table__free(t.c.stacks);
+		t.es.stacks = stack_table__new();
+	if (!t.es.eng || (a.live.blame && !t.es.stacks)) {
+		engine__free(t.es.eng);
+		stack_table__free(t.es.stacks);
 		fprintf(stderr, "giltrace: out of memory\n");
 		return 1;
 	}
 	if (isatty(STDOUT_FILENO) && open_screen(&t)) {
-		engine__free(t.c.eng);
-		stack_table__free(t.c.stacks);
+		engine__free(t.es.eng);
+		stack_table__free(t.es.stacks);
 		return 1;
 	}
 	a.live.quiet = t.screen != NULL;
-	t.base = consumer__sink(&t.c);
-	sink = (struct live_sink){
-		.on_start = on_start, .on_event = on_event, .on_thread = on_thread,
-		.on_tick = on_tick, .on_input = on_input, .on_stack = on_stack, .ctx = &t,
+	/* live -> [engine, the screen's clock] -> top view, closed each interval */
+	engine = engine_sink__sink(&t.es);
+	stream_tee__add(&tee, &engine);
+	stream_tee__add(&tee, &start);
+	sink = stream_tee__sink(&tee);
+	hooks = (struct live_hooks){
+		.on_tick = on_tick, .on_input = on_input, .ctx = &t,
 		.input_fd = t.screen && isatty(STDIN_FILENO) ? STDIN_FILENO : -1,
 		.tick_ms = INPUT_TICK_MS,
 	};
-	ret = live__run(&a.live, &sink, &res);
+	ret = live__run(&a.live, &sink, &hooks, &res);
 	if (!ret) {
 		/* The last, partial interval: with it the intervals add up to
 		 * the run, as the summary counts it. */
@@ -387,7 +369,7 @@ int cmd_top(int argc, char **argv)
 			close_interval(&t, end);
 		else
 			show(&t);
-		if (sink.input_fd >= 0 && !t.ctl.quit && !signals_stop)
+		if (hooks.input_fd >= 0 && !t.ctl.quit && !signals_stop)
 			final_screen(&t);
 	}
 	if (t.screen) {
@@ -395,8 +377,8 @@ int cmd_top(int argc, char **argv)
 		held_output__end(&t.io);
 	}
 	if (!ret)
-		ret = consumer__print_summary(&t.c, false);
-	engine__free(t.c.eng);
-	stack_table__free(t.c.stacks);
+		ret = summary_out__print(t.es.eng, &t.es.meta, false);
+	engine__free(t.es.eng);
+	stack_table__free(t.es.stacks);
 	return ret;
 }

@@ -3,8 +3,9 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
-#include "cli/consumer.h"
+#include "cli/summary_out.h"
 #include "cli/target_opts.h"
+#include "stream/engine_sink.h"
 
 struct trace_args {
 	struct live_opts live;
@@ -58,28 +59,43 @@ static const struct argp argp = {
 	.children = target_opts_children,
 };
 
+struct trace_run {
+	struct engine_sink es;
+	bool json;
+	int end_ret;
+};
+
+/* Printed before the probes are detached: the kernel takes a while. */
+static void on_end(void *ctx, const struct live_result *res)
+{
+	struct trace_run *t = ctx;
+
+	(void)res;
+	t->end_ret = summary_out__print(t->es.eng, &t->es.meta, t->json);
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_args a = { .target.live = &a.live };
-	struct engine_opts eo = { 0 };
-	struct consumer c = { 0 };
-	struct live_sink sink;
+	struct trace_run t = { 0 };
+	struct live_hooks hooks = { .on_end = on_end, .ctx = &t, .input_fd = -1 };
+	struct stream_sink sink;
 	struct live_result res;
 	int ret;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	c.eng = engine__new(&eo);
-	if (!c.eng) {
+	t.es.eng = engine__new(&(struct engine_opts){ 0 });
+	if (!t.es.eng) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		return 1;
 	}
-	c.summary = true;
-	c.json = a.json;
-	sink = consumer__sink(&c);
-	ret = live__run(&a.live, &sink, &res);
+	t.json = a.json;
+	/* live -> engine -> summary */
+	sink = engine_sink__sink(&t.es);
+	ret = live__run(&a.live, &sink, &hooks, &res);
 	if (!ret)
-		ret = c.end_ret;
-	engine__free(c.eng);
+		ret = t.end_ret;
+	engine__free(t.es.eng);
 	return ret;
 }

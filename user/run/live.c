@@ -37,7 +37,7 @@ struct thread_set {
 };
 
 struct live_ctx {
-	const struct live_sink *sink;
+	const struct stream_sink *sink;
 	struct thread_set seen;
 	struct trace_session *session;
 	struct blame_resolver *resolver; /* NULL without blame */
@@ -60,7 +60,7 @@ static void name_thread(struct live_ctx *lc, __u32 tgid, __u32 tid)
 	char comm[64];
 
 	proc__comm(tgid, tid, comm, sizeof(comm));
-	lc->sink->on_thread(lc->sink->ctx, tgid, tid, comm);
+	stream_sink__thread(lc->sink, tgid, tid, comm);
 }
 
 /* A stack id seen for the first time: resolved right away, while the
@@ -77,8 +77,7 @@ static void take_stack(struct live_ctx *lc, const struct gil_event *ev)
 	if (trace_session__take_stack(lc->session, ev->tgid, ev->value, &raw, &code) || !code)
 		return;
 	n = resolver__resolve(lc->resolver, ev->tgid, code, &raw, frames);
-	if (lc->sink->on_stack)
-		lc->sink->on_stack(lc->sink->ctx, ev->tgid, ev->value, raw.flags, frames, n);
+	stream_sink__stack(lc->sink, ev->tgid, ev->value, raw.flags, frames, n);
 }
 
 static int on_event(void *ctx, const struct gil_event *ev)
@@ -93,14 +92,14 @@ static int on_event(void *ctx, const struct gil_event *ev)
 		if (!thread_set__has(&lc->seen, (__u64)ev->tgid << 32 | ev->tid))
 			return 0;
 		memcpy(comm, &ev->addr, 16);
-		lc->sink->on_thread(lc->sink->ctx, ev->tgid, ev->tid, comm);
+		stream_sink__thread(lc->sink, ev->tgid, ev->tid, comm);
 		return 0;
 	}
 	if (ev->tid && thread_set__add(&lc->seen, (__u64)ev->tgid << 32 | ev->tid))
 		name_thread(lc, ev->tgid, ev->tid);
 	if (ev->kind == GIL_EV_HOLDER_STACK && lc->resolver && ev->value >= BLAME_ID_FIRST)
 		take_stack(lc, ev);
-	return lc->sink->on_event(lc->sink->ctx, ev);
+	return stream_sink__event(lc->sink, ev);
 }
 
 
@@ -170,10 +169,10 @@ static int drain(struct trace_session *s)
 }
 
 static int loop(struct live_ctx *lc, struct targets *tg, const struct live_opts *o,
-		const struct live_sink *sink, struct live_result *res)
+		const struct live_hooks *hooks, struct live_result *res)
 {
 	struct trace_session *s = lc->session;
-	__u64 start = mono_now(), next_tick = start + (__u64)sink->tick_ms * 1000000ull;
+	__u64 start = mono_now(), next_tick = start + (__u64)hooks->tick_ms * 1000000ull;
 	__u64 next_scan = start + SCAN_MS * 1000000ull;
 	__u64 next_reading = start + READ_MS * 1000000ull;
 	__u64 end = o->duration_s > 0 ? start + (__u64)(o->duration_s * 1e9) : 0;
@@ -185,7 +184,7 @@ static int loop(struct live_ctx *lc, struct targets *tg, const struct live_opts 
 
 		if (end && now >= end)
 			break;
-		ready = wait_for_work(s, targets__exit_fd(tg), sink->input_fd, POLL_MS);
+		ready = wait_for_work(s, targets__exit_fd(tg), hooks->input_fd, POLL_MS);
 		if (ready < 0) {
 			fprintf(stderr, "giltrace: poll failed: %s\n", strerror(-ready));
 			return 1;
@@ -197,7 +196,7 @@ static int loop(struct live_ctx *lc, struct targets *tg, const struct live_opts 
 			fprintf(stderr, "giltrace: reading the ring buffer failed: %s\n", strerror(-n));
 			return 1;
 		}
-		if ((ready & 2) && sink->on_input && sink->on_input(sink->ctx))
+		if ((ready & 2) && hooks->on_input && hooks->on_input(hooks->ctx))
 			break;
 		if (ready & 1) {
 			/* A process's last events are in the buffer once it has exited. */
@@ -227,9 +226,9 @@ static int loop(struct live_ctx *lc, struct targets *tg, const struct live_opts 
 			next_reading = now + READ_MS * 1000000ull;
 			targets__read_gil_states(tg, 0, on_event, lc);
 		}
-		if (sink->tick_ms && now >= next_tick) {
-			next_tick = now + (__u64)sink->tick_ms * 1000000ull;
-			if (sink->on_tick && sink->on_tick(sink->ctx, now))
+		if (hooks->tick_ms && now >= next_tick) {
+			next_tick = now + (__u64)hooks->tick_ms * 1000000ull;
+			if (hooks->on_tick && hooks->on_tick(hooks->ctx, now))
 				break;
 		}
 	}
@@ -260,8 +259,7 @@ static void target_seen(void *ctx, const struct trace_meta *meta)
 {
 	struct live_ctx *lc = ctx;
 
-	if (lc->sink->on_target)
-		lc->sink->on_target(lc->sink->ctx, meta);
+	stream_sink__target(lc->sink, meta);
 }
 
 static void target_gone(void *ctx, __u32 pid)
@@ -270,23 +268,24 @@ static void target_gone(void *ctx, __u32 pid)
 
 	if (lc->resolver)
 		resolver__forget(lc->resolver, pid);
-	if (lc->sink->on_target_exit)
-		lc->sink->on_target_exit(lc->sink->ctx, pid);
+	stream_sink__target_exit(lc->sink, pid);
 }
 
-int live__run(const struct live_opts *o, const struct live_sink *sink, struct live_result *res)
+int live__run(const struct live_opts *o, const struct stream_sink *sink,
+	      const struct live_hooks *hooks, struct live_result *res)
 {
 	struct live_ctx lc = { .sink = sink };
 	/* The targets report to us first: a process's exit also ends what
 	 * the blame resolver knows of its addresses. */
-	struct live_sink target_sink = {
-		.on_target = target_seen, .on_target_exit = target_gone, .ctx = &lc,
+	struct stream_sink target_sink = {
+		.target = target_seen, .target_exit = target_gone, .ctx = &lc,
 	};
 	struct trace_opts to = {
 		.verbose = o->verbose, .on_event = on_event, .ctx = &lc,
 		/* --btf, else $GILTRACE_BTF, else the kernel's own */
 		.btf_path = o->btf_path ? o->btf_path : getenv("GILTRACE_BTF"),
 		.blame = o->blame,
+		.ringbuf_bytes = o->ringbuf_bytes,
 	};
 	struct trace_session *s = NULL;
 	struct targets *tg;
@@ -325,7 +324,7 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 		memset(&meta, 0, sizeof(meta));
 		plan__machine_meta(&meta);
 	}
-	ret = sink->on_start ? sink->on_start(sink->ctx, &meta, err, sizeof(err)) : 0;
+	ret = stream_sink__start(sink, &meta, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "giltrace: %s\n", err);
 		goto cleanup;
@@ -353,7 +352,7 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 	}
 	/* A target that exited during the attach ends a run of explicit targets
 	 * at once, with what it wrote. */
-	ret = loop(&lc, tg, o, sink, res);
+	ret = loop(&lc, tg, o, hooks, res);
 	/* The window's end for every process still there; events after it
 	 * are outside the self-check. Then stop the events at the source and
 	 * take what is left, so that the drops in the stream are the BPF
@@ -365,8 +364,8 @@ int live__run(const struct live_opts *o, const struct live_sink *sink, struct li
 	if (o->verbose)
 		fprintf(stderr, "giltrace: BPF drop counter at detach: %llu; futex calls through %s\n",
 			res->drops, res->futex_mode);
-	if (!ret && sink->on_end)
-		sink->on_end(sink->ctx, res);
+	if (!ret && hooks->on_end)
+		hooks->on_end(hooks->ctx, res);
 cleanup:
 	trace_session__close(s);
 	targets__free(tg);

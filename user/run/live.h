@@ -2,9 +2,13 @@
  * One live trace, from targets to sink: starts or finds the targets (one
  * command, a list of PIDs, or every supported process with --all), builds
  * their attach plans, attaches them to one set of BPF programs, and streams
- * events to a sink until Ctrl-C, the duration, the end of the targets or the
- * sink says stop. Summary, record, top and serve all run through here; they
- * differ only in their sink.
+ * events to a sink (stream/sink.h) until Ctrl-C, the duration, the end of
+ * the targets or the sink says stop: the live source. The sink hears the
+ * first target's meta at start (the machine's alone for --all with none
+ * yet), every target as it is traced and as it exits, thread names from
+ * /proc and renames, and with blame each holder stack resolved before the
+ * event that names it. Summary, record, top, blame and serve all run
+ * through here; they differ only in their sink and hooks.
  */
 #ifndef GILTRACE_LIVE_H
 #define GILTRACE_LIVE_H
@@ -14,8 +18,8 @@
 #include <linux/types.h>
 
 #include "giltrace.h"
-#include "engine/meta.h"
-#include "blame/stack_table.h"
+#include "trace_meta.h"
+#include "stream/sink.h"
 #include "target/discover.h"
 
 /* Most PIDs one -p list may name; --all goes up to GILTRACE_MAX_TARGETS. */
@@ -23,26 +27,13 @@
 
 struct live_result;
 
-struct live_sink {
-	/* Before the first event; non-zero aborts the run. */
-	int (*on_start)(void *ctx, const struct trace_meta *meta, char *err, size_t errlen);
-	/* Every event in stream order; non-zero stops the run. */
-	int (*on_event)(void *ctx, const struct gil_event *ev);
-	/* A thread's name, when first seen and again at the end. */
-	void (*on_thread)(void *ctx, __u32 tgid, __u32 tid, const char *name);
+/* What only a live run has, apart from the stream itself (stream/sink.h):
+ * a clock, a keyboard and an end. */
+struct live_hooks {
 	/* Every tick_ms, with CLOCK_MONOTONIC now; non-zero stops the run. */
 	int (*on_tick)(void *ctx, __u64 now_ns);
 	/* When input_fd is readable; non-zero stops the run. */
 	int (*on_input)(void *ctx);
-	/* A process is traced from now on (before its first event); NULL to
-	 * ignore. The first target's meta also goes to on_start. */
-	void (*on_target)(void *ctx, const struct trace_meta *meta);
-	/* A traced process exited and was dropped, after its last event. */
-	void (*on_target_exit)(void *ctx, __u32 pid);
-	/* Blame (live_opts.blame): a holder stack first seen, resolved, before
-	 * the HOLDER_STACK event that names it; NULL to ignore. */
-	void (*on_stack)(void *ctx, __u32 tgid, __u64 id, __u32 flags,
-			 const struct blame_frame *frames, unsigned int nframes);
 	/* The run is over and every event was delivered; called before the
 	 * probes are detached, which takes the kernel a while, so that the
 	 * summary does not wait for it. NULL to ignore. */
@@ -65,6 +56,7 @@ struct live_opts {
 	double duration_s;
 	bool persist;       /* go on when every target has exited (serve) */
 	bool verbose;
+	__u32 ringbuf_bytes; /* --buffer-kib; 0: GILTRACE_RINGBUF_BYTES */
 	bool keep_root;     /* run CMD as root even under sudo */
 	bool quiet;         /* no "tracing ..." line (the top screen shows it) */
 	bool blame;         /* read the GIL holder's Python stack at waits */
@@ -82,7 +74,7 @@ struct live_result {
 };
 
 /* 0, or non-zero after printing a one-line error to stderr. */
-int live__run(const struct live_opts *opts, const struct live_sink *sink,
-	      struct live_result *res);
+int live__run(const struct live_opts *opts, const struct stream_sink *sink,
+	      const struct live_hooks *hooks, struct live_result *res);
 
 #endif

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "run/live.h"
+#include "stream/sink.h"
 #include "target/gil_state.h"
 #include "target/plan.h"
 #include "trace/session.h"
@@ -32,7 +32,7 @@ struct target {
 };
 
 struct targets {
-	const struct live_sink *sink;
+	const struct stream_sink *sink;
 	struct trace_session *session; /* NULL until targets__attach() */
 	struct target *v;
 	size_t n, cap;
@@ -49,7 +49,7 @@ static int pidfd_open(__u32 pid)
 	return fd < 0 ? -errno : fd;
 }
 
-struct targets *targets__new(const struct live_sink *sink)
+struct targets *targets__new(const struct stream_sink *sink)
 {
 	struct targets *t = calloc(1, sizeof(*t));
 
@@ -127,8 +127,8 @@ static void drop(struct targets *t, struct target *e)
 	}
 	release(e);
 	*e = t->v[--t->n];
-	if (traced && t->sink->on_target_exit)
-		t->sink->on_target_exit(t->sink->ctx, pid);
+	if (traced)
+		stream_sink__target_exit(t->sink, pid);
 }
 
 /* The pidfd comes first, so that the plan and the exit we wait for are of
@@ -177,8 +177,7 @@ static int attach_one(struct targets *t, struct target *e, char *err, size_t err
 	plan__release(e->plan);
 	e->state = TARGET_TRACED;
 	t->ntraced++;
-	if (t->sink->on_target)
-		t->sink->on_target(t->sink->ctx, &e->plan->meta);
+	stream_sink__target(t->sink, &e->plan->meta);
 	return 0;
 }
 

@@ -11,15 +11,17 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "engine/meta.h"
+#include "trace_meta.h"
 #include "target/discover.h"
 
 struct targets;
 struct trace_session;
-struct live_sink;
+struct stream_sink;
 struct gil_event;
 
-struct targets *targets__new(const struct live_sink *sink);
+/* sink hears each process as it is traced (target) and as it is dropped
+ * (target_exit); only those two calls. */
+struct targets *targets__new(const struct stream_sink *sink);
 void targets__free(struct targets *t);
 
 /* The tracing mode every later plan asks for (--mode; NULL: each

@@ -22,31 +22,6 @@ struct search {
 /* Resolves the hooks of row in ef and refuses probe points the kernel
  * would single-step. -ENOENT (with a reason) when a required one is
  * missing, which a CPython row answers by falling back to futex mode. */
-/* A stripped function found through an exported caller: sym becomes the
- * target of the call rel32 at sym + call_at, which must be one. */
-static int follow_call(struct elf_file *ef, const struct runtime_hook *h,
-		       struct elf_sym_info *sym, char *err, size_t errlen)
-{
-	unsigned char call[5];
-	__s32 rel;
-
-	if (h->call_at + sizeof(call) > sym->size ||
-	    elf_file__read(ef, sym->file_offset + h->call_at, call, sizeof(call)) ||
-	    call[0] != 0xe8) {
-		snprintf(err, errlen, "%s+%u is not a call in this build: its stripped probes are "
-			 "unknown (try --mode=futex)", h->symbol, h->call_at);
-		return -ENOENT;
-	}
-	memcpy(&rel, call + 1, sizeof(rel));
-	sym->vaddr += h->call_at + sizeof(call) + (__s64)rel;
-	sym->size = 16; /* unknown; only the entry is probed */
-	if (elf_file__vaddr_to_offset(ef, sym->vaddr, &sym->file_offset)) {
-		snprintf(err, errlen, "the call at %s+%u leaves the file", h->symbol, h->call_at);
-		return -ENOENT;
-	}
-	return 0;
-}
-
 static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 		      const struct runtime_row *row, const struct runtime_hook *hooks,
 		      char *err, size_t errlen)
@@ -65,8 +40,6 @@ static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 			snprintf(err, errlen, "%s runtime without function %s", row->name, h->symbol);
 			return -ENOENT;
 		}
-		if (h->call_at && follow_call(ef, h, &sym, err, errlen))
-			return -ENOENT;
 		if (h->at >= sym.size && h->at) {
 			snprintf(err, errlen, "%s is too short to probe at +%u", h->symbol, h->at);
 			return -ENOENT;
@@ -168,24 +141,24 @@ static int plan_libc(struct attach_plan *plan, const struct runtime_row *row, ch
 	return 0;
 }
 
-/* The hooks' mode or futex mode, as asked (mode) or as the row prefers:
- * hooks where their symbols are (unless row->hooks_on_request), else futex
- * mode. A mode the row lacks, or hooks asked for and missing, is an error. */
+/* The mode asked for (mode), or the one the row prefers: cond mode where
+ * the row has it and the C library exports its functions, else the hooks
+ * where their symbols are (unless row->hooks_on_request), else futex mode.
+ * A mode the row lacks, or one asked for that cannot be planned, is an
+ * error. */
 static int plan_mode(struct attach_plan *plan, struct elf_file *ef,
 		     const struct runtime_row *row, const char *mode, char *err, size_t errlen)
 {
 	bool futex = mode ? row->futex_mode && !strcmp(mode, row->futex_mode)
 			  : row->hooks_on_request;
-	bool stripped = mode && row->stripped_mode && !strcmp(mode, row->stripped_mode);
 	bool cond = row->libc_mode && (!mode || !strcmp(mode, row->libc_mode));
 	int ret;
 
-	if (mode && !futex && !stripped && !cond && strcmp(mode, row->mode)) {
-		snprintf(err, errlen, "%s %s has no mode %s (modes: %s%s%s%s%s%s%s)", row->name,
+	if (mode && !futex && !cond && strcmp(mode, row->mode)) {
+		snprintf(err, errlen, "%s %s has no mode %s (modes: %s%s%s%s%s)", row->name,
 			 row->version, mode, row->libc_mode ? row->libc_mode : "",
 			 row->libc_mode ? ", " : "", row->mode, row->futex_mode ? ", " : "",
-			 row->futex_mode ? row->futex_mode : "", row->stripped_mode ? ", " : "",
-			 row->stripped_mode ? row->stripped_mode : "");
+			 row->futex_mode ? row->futex_mode : "");
 		return -EINVAL;
 	}
 	if (cond) {
@@ -198,23 +171,6 @@ static int plan_mode(struct attach_plan *plan, struct elf_file *ef,
 		if (plan->libc_fd >= 0)
 			close(plan->libc_fd);
 		plan->libc_fd = -1;
-	}
-	if (stripped) {
-		/* Only for builds without the hooks' symbols: with them, full
-		 * mode sees more for the same cost. */
-		ret = plan_hooks(plan, ef, row, row->hooks, err, errlen);
-		if (!ret) {
-			snprintf(err, errlen, "this %s %s has its symbols: use --mode=%s, which "
-				 "also sees forced releases exactly", row->name, row->version,
-				 row->mode);
-			return -EINVAL;
-		}
-		ret = plan_hooks(plan, ef, row, row->stripped_hooks, err, errlen);
-		if (!ret) {
-			plan->target.flags |= GIL_TARGET_SAVE_THREAD;
-			snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", mode);
-		}
-		return ret;
 	}
 	ret = futex ? -ENOENT : plan_hooks(plan, ef, row, row->hooks, err, errlen);
 	if (ret == -ENOENT && row->futex_mode && (futex || !mode)) {

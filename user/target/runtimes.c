@@ -178,24 +178,6 @@ static const struct cpython_layout py313 = {
 		.libc_hooks = LIBC_COND_HOOKS, .verified = how, __VA_ARGS__            \
 	}
 
-/*
- * Debian's stripped /usr/bin/python3.11 (3.11.2, non-PIE, LTO): take_gil
- * is the target of the call at PyEval_RestoreThread+13 (objdump: push
- * %rbx; test %rdi,%rdi; je; mov %rdi,%rbx; call 0x4f92c0), a function
- * starting push %r15 (emulated) that 10 call sites in the binary call.
- * drop_gil is inlined everywhere; PyEval_SaveThread, exported, is
- * Py_BEGIN_ALLOW_THREADS: its entry is a voluntary release. In pyenv's
- * 3.11.7 take_gil is called from PyEval_RestoreThread too (objdump).
- */
-#define STRIPPED_311_HOOKS                                                             \
-	.stripped_mode = "acquire",                                                    \
-	.stripped_hooks = {                                                            \
-		{ "PyEval_RestoreThread", "cpy_take_gil", .call_at = 13 },             \
-		{ "PyEval_RestoreThread", "cpy_take_gil_ret", .retprobe = true,        \
-		  .call_at = 13 },                                                     \
-		{ "PyEval_SaveThread", "cpy_save_thread" },                            \
-	}
-
 /* 2.7.18: Python/ceval.c `static PyThread_type_lock interpreter_lock`,
  * a local symbol of libpython2.7.so.1.0's .symtab (the executable holds
  * none); Python/thread_pthread.h with USE_SEMAPHORES: the lock is a
@@ -250,8 +232,7 @@ static const struct runtime_row rows[] = {
 		    "3.10.13; gdb ptype /o on pyenv libpython3.10.so.1.0"),
 	CPYTHON_ROW("3.11", py311, "Python/ceval_gil.h, Include/internal/pycore_{runtime,interp}.h "
 		    "3.11.7; gdb ptype /o on pyenv libpython3.11.so.1.0; Debian 3.11.2 "
-		    "checked live (gil->interval == 5000, switch_number grows)",
-		    STRIPPED_311_HOOKS),
+		    "checked live (gil->interval == 5000, switch_number grows)"),
 	CPYTHON_ROW("3.12", py312, "Python/ceval_gil.c, Include/internal/pycore_{runtime,interp}.h "
 		    "3.12.1; gdb ptype /o on pyenv libpython3.12.so.1.0"),
 	CPYTHON_ROW("3.13", py313, "Python/ceval_gil.c, Include/internal/pycore_{runtime,interp,"

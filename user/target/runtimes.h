@@ -22,10 +22,6 @@ struct runtime_hook {
 	bool retprobe; /* on the function's return (a uretprobe) */
 	bool optional; /* a compiler clone that only some builds have */
 	__u32 at;      /* bytes past the symbol's start (0: its entry) */
-	/* > 0: not the symbol but the function that the call rel32 at
-	 * symbol + call_at calls (a stripped build's static function, found
-	 * through an exported caller) */
-	__u32 call_at;
 };
 
 /* How BPF finds CPython's drop-request flag (see giltrace.h, gil_target). */
@@ -112,10 +108,6 @@ struct runtime_row {
 	 * hooks' symbols are stripped, or is NULL when that build is refused. */
 	const struct cpython_layout *cpython;
 	const char *futex_mode;
-	/* Stripped builds (no take_gil symbol): a mode asked for with --mode
-	 * whose probes are found through exported functions. */
-	const char *stripped_mode;
-	struct runtime_hook stripped_hooks[RUNTIME_MAX_HOOKS];
 	/* CPython 2.7 rows instead of cpython. */
 	const struct cpython2_layout *cpython2;
 	/* The hooks cost too much to be the default: futex_mode is, and the

@@ -110,6 +110,8 @@ int trace_session__open(struct trace_session **out, const struct trace_opts *opt
 	bpf_program__set_autoload(s->skel->progs.raw_futex_enter, !s->syscall_tps);
 	bpf_program__set_autoload(s->skel->progs.raw_futex_exit, !s->syscall_tps);
 	s->skel->rodata->blame_on = s->blame;
+	if (opts->ringbuf_bytes)
+		bpf_map__set_max_entries(s->skel->maps.events, opts->ringbuf_bytes);
 	ret = giltrace_bpf__load(s->skel);
 	if (ret) {
 		if (ret == -EPERM)

@@ -25,6 +25,7 @@ struct trace_opts {
 	trace_event_fn on_event;
 	void *ctx;
 	bool blame; /* walk the GIL holder's Python stack at waits (docs/blame.md) */
+	__u32 ringbuf_bytes; /* 0: GILTRACE_RINGBUF_BYTES */
 };
 
 /* 0, or -errno with a one-line reason (no "giltrace: " prefix) in err. */

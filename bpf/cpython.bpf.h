@@ -97,29 +97,50 @@ int BPF_KPROBE(cpy_take_gil)
 	return 0;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(cpy_take_gil_ret)
+/* take_gil has given this thread the GIL: full mode at its return, cond
+ * mode at its signal of gil->switch_cond. The event's value is the
+ * interpreter's count of hand-offs, this one included. */
+static __always_inline void gil_acquired(const struct gil_target *t, __u32 tgid, __u32 tid)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now;
-	__u32 tgid = id >> 32, tid = id, cpu;
-	struct gil_target *t = cpython_target(tgid);
-	bool contended = false;
+	struct gil_waiter *w = bpf_map_lookup_elem(&gil_waiters, &tid);
+	bool contended = w && w->waiting;
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 now = bpf_ktime_get_ns();
 
-	if (!t)
-		return 0;
-	if (blame_on) {
-		struct gil_waiter *w = bpf_map_lookup_elem(&gil_waiters, &tid);
-
-		contended = w && w->waiting;
-	}
-	bpf_map_delete_elem(&gil_waiters, &tid);
-	cpu = bpf_get_smp_processor_id();
-	now = bpf_ktime_get_ns();
-	emit(GIL_EV_ACQUIRE, tgid, tid, cpu, now, t->gil_base, 0, 0);
+	if (w)
+		bpf_map_delete_elem(&gil_waiters, &tid);
+	emit(GIL_EV_ACQUIRE, tgid, tid, cpu, now, t->gil_base,
+	     read_u64(t->gil_base + t->off_switch), 0);
 	/* Blame: a hand-over while others may wait; take_gil has just made
 	 * this thread gil->last_holder. */
 	if (contended)
 		blame_sample(tgid, tid, cpu, now, t->gil_base);
+}
+
+/* drop_gil lets the GIL go: full mode at its entry, cond mode at its
+ * signal of gil->cond. Forced when the drop request is set, CPython's own
+ * test for the forced-switch wait that follows. */
+static __always_inline void gil_released(const struct gil_target *t, __u32 tgid, __u32 tid)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 now = bpf_ktime_get_ns();
+	bool forced = drop_requested(t);
+
+	/* Blame: what the holder ran when it was made to let go. */
+	if (forced)
+		blame_sample(tgid, tid, cpu, now, t->gil_base);
+	emit(forced ? GIL_EV_FORCED_RELEASE : GIL_EV_RELEASE, tgid, tid, cpu, now, t->gil_base,
+	     0, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(cpy_take_gil_ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct gil_target *t = cpython_target(id >> 32);
+
+	if (t)
+		gil_acquired(t, id >> 32, (__u32)id);
 	return 0;
 }
 
@@ -127,27 +148,13 @@ SEC("uprobe")
 int BPF_KPROBE(cpy_drop_gil)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
-	struct gil_target *t = cpython_target(tgid);
-	__u64 now;
-	__u32 cpu;
-	bool forced;
+	struct gil_target *t = cpython_target(id >> 32);
 
-	if (!t)
-		return 0;
-	cpu = bpf_get_smp_processor_id();
-	now = bpf_ktime_get_ns();
-	forced = drop_requested(t);
-	/* Blame: what the holder ran when it was made to let go. */
-	if (forced)
-		blame_sample(tgid, (__u32)id, cpu, now, t->gil_base);
-	emit(forced ? GIL_EV_FORCED_RELEASE : GIL_EV_RELEASE, tgid, (__u32)id, cpu, now,
-	     t->gil_base, 0, 0);
+	if (t)
+		gil_released(t, id >> 32, (__u32)id);
 	return 0;
 }
 
-/* In cond mode the C library's calls carry every event: the futex calls
- * on gil->cond are then only futex-level WAKE/WAKE_CALL records. */
 static __always_inline bool on_cond(const struct gil_target *t, __u64 uaddr)
 {
 	return (t->flags & GIL_TARGET_CPYTHON) && !(t->flags & GIL_TARGET_LIBC_COND) &&

@@ -23,8 +23,6 @@
 #ifndef GILTRACE_CPYTHON_COND_BPF_H
 #define GILTRACE_CPYTHON_COND_BPF_H
 
-#define ETIMEDOUT_RET 110 /* pthread_cond_timedwait returns the error number */
-
 static __always_inline struct gil_target *cond_target(__u32 tgid)
 {
 	struct gil_target *t = cpython_target(tgid);
@@ -35,99 +33,58 @@ static __always_inline struct gil_target *cond_target(__u32 tgid)
 SEC("uprobe")
 int BPF_KPROBE(cpy_cond_signal, __u64 cond)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now;
-	__u32 tgid = id >> 32, tid = id, cpu;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = id;
 	struct gil_target *t = cond_target(tgid);
-	struct gil_waiter *w;
-	bool contended, forced;
 
 	if (!t)
 		return 0;
-	if (cond == t->gil_base + t->off_switch_cond) {
-		w = bpf_map_lookup_elem(&gil_waiters, &tid);
-		contended = w && w->waiting;
-		if (w)
-			bpf_map_delete_elem(&gil_waiters, &tid);
-		cpu = bpf_get_smp_processor_id();
-		now = bpf_ktime_get_ns();
-		/* value: the interpreter's count of hand-offs, this one included */
-		emit(GIL_EV_ACQUIRE, tgid, tid, cpu, now, t->gil_base,
-		     read_u64(t->gil_base + t->off_switch), 0);
-		if (contended)
-			blame_sample(tgid, tid, cpu, now, t->gil_base);
-	} else if (cond == t->gil_base + t->off_cond) {
-		cpu = bpf_get_smp_processor_id();
-		now = bpf_ktime_get_ns();
-		forced = drop_requested(t);
-		if (forced)
-			blame_sample(tgid, tid, cpu, now, t->gil_base);
-		emit(forced ? GIL_EV_FORCED_RELEASE : GIL_EV_RELEASE, tgid, tid, cpu, now,
-		     t->gil_base, 0, 0);
-	}
+	if (cond == t->gil_base + t->off_switch_cond)
+		gil_acquired(t, tgid, tid);
+	else if (cond == t->gil_base + t->off_cond)
+		gil_released(t, tgid, tid);
 	return 0;
 }
 
+/* The same state machine as futex mode's waits on gil->cond, fed by the
+ * library call instead of the syscall: every wait, also one that a signal
+ * ends before it reaches the kernel. */
 SEC("uprobe")
 int BPF_KPROBE(cpy_cond_wait, __u64 cond)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now;
-	__u32 tgid = id >> 32, tid = id, cpu;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = id;
 	struct gil_target *t = cond_target(tgid);
-	struct gil_waiter fresh = {}, *w;
+	struct gil_waiter *w;
 
 	if (!t || cond != t->gil_base + t->off_cond)
 		return 0;
+	cond_wait_enter(t, tgid, tid, bpf_ktime_get_ns());
 	w = bpf_map_lookup_elem(&gil_waiters, &tid);
-	if (!w) {
-		bpf_map_update_elem(&gil_waiters, &tid, &fresh, BPF_ANY);
-		w = bpf_map_lookup_elem(&gil_waiters, &tid);
-		if (!w)
-			return 0;
-	}
-	cpu = bpf_get_smp_processor_id();
-	now = bpf_ktime_get_ns();
-	if (!w->waiting) {
-		w->waiting = 1;
-		emit(GIL_EV_WAIT, tgid, tid, cpu, now, t->gil_base, 0, 0);
-		blame_sample(tgid, tid, cpu, now, t->gil_base);
-	} else if (w->woken) {
-		emit(GIL_EV_RETRY, tgid, tid, cpu, now, t->gil_base, 0, 0);
-	}
-	w->woken = 0;
-	w->in_wait = 1;
-	w->switch_at_wait = read_u64(t->gil_base + t->off_switch);
+	if (w)
+		w->in_wait = 1;
 	return 0;
 }
 
+/* Returns with gil->mutex held again, where CPython re-checks: the
+ * drop-request test below is CPython's own, at the same point. */
 SEC("uretprobe")
 int BPF_KRETPROBE(cpy_cond_wait_ret, int ret)
 {
-	__u64 id = bpf_get_current_pid_tgid(), now;
-	__u32 tgid = id >> 32, tid = id, cpu;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = id;
 	struct gil_waiter *w = bpf_map_lookup_elem(&gil_waiters, &tid);
 	struct gil_target *t;
-	bool locked;
 
 	/* Only waits on gil->cond are marked in_wait. */
 	if (!w || !w->in_wait)
 		return 0;
 	w->in_wait = 0;
 	t = cond_target(tgid);
-	if (!t)
-		return 0;
-	if (ret != ETIMEDOUT_RET) {
-		w->woken = 1;
-		return 0;
-	}
-	cpu = bpf_get_smp_processor_id();
-	now = bpf_ktime_get_ns();
-	locked = read_u32(t->gil_base + t->off_locked);
-	emit(GIL_EV_TIMEOUT, tgid, tid, cpu, now, t->gil_base, 0, 0);
-	if (locked && read_u64(t->gil_base + t->off_switch) == w->switch_at_wait)
-		emit(GIL_EV_DROP_REQUEST, tgid, tid, cpu, now, t->gil_base, 0, 0);
-	/* Blame: who holds it now, for the next stretch of this wait. */
-	if (locked)
-		blame_sample(tgid, tid, cpu, now, t->gil_base);
+	/* pthread_cond_timedwait returns the error number; the futex path
+	 * hands over the syscall's -errno. */
+	if (t)
+		cond_wait_exit(t, tgid, tid, bpf_ktime_get_ns(), ret == ETIMEDOUT ? -ETIMEDOUT : 0);
 	return 0;
 }
 

@@ -20,6 +20,8 @@ struct trace_meta {
 	char version[META_STR];    /* "1", "3.11.2", ... */
 	char mode[META_STR];       /* tracing mode, e.g. "hooks", "futex" */
 	char kernel[META_STR];     /* uname -r of the traced machine */
+	char note[META_STR * 2];   /* what the mode does not show, said once in
+	                            * the summary (runtime_row.note), or "" */
 };
 
 #endif

@@ -89,6 +89,9 @@ def futex_run(exe, cpus):
         py.kill()
     assert s["target"]["mode"] == "futex" and s["target"]["version"] == "2.7"
     assert s["drops"] == 0
+    # The summary says plainly that the old GIL has no forced switch.
+    assert s["target"]["note"].startswith("the old GIL (CPython 2.7) has no timed wait and "
+                                          "no drop request")
     return s["totals"]
 
 

@@ -34,6 +34,7 @@ enum capture_hdr_tag {
 	HDR_VERSION = 7,
 	HDR_MODE = 8,
 	HDR_KERNEL = 9,
+	HDR_NOTE = 10,
 };
 
 /*

@@ -28,6 +28,7 @@ static const struct {
 	  sizeof(((struct trace_meta *)0)->version) },
 	{ HDR_MODE, offsetof(struct trace_meta, mode), sizeof(((struct trace_meta *)0)->mode) },
 	{ HDR_KERNEL, offsetof(struct trace_meta, kernel), sizeof(((struct trace_meta *)0)->kernel) },
+	{ HDR_NOTE, offsetof(struct trace_meta, note), sizeof(((struct trace_meta *)0)->note) },
 };
 
 #define NSTR_FIELDS (sizeof(str_fields) / sizeof(str_fields[0]))

@@ -337,6 +337,8 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 			return 1;
 		}
 		s->plan->row = &rows[i];
+		snprintf(s->plan->meta.note, sizeof(s->plan->meta.note), "%s",
+			 rows[i].note ? rows[i].note : "");
 		s->plan->fd = dup(elf_file__fd(ef));
 		snprintf(s->plan->meta.exe, sizeof(s->plan->meta.exe), "%.*s",
 			 (int)sizeof(s->plan->meta.exe) - 1, m->path);

@@ -221,6 +221,9 @@ static const struct runtime_row rows[] = {
 			{ "PyThread_release_lock", "py2_lock_release", .at = 4 },
 		},
 		.cpython2 = &py27,
+		.note = "the old GIL (CPython 2.7) has no timed wait and no drop request: a holder "
+			"lets go at every check interval and races to take it back, so its contention "
+			"shows as retries (failed wake-ups), not as forced switches",
 		.verified = "Python/ceval.c, Python/thread_pthread.h 2.7.18; readelf -s on pyenv "
 			    "libpython2.7.so.1.0; objdump of PyThread_release_lock",
 	},

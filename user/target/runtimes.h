@@ -103,6 +103,7 @@ struct runtime_row {
 	const char *gil_symbol;    /* object whose st_size bounds the GIL's futex words */
 	struct runtime_hook hooks[RUNTIME_MAX_HOOKS];
 	const char *verified;      /* source of the facts and how they were checked */
+	const char *note;          /* what its figures do not show, for the summary */
 	/* CPython rows: chosen by version (detect_symbol only says "CPython"),
 	 * with the GIL's layout; futex_mode names the mode used when the
 	 * hooks' symbols are stripped, or is NULL when that build is refused. */

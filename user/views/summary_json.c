@@ -45,6 +45,7 @@ static struct json_object *target_json(const struct trace_meta *meta)
 	put_str(o, "version", meta->version);
 	put_str(o, "mode", meta->mode);
 	put_str(o, "kernel", meta->kernel);
+	put_str(o, "note", meta->note);
 	return o;
 }
 

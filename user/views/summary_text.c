@@ -52,6 +52,8 @@ static void print_header(FILE *out, const struct trace_meta *meta,
 			or_unknown(meta->mode), or_unknown(meta->kernel));
 	else
 		fprintf(out, "giltrace: target unknown\n");
+	if (meta && meta->note[0])
+		fprintf(out, "note: %s\n", meta->note);
 	fprintf(out, "duration %s, %llu threads in %llu processes, drops %llu, unpaired %llu\n",
 		format__duration(dur, sizeof(dur), (double)tot->duration_ns),
 		(unsigned long long)tot->nthreads, (unsigned long long)tot->nprocs,

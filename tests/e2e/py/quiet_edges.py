@@ -8,8 +8,11 @@ switch_number taken there is exact.
   quiet_edges.py cpu N     two threads counting down from N
   quiet_edges.py pool N    ThreadPoolExecutor(8): N tasks, one in four a
                            pure-Python loop, the rest socket round trips
+  quiet_edges.py convoy N  an echo thread beside a pure-Python spinner; the
+                           client, another process, sends N 8 KB messages
 """
 import socket
+import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -53,7 +56,49 @@ def pool(n):
     b.close()
 
 
-WORKLOADS = {"cpu": cpu, "pool": pool}
+CLIENT = """
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+msg = b"x" * 8192
+for _ in range(int(sys.argv[2])):
+    s.sendall(msg)
+    got = 0
+    while got < len(msg):
+        got += len(s.recv(len(msg) - got))
+"""
+
+
+def convoy(n):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    client = subprocess.Popen([sys.executable, "-c", CLIENT, str(srv.getsockname()[1]), str(n)])
+    conn, _ = srv.accept()
+    done = []
+
+    def echo():
+        while True:
+            data = conn.recv(8192)
+            if not data:
+                break
+            conn.sendall(data)
+        done.append(1)
+
+    def spin():
+        while not done:
+            pass
+
+    threads = [threading.Thread(target=echo), threading.Thread(target=spin)]
+    for t in threads:
+        t.start()
+    client.wait()
+    for t in threads:
+        t.join()
+    conn.close()
+    srv.close()
+
+
+WORKLOADS = {"cpu": cpu, "pool": pool, "convoy": convoy}
 
 if __name__ == "__main__":
     work, n = WORKLOADS[sys.argv[1]], int(sys.argv[2])

@@ -112,7 +112,7 @@ test-unit: $(UNIT_BINS)
 
 # End-to-end tests need root for BPF; without it they skip and say why.
 test-e2e: all
-	$(Q)$(PYTEST) -q -rs tests/e2e
+	$(Q)$(PYTEST) -q -rs tests/toyvm tests/e2e
 
 # The fuzz run is short (FUZZ_TEST_SECONDS) and comes before the pytest
 # suites, so that CI's last line is a test runner's summary.
@@ -143,7 +143,7 @@ test-asan:
 		CFLAGS="-O2 -g -fsanitize=undefined -fno-sanitize-recover=all" $(ASAN_BUILD)/toyvm
 	$(Q)set -e; for t in $(patsubst $(BUILD)/%,$(ASAN_BUILD)/%,$(UNIT_BINS)); do \
 		echo "== $$t"; $(ASAN_ENV) $$t; done
-	$(Q)$(ASAN_ENV) GILTRACE_BUILD=$(abspath $(ASAN_BUILD)) $(PYTEST) -q -rs tests/e2e
+	$(Q)$(ASAN_ENV) GILTRACE_BUILD=$(abspath $(ASAN_BUILD)) $(PYTEST) -q -rs tests/toyvm tests/e2e
 
 # Static analysis of user/ and tools/ (docs/lint.md says which checks and why).
 # cppcheck does not read the generated headers: a skeleton's byte array costs

@@ -1,5 +1,5 @@
 """Toy VM processes under GIL contention, started on cue, for the
-multi-process tests (test_multi.py, test_serve.py).
+multi-process tests (test_trace_multi.py, test_serve.py).
 
 Each worker connects to a Conductor socket and waits for "go", runs two
 CPU-bound threads that fight for the GIL (by default the new GIL with a

@@ -10,7 +10,7 @@
  * printed by gdb from the pyenv builds' DWARF, e.g.
  *   gdb -batch -ex 'ptype /o struct _gil_runtime_state' \
  *       -ex 'p/x &((_PyRuntimeState*)0)->ceval.gil' libpython3.11.so.1.0
- * and checked on running processes by tests/e2e/test_cpython.py (gil->interval
+ * and checked on running processes by tests/e2e/test_trace_cpython.py (gil->interval
  * reads 5000 at the computed address, acquisitions match a bpftrace count).
  */
 
@@ -22,14 +22,14 @@
  *       -ex 'p &((PyCodeObject*)0)->co_firstlineno' \
  *       -ex 'p &((PyCodeObject*)0)->co_code_adaptive' \
  *       -ex 'p sizeof(PyASCIIObject)' -ex 'p sizeof(PyCompactUnicodeObject)' libpython3.X.so.1.0
- * and checked live by tests/e2e/test_blame.py (the hog's name, file and line).
+ * and checked live by tests/e2e/test_blame_cpython.py (the hog's name, file and line).
  *
  * The GIL holder's thread, for the hand-off self-check (target/gil_state.c):
  * tstate->native_thread_id from 3.11 (160 in 3.11.7 and 3.13.0, 144 in
  * 3.12.1), before that tstate->thread_id (176 in 3.8.18-3.10.13), printed by
  *   gdb -batch -ex 'p &((PyThreadState*)0)->native_thread_id' \
  *       -ex 'p &((PyThreadState*)0)->thread_id' libpython3.X.so.1.0
- * and checked live by tests/e2e/test_handoff_check.py (the holder is a
+ * and checked live by tests/e2e/test_trace_handoff_check.py (the holder is a
  * thread of the process).
  */
 /* 3.8-3.10: tstate->frame (24) is a PyFrameObject: f_back 24, f_code 32,
@@ -160,7 +160,7 @@ static const struct cpython_layout py313 = {
  * @GLIBC_2.2.5 compatibility one that elf_file__find() skips. Both start
  * with push %r15 (emulated) in Debian 12's glibc 2.36 (objdump). Checked
  * against full mode and the interpreter's own switch_number by
- * tests/e2e/test_handoff_check.py.
+ * tests/e2e/test_trace_handoff_check.py.
  */
 #define LIBC_COND_HOOKS                                                         \
 	{                                                                       \
@@ -185,7 +185,7 @@ static const struct cpython_layout py313 = {
  * futex word is the lock's address). Checked live: futex calls of a
  * two-thread countdown all fall on *interpreter_lock (bpftrace on
  * sys_enter_futex), and full mode's acquisitions equal a bpftrace count
- * of PyThread_acquire_lock(interpreter_lock) (tests/e2e/test_cpython27.py). */
+ * of PyThread_acquire_lock(interpreter_lock) (tests/e2e/test_trace_cpython27.py). */
 static const struct cpython2_layout py27 = {
 	.lock_ptr = "interpreter_lock", .eval_loop = "PyEval_EvalFrameEx", .sem_size = 32,
 };

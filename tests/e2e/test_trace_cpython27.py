@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from test_cpython import GILTRACE, PY, pyenv_python, summary
+from test_trace_cpython import GILTRACE, PY, pyenv_python, summary
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root for BPF"),

@@ -4,7 +4,7 @@ Acquisitions in "full" mode are counted at take_gil's return; they must
 equal an independent bpftrace count of take_gil entries on the same PID,
 with no tolerance. The default, cond mode, needs no interpreter symbol: on
 Debian's stripped python3 it must see every hand-off the interpreter counts
-(tests/e2e/test_handoff_check.py checks it against gdb on pyenv builds).
+(tests/e2e/test_trace_handoff_check.py checks it against gdb on pyenv builds).
 "futex" mode sees only contended acquisitions: there the test checks that
 the GIL address is right, i.e. that contended waits, time-outs and drop
 requests show up under contention.

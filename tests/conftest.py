@@ -1,4 +1,5 @@
-"""Shared helpers for the end-to-end tests.
+"""Shared helpers for the end-to-end tests (tests/e2e) and the toy VM's own
+tests (tests/toyvm).
 
 Generic on purpose: the repository root, the build directory, and a helper
 that runs the toy VM (build/toyvm) and returns the finished process.
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = Path(os.environ.get("GILTRACE_BUILD")
                  or os.environ.get("BUILD") or REPO_ROOT / "build")
 if not BUILD_DIR.is_absolute():

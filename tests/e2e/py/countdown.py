@@ -2,12 +2,10 @@
 
 Runs on Python 2.7 and 3. With --wait, prints "ready" and waits for a line
 on stdin before starting the threads, so a tracer can attach to the PID
-first. Prints "done" at end.
+first. Prints "done" at end. quiet_edges.py imports its pieces.
 """
 import sys
 import threading
-
-N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 3000000
 
 
 def say(word):
@@ -21,17 +19,27 @@ def countdown(n):
         n -= 1
 
 
-if "--wait" in sys.argv:
-    # Python 2.7 allocates its GIL when the first thread starts: start one
-    # now, so that a tracer given this PID finds the GIL already there.
-    t = threading.Thread(target=lambda: None)
-    t.start()
-    t.join()
-    say("ready")
-    sys.stdin.readline()
-threads = [threading.Thread(target=countdown, args=(N,)) for _ in range(2)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-say("done")
+def two_threads(n):
+    threads = [threading.Thread(target=countdown, args=(n,)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 3000000
+    if "--wait" in sys.argv:
+        # Python 2.7 allocates its GIL when the first thread starts: start
+        # one now, so that a tracer given this PID finds the GIL already there.
+        t = threading.Thread(target=lambda: None)
+        t.start()
+        t.join()
+        say("ready")
+        sys.stdin.readline()
+    two_threads(n)
+    say("done")
+
+
+if __name__ == "__main__":
+    main()

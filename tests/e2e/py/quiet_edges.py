@@ -17,23 +17,7 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-
-def say(word):
-    sys.stderr.write(word + "\n")
-    sys.stderr.flush()
-
-
-def countdown(n):
-    while n > 0:
-        n -= 1
-
-
-def cpu(n):
-    threads = [threading.Thread(target=countdown, args=(n,)) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+from countdown import countdown, say, two_threads
 
 
 def pool(n):
@@ -98,7 +82,7 @@ def convoy(n):
     srv.close()
 
 
-WORKLOADS = {"cpu": cpu, "pool": pool, "convoy": convoy}
+WORKLOADS = {"cpu": two_threads, "pool": pool, "convoy": convoy}
 
 if __name__ == "__main__":
     work, n = WORKLOADS[sys.argv[1]], int(sys.argv[2])

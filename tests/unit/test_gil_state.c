@@ -99,7 +99,19 @@ static void test_no_holder(void **state)
 	assert_int_equal(st.holder_tid, 0);
 }
 
-/* locked is 0 or 1 in every real GIL: anything else is a wrong layout. */
+/* A GIL not created yet, or destroyed at exit: locked is -1. */
+static void test_gil_not_created(void **state)
+{
+	struct cpython_layout l = layout(THREAD_NATIVE);
+	struct fake_gil gil = { .locked = -1 };
+	struct gil_state st;
+
+	(void)state;
+	assert_int_equal(gil_state__read((__u32)getpid(), (uintptr_t)&gil, &l, &st), 0);
+	assert_int_equal(st.flags, GIL_STATE_NO_HOLDER);
+}
+
+/* locked is -1, 0 or 1 in every real GIL: anything else is a wrong layout. */
 static void test_wrong_layout_refused(void **state)
 {
 	struct cpython_layout l = layout(THREAD_NATIVE);
@@ -128,6 +140,7 @@ int main(void)
 		cmocka_unit_test(test_pthread_holder),
 		cmocka_unit_test(test_holder_not_a_thread),
 		cmocka_unit_test(test_no_holder),
+		cmocka_unit_test(test_gil_not_created),
 		cmocka_unit_test(test_wrong_layout_refused),
 		cmocka_unit_test(test_unmapped),
 	};

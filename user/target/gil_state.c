@@ -73,9 +73,11 @@ int gil_state__read(__u32 pid, __u64 gil, const struct cpython_layout *l,
 	memcpy(&locked, head + l->locked, sizeof(locked));
 	memcpy(&out->switch_number, head + l->switch_number, sizeof(out->switch_number));
 	memcpy(&holder, head + l->frames.last_holder, sizeof(holder));
-	if (locked != 0 && locked != 1)
+	/* -1: not created yet, or destroyed at exit (_gil_initialize() and
+	 * destroy_gil() in Python/ceval_gil.[ch]); then 0 or 1. */
+	if (locked < -1 || locked > 1)
 		return -EPROTO;
-	if (locked)
+	if (locked == 1)
 		out->flags |= GIL_STATE_LOCKED;
 	if (!holder)
 		out->flags |= GIL_STATE_NO_HOLDER;

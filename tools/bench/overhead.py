@@ -1,33 +1,50 @@
 #!/usr/bin/env python3
 """Target overhead: the same workload untraced and under each tracer,
-configurations alternated in one run, several repetitions each.
+configurations interleaved in every repetition, several repetitions each.
 
   sudo tools/bench/overhead.py [--quick] [--reps N] [--only NAME,...]
+                               [--configs C,...] [--no-pin] [--json-out FILE]
 
 For every workload it prints, per configuration, throughput (ops/s) and the
-target's CPU time per operation (all threads, user + system: probe handlers
-run in the target's context, so their cost lands here), each as a median
-with min-max over the repetitions and as a ratio to the untraced median,
-plus the tracer's own CPU per operation. Workloads:
+target's CPU time per operation (all threads, user + system, over the timed
+loop as the Python workloads report it, the whole process from wait4 for the
+toy VM: probe handlers run in the target's context, so their cost lands here) as min / median / max
+over the repetitions, the ratios of those to the untraced median, the
+spread (max - min) / median, and the tracer's own CPU per operation.
+Workloads:
 
   tvm-cpu-T     toy VM countdown, T threads (new GIL, uprobes on NOP5 hooks)
   pyX-cpu-T     CPython countdown, T threads
   pyX-io        CPython ping-pong over loopback (GIL dropped on every call)
 
-where X is "deb" (Debian /usr/bin/python3) or a pyenv version; giltrace's
-default for every CPython is futex mode, the alternative full mode (uprobes
-on take_gil/drop_gil) for pyenv builds and acquire mode for Debian's.
+where X is "deb" (Debian /usr/bin/python3) or a pyenv version.
+giltrace's default for CPython 3.8-3.13 is cond mode (uprobes on the C
+library's pthread_cond_signal and pthread_cond_timedwait, filtered to the
+GIL's condition variables), for CPython 2.7 futex mode.
 Configurations: base (untraced); giltrace (`giltrace -p PID`, the
-runtime's default mode, summary only); alt-mode (`giltrace --mode=M -p PID`,
-the runtime's other mode); record (`giltrace record -o FILE -p PID`);
-bpftrace (uprobes on the GIL functions, a uretprobe on the acquire one, and
-the futex syscall tracepoints, the script at the top of this file); blame
-(`giltrace blame -p PID`, not in the default list); bcc
-(funclatency-bpfcc on the acquire function: uprobe + uretprobe).
+runtime's default mode, summary only); futex, full, cond, acquire
+(`giltrace --mode=M -p PID`; skipped, with giltrace's reason, where the
+runtime has no such mode: full needs the symbols of pyenv builds);
+alt-mode (the runtime's other mode: futex for CPython 3, full for
+2.7); record (`giltrace record -o FILE -p PID`); bpftrace (uprobes on the
+GIL functions, a uretprobe on the acquire one, and the futex syscall
+tracepoints, the script at the top of this file); blame (`giltrace blame
+-p PID`, not in the default list); bcc (funclatency-bpfcc on the acquire
+function: uprobe + uretprobe).
 Ablations, not in the default set (--configs ...,sched-only,futex-tps):
 giltrace's scheduler programs alone, or its futex syscall tracepoints alone,
 attached machine-wide by build/bench/probecost -H. Before/after: NAME@before
 runs configuration NAME with the binary in $GILTRACE_BEFORE.
+
+Resolution (--pin, the default): the target and all its threads run on
+CPU 0, this script and every tracer's user-space process on CPU 1, so the
+kernel's wake-up placement cannot move the ping-pong's two threads between
+CPUs (unpinned, its rate is bimodal: 13 600-52 100 round trips/s within one
+run on a 2-CPU guest). Every repetition runs each configuration once, the
+order rotated by one from repetition to repetition. (max - min) / median of
+base is the resolution: a ratio within it of 1.0 is noise. The paired
+ratio (each run over base's run in the same repetition; median and range)
+cancels load that changes between repetitions but not within one.
 """
 import argparse
 import json
@@ -69,6 +86,10 @@ ABLATIONS = {
 }
 
 
+# Configurations that run `giltrace --mode=NAME`.
+MODES = ("cond", "futex", "full", "acquire")
+
+
 class Workload:
     def __init__(self, name, kind, argv, lib, acq, rel, mode, alt=None):
         self.name, self.kind, self.argv = name, kind, argv
@@ -88,14 +109,15 @@ def workloads(quick):
         out.append(Workload("tvm-cpu-%d" % t, "tvm", [bl.TOYVM, tvm_prog, "PORT", str(t),
                                                       str(n_tvm)],
                             bl.TOYVM, "toyvm_gil_acquired", "toyvm_gil_release", "hooks"))
-    # Debian's python3 is stripped: futex mode, or acquire mode (probes on
-    # the exported PyEval_RestoreThread/SaveThread, as bpftrace uses).
-    pys = [("deb", "/usr/bin/python3", "PyEval_RestoreThread", "PyEval_SaveThread", "futex",
-            "acquire")]
+    # CPython 3: cond mode by default, futex mode the cheap alternative;
+    # full mode needs take_gil/drop_gil, which Debian's stripped python3
+    # lacks (bpftrace probes its exported PyEval_RestoreThread/SaveThread).
+    pys = [("deb", "/usr/bin/python3", "PyEval_RestoreThread", "PyEval_SaveThread", "cond",
+            "futex")]
     for ver in ("3.11", "3.12"):
         exe = bl.pyenv_python(ver)
         if exe:
-            pys.append((ver, exe, "take_gil", "drop_gil", "futex", "full"))
+            pys.append((ver, exe, "take_gil", "drop_gil", "cond", "futex"))
     py27 = bl.pyenv_python("2.7")
     if py27:
         pys.append(("2.7", py27, "PyThread_acquire_lock", "PyThread_release_lock", "futex",
@@ -110,14 +132,23 @@ def workloads(quick):
     return out
 
 
-def start_target(w):
+# --pin: CPU of the target (all its threads) and CPU of everything else.
+TARGET_CPU, TRACER_CPU = 0, 1
+
+
+def pin_target():
+    os.sched_setaffinity(0, {TARGET_CPU})
+
+
+def start_target(w, pin):
     """Starts the workload stopped at its gate; returns (proc, go)."""
+    pre = pin_target if pin else None
     if w.kind == "tvm":
         lsn = socket.socket()
         lsn.bind(("127.0.0.1", 0))
         lsn.listen(1)
         argv = [a if a != "PORT" else str(lsn.getsockname()[1]) for a in w.argv]
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, preexec_fn=pre)
         conn, _ = lsn.accept()
         lsn.close()
 
@@ -125,7 +156,8 @@ def start_target(w):
             conn.sendall(b"g")
         proc._gate = conn
         return proc, go
-    proc = subprocess.Popen(w.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(w.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=pre)
     line = proc.stdout.readline()
     if line.strip() != "ready":
         raise RuntimeError("%s did not start: %r" % (w.name, line))
@@ -160,7 +192,7 @@ def start_tracer(cfg, w, pid, tmp):
         if not exe:
             return None, "set GILTRACE_BEFORE to the giltrace binary to compare with"
         cfg = cfg[:-len("@before")]
-    if cfg in ("giltrace", "alt-mode", "record", "blame"):
+    if cfg in ("giltrace", "alt-mode", "record", "blame") or cfg in MODES:
         argv = [exe, "--json", "-p", str(pid)]
         if cfg == "blame":
             # docs/blame.md: the holder's Python stack read at each wait
@@ -169,6 +201,8 @@ def start_tracer(cfg, w, pid, tmp):
             if not w.alt:
                 return None, "no other mode for this runtime"
             argv[1:1] = ["--mode=" + w.alt]
+        if cfg in MODES:
+            argv[1:1] = ["--mode=" + cfg]
         if cfg == "record":
             argv = [exe, "record", "--force", "-o", os.path.join(tmp, "cap.gil"),
                     "-p", str(pid)]
@@ -227,10 +261,10 @@ def reap(proc, grace=2.0):
         time.sleep(0.02)
 
 
-def run_once(w, cfg):
+def run_once(w, cfg, pin):
     tmp = tempfile.mkdtemp(prefix="giltrace-bench.")
     try:
-        proc, go = start_target(w)
+        proc, go = start_target(w, pin)
         tracer, info = None, None
         if cfg != "base":
             tracer, info = start_tracer(cfg, w, proc.pid, tmp)
@@ -241,14 +275,17 @@ def run_once(w, cfg):
         go()
         _, status, ru = os.wait4(proc.pid, 0)
         line = proc.stdout.read()
-        m = re.search(r"ops (\d+) elapsed_ns (\d+)", line)
+        m = re.search(r"ops (\d+) elapsed_ns (\d+)(?: cpu_ns (\d+))?", line)
         if not m or status:
             raise RuntimeError("%s under %s: status %d, output %r" % (w.name, cfg, status, line))
-        res = {"ops": int(m.group(1)), "wall_ns": int(m.group(2)), "cpu_ns": bl.rusage_ns(ru)}
+        # The workload's own count (start-up excluded) where it gives one,
+        # else the whole process's from wait4.
+        cpu = int(m.group(3)) if m.group(3) else bl.rusage_ns(ru)
+        res = {"ops": int(m.group(1)), "wall_ns": int(m.group(2)), "cpu_ns": cpu}
         if tracer:
             tru = reap(tracer)
             res["tracer_cpu_ns"] = bl.rusage_ns(tru)
-            if cfg.split("@")[0] in ("giltrace", "alt-mode"):
+            if cfg.split("@")[0] in ("giltrace", "alt-mode") + MODES:
                 try:
                     s = json.load(open(info))
                     res["drops"] = s.get("drops", 0)
@@ -264,7 +301,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="3 repetitions, shorter workloads")
     ap.add_argument("--reps", type=int, help="repetitions per configuration (default 5)")
     ap.add_argument("--only", help="comma-separated workload names")
-    ap.add_argument("--configs", default="base,giltrace,alt-mode,record,bpftrace,bcc")
+    ap.add_argument("--configs", default="base,giltrace,futex,full,record,bpftrace,bcc")
+    ap.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
+                    help="target on CPU %d, tracers and this script on CPU %d (default: on)"
+                    % (TARGET_CPU, TRACER_CPU))
     ap.add_argument("--json-out", help="also write the raw results as JSON")
     a = ap.parse_args()
     bl.need_root()
@@ -274,18 +314,25 @@ def main():
     if a.only:
         keep = a.only.split(",")
         wl = [w for w in wl if w.name in keep]
-    bl.header("target overhead: %d repetitions, configurations alternated" % reps)
-    print("# ratios are to the untraced median; thr = ops/s, cpu/op = target CPU "
-          "(all threads, user+sys) per op; tracer = the tracer's own CPU per op")
+    if a.pin:
+        # Children inherit this; the target's preexec_fn moves it to TARGET_CPU.
+        os.sched_setaffinity(0, {TRACER_CPU})
+    bl.header("target overhead: %d repetitions, configurations interleaved (order rotated), "
+              "%s" % (reps, "target pinned to CPU %d, tracers to CPU %d" % (
+                  TARGET_CPU, TRACER_CPU) if a.pin else "unpinned"))
+    print("# cpu/op = target CPU (all threads, user+sys) per op, min/median/max; ratios are "
+          "those over base's median; spread = (max-min)/median; paired = the ratio to base "
+          "within each repetition; thr = ops/s (median); "
+          "tracer = the tracer's own CPU per op (median)")
     allres = {}
     for w in wl:
         res = {c: [] for c in configs}
         skip = {}
-        for _ in range(reps):
-            for c in configs:
+        for i in range(reps):
+            for c in configs[i % len(configs):] + configs[:i % len(configs)]:
                 if c in skip:
                     continue
-                r = run_once(w, c)
+                r = run_once(w, c, a.pin)
                 if "skip" in r:
                     skip[c] = r["skip"]
                 else:
@@ -301,8 +348,9 @@ def main():
 def report(w, configs, res, skip):
     print("\n## %s (giltrace: %s mode by default%s)" % (
         w.name, w.mode, ", alt-mode = --mode=" + w.alt if w.alt else ""))
-    print("%-9s %12s %15s %9s %11s %15s %9s %10s" % (
-        "config", "ops/s", "min-max", "thr", "cpu/op ns", "min-max", "cpu/op", "tracer ns"))
+    print("%-9s %3s %9s %9s %9s %7s %7s %7s %7s %19s %9s %6s %9s" % (
+        "config", "n", "min ns", "median ns", "max ns", "min/b", "med/b", "max/b", "spread",
+        "paired med min-max", "thr ops/s", "thr/b", "tracer ns"))
     base = res.get("base")
     bthr = bl.med_spread([r["ops"] / r["wall_ns"] * 1e9 for r in base])[0] if base else None
     bcpu = bl.med_spread([r["cpu_ns"] / r["ops"] for r in base])[0] if base else None
@@ -311,14 +359,21 @@ def report(w, configs, res, skip):
             print("%-9s skipped: %s" % (c, skip[c]))
             continue
         rs = res[c]
-        thr, tlo, thi = bl.med_spread([r["ops"] / r["wall_ns"] * 1e9 for r in rs])
+        thr = bl.med_spread([r["ops"] / r["wall_ns"] * 1e9 for r in rs])[0]
         cpu, clo, chi = bl.med_spread([r["cpu_ns"] / r["ops"] for r in rs])
-        tr = ["%.1f" % (r["tracer_cpu_ns"] / r["ops"]) for r in rs if "tracer_cpu_ns" in r]
-        tr = sorted(tr, key=float)[len(tr) // 2] if tr else "-"
+        tr = [r["tracer_cpu_ns"] / r["ops"] for r in rs if "tracer_cpu_ns" in r]
+        tr = "%.1f" % bl.med_spread(tr)[0] if tr else "-"
         drops = sum(r.get("drops", 0) for r in rs)
-        print("%-9s %12.0f %7.0f-%-7.0f %9.3f %11.1f %7.1f-%-7.1f %9.3f %10s%s" % (
-            c, thr, tlo, thi, thr / bthr if bthr else 0, cpu, clo, chi,
-            cpu / bcpu if bcpu else 0, tr, "  DROPS %d" % drops if drops else ""))
+        b = bcpu or float("nan")
+        # Paired: each repetition's run over base's run of the same
+        # repetition, which cancels load that drifts between repetitions.
+        pair = "-"
+        if base and len(base) == len(rs):
+            pair = "%.3f %.3f-%.3f" % bl.med_spread(
+                [r["cpu_ns"] / r["ops"] / (q["cpu_ns"] / q["ops"]) for r, q in zip(rs, base)])
+        print("%-9s %3d %9.1f %9.1f %9.1f %7.3f %7.3f %7.3f %6.1f%% %19s %9.0f %6.3f %9s%s" % (
+            c, len(rs), clo, cpu, chi, clo / b, cpu / b, chi / b, 100 * (chi - clo) / cpu,
+            pair, thr, thr / bthr if bthr else 0, tr, "  DROPS %d" % drops if drops else ""))
     sys.stdout.flush()
 
 

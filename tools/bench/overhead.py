@@ -22,7 +22,7 @@ giltrace's default for CPython 3.8-3.13 is cond mode (uprobes on the C
 library's pthread_cond_signal and pthread_cond_timedwait, filtered to the
 GIL's condition variables), for CPython 2.7 futex mode.
 Configurations: base (untraced); giltrace (`giltrace -p PID`, the
-runtime's default mode, summary only); futex, full, cond, acquire
+runtime's default mode, summary only); futex, full, cond
 (`giltrace --mode=M -p PID`; skipped, with giltrace's reason, where the
 runtime has no such mode: full needs the symbols of pyenv builds);
 alt-mode (the runtime's other mode: futex for CPython 3, full for
@@ -87,7 +87,7 @@ ABLATIONS = {
 
 
 # Configurations that run `giltrace --mode=NAME`.
-MODES = ("cond", "futex", "full", "acquire")
+MODES = ("cond", "futex", "full")
 
 
 class Workload:

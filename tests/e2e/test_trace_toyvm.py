@@ -37,9 +37,16 @@ def by_tid(threads):
 # Each wait's start reaches giltrace's probe a little after the VM read its
 # clock: measured 0.1-0.8 us a wait (toy VM under ASan included), always the
 # same way (likely because the rarely hit wait hook runs cold); one CI run saw
-# 1.6 us a wait on average. Allow 3 us a wait beside 1% (or 50 us). Hold
-# totals are seconds long: 1% covers their skew.
+# 1.6 us a wait on average. Allow 3 us a wait beside 1% (or 50 us).
 SKEW_NS_PER_WAIT = 3_000
+# The VM reads its clock and then calls its hook: a thread preempted between
+# the two (the bystander keeps both CPUs busy) moves that edge by up to a
+# scheduler slice. On a thread with a few edges that is most of its total:
+# the main thread (3-4 holds, 0.6-2.8 ms in all) was within 14 us of the
+# VM's total in 7 runs of 9, 65 us and 191 us off in the other two. So time
+# totals are compared for threads with many edges (the workers: 200 and
+# more), where one preempted edge is within 1%; counts for every thread.
+MIN_EDGES_FOR_TIME = 20
 
 
 def time_tolerance(truth, key):
@@ -50,6 +57,7 @@ def time_tolerance(truth, key):
 def assert_matches(truth_threads, traced_threads):
     """Counts equal; wait and hold totals within time_tolerance()."""
     traced = by_tid(traced_threads)
+    compared = 0
     for t in truth_threads:
         if not any(t[k] for k in COUNTS):
             continue
@@ -58,10 +66,14 @@ def assert_matches(truth_threads, traced_threads):
         for k in COUNTS:
             assert g[k] == t[k], f"tid {t['tid']} {k}: giltrace {g[k]} != toyvm {t[k]}"
         for k in ("wait_ns", "hold_ns"):
+            if t["acquisitions"] < MIN_EDGES_FOR_TIME:
+                continue
+            compared += 1
             assert abs(g[k] - t[k]) <= time_tolerance(t, k), \
                 f"tid {t['tid']} {k}: giltrace {g[k]} vs toyvm {t[k]}"
     extra = set(traced) - {t["tid"] for t in truth_threads}
     assert not extra, f"threads giltrace saw that the VM does not know: {extra}"
+    assert compared >= 2, "no time total long enough to compare: the test is void"
 
 
 def start_bystander(tmp_path):

@@ -15,12 +15,11 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import pyenv_python, pyenv_root
+from conftest import pyenv_python
 
 ROOT = Path(__file__).resolve().parents[2]
 GILTRACE = os.environ.get("GILTRACE", str(ROOT / "build" / "giltrace"))
@@ -41,6 +40,20 @@ def libpython(exe, ver):
 def summary(out):
     """giltrace's JSON summary: the last line of its stdout."""
     return json.loads(out.strip().splitlines()[-1])
+
+
+def start_bpftrace(prog):
+    """bpftrace running prog, returned once its probes are attached: BEGIN
+    runs only then, while "Attaching N probes..." is printed before. (CI saw
+    a bpftrace sent Ctrl-C 2 s after that line still running 30 s later.)"""
+    bt = subprocess.Popen(["bpftrace", "-e", 'BEGIN { printf("ready\\n"); } ' + prog],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    for line in bt.stdout:  # bpftrace may warn first (RLIMIT_MEMLOCK)
+        if line.strip() == "ready":
+            return bt
+        seen.append(line)
+    pytest.fail("bpftrace did not attach: " + "".join(seen))
 
 
 def run_under(cmd, *args, timeout=60):
@@ -72,16 +85,11 @@ def test_acquisitions_equal_bpftrace(ver):
     try:
         assert py.stderr.readline().strip() == "ready"
         prog = bpftrace_probe(lib) + f" /pid == {py.pid}/ {{ @n = count(); }}"
-        bt = subprocess.Popen(["bpftrace", "-e", prog], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+        bt = start_bpftrace(prog)
         gt = subprocess.Popen([GILTRACE, "--json", "--mode=full", "-p", str(py.pid)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for line in bt.stdout:  # bpftrace may warn first (RLIMIT_MEMLOCK)
-            if "Attaching" in line:
-                break
-        else:
-            pytest.fail("bpftrace did not attach")
-        time.sleep(2)  # giltrace prints nothing once attached; BPF load takes < 1 s
+        line = gt.stderr.readline()
+        assert "tracing PID" in line, line + gt.stderr.read()
         py.stdin.write("go\n")
         py.stdin.flush()
         assert py.wait(timeout=60) == 0

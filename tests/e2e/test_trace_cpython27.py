@@ -12,11 +12,10 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 
-from test_trace_cpython import GILTRACE, PY, pyenv_python, summary
+from test_trace_cpython import GILTRACE, PY, pyenv_python, start_bpftrace, summary
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root for BPF"),
@@ -123,14 +122,7 @@ def test_full_mode_equals_bpftrace(py27):
         assert addr, "interpreter_lock still NULL after a thread ran"
         prog = (f"uprobe:{lib}:PyThread_acquire_lock /pid == {py.pid} && arg0 == {addr}/ "
                 "{ @n = count(); }")
-        bt = subprocess.Popen(["bpftrace", "-e", prog], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-        for line in bt.stdout:  # bpftrace may warn first (RLIMIT_MEMLOCK)
-            if "Attaching" in line:
-                break
-        else:
-            pytest.fail("bpftrace did not attach")
-        time.sleep(0.5)
+        bt = start_bpftrace(prog)
         gt = start_giltrace(py.pid, "--mode=full")
         s = go(py, gt)
         bt.send_signal(signal.SIGINT)

@@ -41,17 +41,16 @@ def by_tid(threads):
 SKEW_NS_PER_WAIT = 3_000
 # The VM reads its clock and then calls its hook: a thread preempted between
 # the two (the bystander keeps both CPUs busy) moves that edge by up to a
-# scheduler slice. On a thread with a few edges that is most of its total:
-# the main thread (3-4 holds, 0.6-2.8 ms in all) was within 14 us of the
-# VM's total in 7 runs of 9, 65 us and 191 us off in the other two. So time
-# totals are compared for threads with many edges (the workers: 200 and
-# more), where one preempted edge is within 1%; counts for every thread.
-MIN_EDGES_FOR_TIME = 20
+# scheduler slice (EEVDF's base slice, 0.75 ms x (1 + log2 CPUs) = 1.5 ms
+# here). Seen in 3 of about 20 runs: a main thread's 3-4 holds 65 us and
+# 191 us off the VM's total, a prio worker's 61 waits 656 us off. One such
+# edge is allowed per total, beside the skew above.
+PREEMPTED_EDGE_NS = 1_500_000
 
 
 def time_tolerance(truth, key):
     waits = truth["busy"] if key == "wait_ns" else 0
-    return max(0.01 * truth[key], 50_000 + SKEW_NS_PER_WAIT * waits)
+    return max(0.01 * truth[key], 50_000 + SKEW_NS_PER_WAIT * waits) + PREEMPTED_EDGE_NS
 
 
 def assert_matches(truth_threads, traced_threads):
@@ -66,8 +65,6 @@ def assert_matches(truth_threads, traced_threads):
         for k in COUNTS:
             assert g[k] == t[k], f"tid {t['tid']} {k}: giltrace {g[k]} != toyvm {t[k]}"
         for k in ("wait_ns", "hold_ns"):
-            if t["acquisitions"] < MIN_EDGES_FOR_TIME:
-                continue
             compared += 1
             assert abs(g[k] - t[k]) <= time_tolerance(t, k), \
                 f"tid {t['tid']} {k}: giltrace {g[k]} vs toyvm {t[k]}"

@@ -98,8 +98,7 @@ int BPF_KPROBE(cpy_take_gil)
 }
 
 /* take_gil has given this thread the GIL: full mode at its return, cond
- * mode at its signal of gil->switch_cond. The event's value is the
- * interpreter's count of hand-offs, this one included. */
+ * mode at its signal of gil->switch_cond. */
 static __always_inline void gil_acquired(const struct gil_target *t, __u32 tgid, __u32 tid)
 {
 	struct gil_waiter *w = bpf_map_lookup_elem(&gil_waiters, &tid);
@@ -109,8 +108,7 @@ static __always_inline void gil_acquired(const struct gil_target *t, __u32 tgid,
 
 	if (w)
 		bpf_map_delete_elem(&gil_waiters, &tid);
-	emit(GIL_EV_ACQUIRE, tgid, tid, cpu, now, t->gil_base,
-	     read_u64(t->gil_base + t->off_switch), 0);
+	emit(GIL_EV_ACQUIRE, tgid, tid, cpu, now, t->gil_base, 0, 0);
 	/* Blame: a hand-over while others may wait; take_gil has just made
 	 * this thread gil->last_holder. */
 	if (contended)

@@ -6,13 +6,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "stream/sink.h"
 #include "target/gil_state.h"
 #include "target/plan.h"
 #include "trace/session.h"
+#include "util/clock.h"
 
 enum target_state {
 	TARGET_PLANNED, /* plan built, not attached yet */
@@ -345,7 +345,6 @@ void targets__read_gil_states(struct targets *t, int flags,
 		struct target *e = &t->v[i];
 		struct gil_event ev = { .kind = GIL_EV_GIL_STATE };
 		struct gil_state st;
-		struct timespec now;
 		int err;
 
 		if (e->state != TARGET_TRACED || !e->plan || !e->plan->row->cpython)
@@ -361,8 +360,7 @@ void targets__read_gil_states(struct targets *t, int flags,
 			continue;
 		/* Stamped after the read: every event streamed before this one
 		 * happened before it. */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ev.ts = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+		ev.ts = mono_now();
 		ev.tgid = e->id.pid;
 		ev.tid = st.holder_tid;
 		ev.value = st.switch_number;

@@ -4,10 +4,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "giltrace.h"
+#include "target/proc.h"
 
 /*
  * glibc (x86-64) keeps the kernel tid of a thread in its struct pthread,
@@ -20,15 +20,6 @@
 
 /* The first bytes of struct _gil_runtime_state hold every field read here. */
 #define GIL_HEAD 64
-
-static int read_mem(__u32 pid, __u64 addr, void *buf, size_t len)
-{
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
-	ssize_t n = process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0);
-
-	return n == (ssize_t)len ? 0 : -EFAULT;
-}
 
 static int is_thread_of(__u32 pid, __u64 tid)
 {
@@ -46,10 +37,10 @@ static __u32 tstate_tid(__u32 pid, __u64 tstate, const struct cpython_layout *l)
 	__u64 v = 0;
 	__s32 tid = 0;
 
-	if (read_mem(pid, tstate + l->tstate_thread, &v, sizeof(v)))
+	if (proc__read_mem(pid, tstate + l->tstate_thread, &v, sizeof(v)))
 		return 0;
 	if (l->thread_how == THREAD_PTHREAD) {
-		if (!v || read_mem(pid, v + GLIBC_PTHREAD_TID, &tid, sizeof(tid)))
+		if (!v || proc__read_mem(pid, v + GLIBC_PTHREAD_TID, &tid, sizeof(tid)))
 			return 0;
 		v = tid > 0 ? (__u64)tid : 0;
 	}
@@ -68,7 +59,7 @@ int gil_state__read(__u32 pid, __u64 gil, const struct cpython_layout *l,
 	    l->switch_number + sizeof(out->switch_number) > sizeof(head) ||
 	    l->frames.last_holder + sizeof(holder) > sizeof(head))
 		return -EPROTO;
-	if (read_mem(pid, gil, head, sizeof(head)))
+	if (proc__read_mem(pid, gil, head, sizeof(head)))
 		return -EFAULT;
 	memcpy(&locked, head + l->locked, sizeof(locked));
 	memcpy(&out->switch_number, head + l->switch_number, sizeof(out->switch_number));

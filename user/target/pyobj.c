@@ -4,7 +4,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
+
+#include "target/proc.h"
 
 #define STR_MAX 1024       /* longer names and paths are cut */
 #define LINETABLE_MAX 65536
@@ -26,19 +27,9 @@
 #define STR_ASCII (1u << 6)
 #define BYTES_DATA 32
 
-static int peek(__u32 pid, __u64 addr, void *buf, size_t len)
-{
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
-
-	if (!addr)
-		return -EFAULT;
-	return process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
 static int peek_u64(__u32 pid, __u64 addr, __u64 *v)
 {
-	return peek(pid, addr, v, sizeof(*v));
+	return proc__read_mem(pid, addr, v, sizeof(*v));
 }
 
 /* The object at addr has the type whose tp_name is want. */
@@ -49,7 +40,7 @@ static bool has_type(__u32 pid, __u64 obj, const char *want)
 	size_t n = strlen(want) + 1;
 
 	if (peek_u64(pid, obj + OB_TYPE, &type) || peek_u64(pid, type + TP_NAME, &tp_name) ||
-	    peek(pid, tp_name, name, n))
+	    proc__read_mem(pid, tp_name, name, n))
 		return false;
 	return !memcmp(name, want, n);
 }
@@ -83,7 +74,7 @@ static char *read_str(__u32 pid, const struct cpython_code_layout *cl, __u64 obj
 	char *out, *p;
 
 	if (!has_type(pid, obj, "str") || peek_u64(pid, obj + VAR_SIZE, &len) ||
-	    peek(pid, obj + STR_STATE, &state, sizeof(state)))
+	    proc__read_mem(pid, obj + STR_STATE, &state, sizeof(state)))
 		return NULL;
 	kind = STR_KIND(state);
 	if (!(state & STR_COMPACT) || (kind != 1 && kind != 2 && kind != 4))
@@ -93,7 +84,7 @@ static char *read_str(__u32 pid, const struct cpython_code_layout *cl, __u64 obj
 	raw = malloc(len * kind + 1);
 	out = malloc(len * 4 + 1);
 	if (!raw || !out ||
-	    peek(pid, obj + (state & STR_ASCII ? cl->ascii_data : cl->compact_data), raw,
+	    proc__read_mem(pid, obj + (state & STR_ASCII ? cl->ascii_data : cl->compact_data), raw,
 		 len * kind)) {
 		free(raw);
 		free(out);
@@ -119,7 +110,7 @@ static unsigned char *read_bytes(__u32 pid, __u64 obj, size_t *n)
 	    len > LINETABLE_MAX)
 		return NULL;
 	buf = malloc(len ? len : 1);
-	if (buf && peek(pid, obj + BYTES_DATA, buf, len)) {
+	if (buf && proc__read_mem(pid, obj + BYTES_DATA, buf, len)) {
 		free(buf);
 		return NULL;
 	}
@@ -144,7 +135,7 @@ int pyobj__read_code(__u32 pid, __u64 addr, const struct cpython_code_layout *cl
 	memset(out, 0, sizeof(*out));
 	if (!has_type(pid, addr, "code") || peek_u64(pid, addr + cl->filename, &file) ||
 	    peek_u64(pid, addr + (cl->qualname ? cl->qualname : cl->name), &name) ||
-	    peek(pid, addr + cl->firstlineno, &first, sizeof(first)))
+	    proc__read_mem(pid, addr + cl->firstlineno, &first, sizeof(first)))
 		return -EFAULT;
 	out->file = read_str(pid, cl, file);
 	out->name = read_str(pid, cl, name);

@@ -3,13 +3,15 @@
 configurations interleaved in every repetition, several repetitions each.
 
   sudo tools/bench/overhead.py [--quick] [--reps N] [--only NAME,...]
-                               [--configs C,...] [--no-pin] [--json-out FILE]
+                               [--configs C,...] [--no-pin] [--batches B]
+                               [--json-out FILE]
 
 For every workload it prints, per configuration, throughput (ops/s) and the
 target's CPU time per operation (all threads, user + system, over the timed
 loop as the Python workloads report it, the whole process from wait4 for the
 toy VM: probe handlers run in the target's context, so their cost lands here) as min / median / max
-over the repetitions, the ratios of those to the untraced median, the
+over the repetitions (a Python run's figure is the least of its --batches
+batches: a disturbance slows one batch, a tracer's cost is in all of them), the ratios of those to the untraced median, the
 spread (max - min) / median, and the tracer's own CPU per operation.
 Workloads:
 
@@ -125,10 +127,11 @@ def workloads(quick):
     for tag, exe, acq, rel, mode, alt in pys:
         lib = bl.libpython(exe)
         for t in (2, 4):
-            out.append(Workload("py%s-cpu-%d" % (tag, t), "py", [exe, cd, str(t), str(n_py)],
-                                lib, acq, rel, mode, alt))
-        out.append(Workload("py%s-io" % tag, "py", [exe, pp, str(n_io)], lib, acq, rel, mode,
-                            alt))
+            out.append(Workload("py%s-cpu-%d" % (tag, t), "py",
+                                [exe, cd, str(t), str(n_py), "BATCHES"], lib, acq, rel, mode,
+                                alt))
+        out.append(Workload("py%s-io" % tag, "py", [exe, pp, str(n_io), "BATCHES"], lib, acq,
+                            rel, mode, alt))
     return out
 
 
@@ -140,7 +143,7 @@ def pin_target():
     os.sched_setaffinity(0, {TARGET_CPU})
 
 
-def start_target(w, pin):
+def start_target(w, pin, batches):
     """Starts the workload stopped at its gate; returns (proc, go)."""
     pre = pin_target if pin else None
     if w.kind == "tvm":
@@ -156,7 +159,8 @@ def start_target(w, pin):
             conn.sendall(b"g")
         proc._gate = conn
         return proc, go
-    proc = subprocess.Popen(w.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    argv = [a if a != "BATCHES" else str(batches) for a in w.argv]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             preexec_fn=pre)
     line = proc.stdout.readline()
     if line.strip() != "ready":
@@ -261,10 +265,10 @@ def reap(proc, grace=2.0):
         time.sleep(0.02)
 
 
-def run_once(w, cfg, pin):
+def run_once(w, cfg, pin, batches):
     tmp = tempfile.mkdtemp(prefix="giltrace-bench.")
     try:
-        proc, go = start_target(w, pin)
+        proc, go = start_target(w, pin, batches)
         tracer, info = None, None
         if cfg != "base":
             tracer, info = start_tracer(cfg, w, proc.pid, tmp)
@@ -274,14 +278,20 @@ def run_once(w, cfg, pin):
                 return {"skip": info}
         go()
         _, status, ru = os.wait4(proc.pid, 0)
-        line = proc.stdout.read()
-        m = re.search(r"ops (\d+) elapsed_ns (\d+)(?: cpu_ns (\d+))?", line)
-        if not m or status:
-            raise RuntimeError("%s under %s: status %d, output %r" % (w.name, cfg, status, line))
-        # The workload's own count (start-up excluded) where it gives one,
-        # else the whole process's from wait4.
-        cpu = int(m.group(3)) if m.group(3) else bl.rusage_ns(ru)
-        res = {"ops": int(m.group(1)), "wall_ns": int(m.group(2)), "cpu_ns": cpu}
+        out = proc.stdout.read()
+        lines = re.findall(r"ops (\d+) elapsed_ns (\d+)(?: cpu_ns (\d+))?", out)
+        if not lines or status:
+            raise RuntimeError("%s under %s: status %d, output %r" % (w.name, cfg, status, out))
+        # The workload's own count per batch (start-up excluded), the least
+        # batch standing for the run (py/batches.py says why); the toy VM
+        # gives one line without it: the whole process's from wait4.
+        if lines[0][2]:
+            cpu_op = min(int(c) / int(n) for n, _, c in lines)
+        else:
+            cpu_op = bl.rusage_ns(ru) / int(lines[0][0])
+        ops = sum(int(n) for n, _, _ in lines)
+        wall = sum(int(e) for _, e, _ in lines)
+        res = {"ops": ops, "wall_ns": wall, "cpu_per_op": cpu_op, "batches": len(lines)}
         if tracer:
             tru = reap(tracer)
             res["tracer_cpu_ns"] = bl.rusage_ns(tru)
@@ -305,6 +315,9 @@ def main():
     ap.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
                     help="target on CPU %d, tracers and this script on CPU %d (default: on)"
                     % (TARGET_CPU, TRACER_CPU))
+    ap.add_argument("--batches", type=int, default=5,
+                    help="batches per Python run; a run's CPU per op is its least batch's "
+                    "(default 5; 1: the whole timed loop)")
     ap.add_argument("--json-out", help="also write the raw results as JSON")
     a = ap.parse_args()
     bl.need_root()
@@ -332,7 +345,7 @@ def main():
             for c in configs[i % len(configs):] + configs[:i % len(configs)]:
                 if c in skip:
                     continue
-                r = run_once(w, c, a.pin)
+                r = run_once(w, c, a.pin, a.batches)
                 if "skip" in r:
                     skip[c] = r["skip"]
                 else:
@@ -353,14 +366,14 @@ def report(w, configs, res, skip):
         "paired med min-max", "thr ops/s", "thr/b", "tracer ns"))
     base = res.get("base")
     bthr = bl.med_spread([r["ops"] / r["wall_ns"] * 1e9 for r in base])[0] if base else None
-    bcpu = bl.med_spread([r["cpu_ns"] / r["ops"] for r in base])[0] if base else None
+    bcpu = bl.med_spread([r["cpu_per_op"] for r in base])[0] if base else None
     for c in configs:
         if c in skip:
             print("%-9s skipped: %s" % (c, skip[c]))
             continue
         rs = res[c]
         thr = bl.med_spread([r["ops"] / r["wall_ns"] * 1e9 for r in rs])[0]
-        cpu, clo, chi = bl.med_spread([r["cpu_ns"] / r["ops"] for r in rs])
+        cpu, clo, chi = bl.med_spread([r["cpu_per_op"] for r in rs])
         tr = [r["tracer_cpu_ns"] / r["ops"] for r in rs if "tracer_cpu_ns" in r]
         tr = "%.1f" % bl.med_spread(tr)[0] if tr else "-"
         drops = sum(r.get("drops", 0) for r in rs)
@@ -370,7 +383,7 @@ def report(w, configs, res, skip):
         pair = "-"
         if base and len(base) == len(rs):
             pair = "%.3f %.3f-%.3f" % bl.med_spread(
-                [r["cpu_ns"] / r["ops"] / (q["cpu_ns"] / q["ops"]) for r, q in zip(rs, base)])
+                [r["cpu_per_op"] / q["cpu_per_op"] for r, q in zip(rs, base)])
         print("%-9s %3d %9.1f %9.1f %9.1f %7.3f %7.3f %7.3f %6.1f%% %19s %9.0f %6.3f %9s%s" % (
             c, len(rs), clo, cpu, chi, clo / b, cpu / b, chi / b, 100 * (chi - clo) / cpu,
             pair, thr, thr / bthr if bthr else 0, tr, "  DROPS %d" % drops if drops else ""))

@@ -1,13 +1,12 @@
-"""CPU-bound: T threads split N decrements. Waits for a line on stdin (so a
-tracer can attach first), then prints "ops N elapsed_ns E cpu_ns C", C being the process's CPU time (all threads,
-user + system) over those N operations, start-up excluded."""
-import resource
+"""CPU-bound: T threads split N decrements, in B batches (default 1); the
+gate and the per-batch lines are batches.py's."""
 import sys
-import threading
-import time
+
+import batches
 
 T = int(sys.argv[1])
 N = int(sys.argv[2])
+B = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 
 
 def countdown(n):
@@ -15,21 +14,4 @@ def countdown(n):
         n -= 1
 
 
-def cpu_ns():
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return int((ru.ru_utime + ru.ru_stime) * 1e9)
-
-
-sys.stdout.write("ready\n")
-sys.stdout.flush()
-sys.stdin.readline()
-t0 = time.time()
-c0 = cpu_ns()
-threads = [threading.Thread(target=countdown, args=(N // T,)) for _ in range(T)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-sys.stdout.write("ops %d elapsed_ns %d cpu_ns %d\n" % (N, int((time.time() - t0) * 1e9),
-                                                      cpu_ns() - c0))
-sys.stdout.flush()
+batches.run(N, B, lambda n: [lambda: countdown(n // T) for _ in range(T)])

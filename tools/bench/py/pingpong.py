@@ -1,15 +1,14 @@
 """I/O-bound: a client thread and an echo thread exchange a 64-byte message
-N times over loopback TCP; no thread is CPU-bound, so the GIL is dropped and
-retaken around every send and recv. Waits for a line on stdin, then prints
-"ops N elapsed_ns E cpu_ns C", C being the process's CPU time (all threads,
-user + system) over those N operations, start-up excluded."""
-import resource
+N times over loopback TCP, in B batches (default 1); no thread is CPU-bound,
+so the GIL is dropped and retaken around every send and recv. The gate and
+the per-batch lines are batches.py's."""
 import socket
 import sys
-import threading
-import time
+
+import batches
 
 N = int(sys.argv[1])
+B = int(sys.argv[2]) if len(sys.argv) > 2 else 1
 MSG = b"x" * 64
 
 srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -22,32 +21,15 @@ for s in (cli, conn):
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def echo():
-    for _ in range(N):
+def echo(n):
+    for _ in range(n):
         conn.sendall(conn.recv(64))
 
 
-def client():
-    for _ in range(N):
+def client(n):
+    for _ in range(n):
         cli.sendall(MSG)
         cli.recv(64)
 
 
-def cpu_ns():
-    ru = resource.getrusage(resource.RUSAGE_SELF)
-    return int((ru.ru_utime + ru.ru_stime) * 1e9)
-
-
-sys.stdout.write("ready\n")
-sys.stdout.flush()
-sys.stdin.readline()
-t0 = time.time()
-c0 = cpu_ns()
-threads = [threading.Thread(target=echo), threading.Thread(target=client)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-sys.stdout.write("ops %d elapsed_ns %d cpu_ns %d\n" % (N, int((time.time() - t0) * 1e9),
-                                                      cpu_ns() - c0))
-sys.stdout.flush()
+batches.run(N, B, lambda n: [lambda: echo(n), lambda: client(n)])

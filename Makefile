@@ -199,7 +199,7 @@ clean:
 # $(BUILD)/fuzz/corpus, seeded from tests/fuzz/corpus.
 .PHONY: fuzz fuzz-run
 FUZZ_SECONDS ?= 30
-FUZZ_SRCS := tests/fuzz/fuzz_capture.c $(wildcard user/capture/*.c)
+FUZZ_SRCS := tests/fuzz/fuzz_capture.c $(wildcard user/capture/*.c) user/util/safe_text.c
 $(BUILD)/fuzz_capture: $(FUZZ_SRCS) $(wildcard user/capture/*.h) bpf/giltrace.h user/trace_meta.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,FUZZ,$@)

@@ -13,6 +13,7 @@
 #include "capture/format.h"
 #include "capture/header.h"
 #include "capture/varint.h"
+#include "util/safe_text.h"
 
 /* The string fields of the header: one row each, for the encoder and the
  * decoder alike. */
@@ -83,6 +84,7 @@ static void get_str(char *dst, size_t size, const unsigned char *v, size_t n)
 		n = size - 1;
 	memcpy(dst, v, n);
 	dst[n] = '\0';
+	safe_text__copy(dst, size, dst); /* a capture may come from anywhere */
 }
 
 static int get_uint(const unsigned char *v, size_t n, __u64 max, __u64 *out)

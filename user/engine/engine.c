@@ -8,6 +8,7 @@
 
 #include "engine/engine_int.h"
 #include "util/array.h"
+#include "util/safe_text.h"
 
 struct engine *engine__new(const struct engine_opts *opts)
 {
@@ -138,8 +139,8 @@ void engine__name_thread(struct engine *eng, __u32 tgid, __u32 tid, const char *
 	t = thread_get(eng, tgid, tid);
 	if (!t || !name)
 		return;
-	strncpy(t->pub.name, name, ENGINE_NAME_LEN - 1);
-	t->pub.name[ENGINE_NAME_LEN - 1] = '\0';
+	/* From the target or a capture: views print it as it is stored. */
+	safe_text__copy(t->pub.name, ENGINE_NAME_LEN, name);
 }
 
 /* The part of [start, end] that lies in the interval in progress. */

@@ -10,6 +10,7 @@
 #include "target/elf_file.h"
 #include "target/insn.h"
 #include "target/proc.h"
+#include "util/safe_text.h"
 
 struct search {
 	struct attach_plan *plan;
@@ -321,6 +322,7 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 				      : plan_cpython(s->plan, ef, m, &rows[i], s->mode, s->err,
 						     s->errlen);
 			snprintf(s->plan->meta.version, sizeof(s->plan->meta.version), "%s", full);
+			safe_text__clean(s->plan->meta.version); /* read from the target's file */
 		} else if (s->mode && strcmp(s->mode, rows[i].mode)) {
 			snprintf(s->err, s->errlen, "the %s runtime has no mode %s (modes: %s)",
 				 rows[i].name, s->mode, rows[i].mode);
@@ -342,6 +344,7 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 		s->plan->fd = dup(elf_file__fd(ef));
 		snprintf(s->plan->meta.exe, sizeof(s->plan->meta.exe), "%.*s",
 			 (int)sizeof(s->plan->meta.exe) - 1, m->path);
+		safe_text__clean(s->plan->meta.exe); /* a file name the target chose */
 		elf_file__close(ef);
 		if (s->plan->fd < 0) {
 			s->ret = -errno;

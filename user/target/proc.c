@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/safe_text.h"
+
 int proc__parse_status(FILE *f)
 {
 	char line[256];
@@ -45,6 +47,7 @@ void proc__comm(__u32 pid, __u32 tid, char *buf, size_t len)
 		snprintf(buf, len, "?");
 	} else {
 		buf[strcspn(buf, "\n")] = '\0';
+		safe_text__copy(buf, len, buf); /* the thread chose it (prctl) */
 	}
 	if (f)
 		fclose(f);

@@ -94,7 +94,12 @@ static char *read_str(__u32 pid, const struct cpython_code_layout *cl, __u64 obj
 	for (__u64 i = 0; i < len; i++) {
 		__u32 c = kind == 1 ? raw[i] : kind == 2 ? ((__u16 *)raw)[i] : ((__u32 *)raw)[i];
 
-		p = utf8_put(p, c ? c : '?');
+		/* Names and files come from the target: no control character
+		 * (C0, DEL, C1) and no lone surrogate reaches a view. */
+		bool bad = c < 0x20 || (c >= 0x7f && c <= 0x9f) ||
+			   (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff;
+
+		p = utf8_put(p, bad ? '?' : c);
 	}
 	*p = '\0';
 	free(raw);

@@ -6,6 +6,7 @@
 
 #include "engine/engine.h"
 #include "trace_meta.h"
+#include "util/safe_text.h"
 #include "views/diagnosis_text.h"
 #include "views/format.h"
 #include "views/summary.h"
@@ -67,14 +68,14 @@ static void print_header(FILE *out, const struct trace_meta *meta,
 static void print_thread(FILE *out, const struct engine *eng, const struct engine_thread *t)
 {
 	char tot[FORMAT_LEN], mean[FORMAT_LEN], p50[FORMAT_LEN], p99[FORMAT_LEN];
-	char max[FORMAT_LEN], hold[FORMAT_LEN];
+	char max[FORMAT_LEN], hold[FORMAT_LEN], name[ENGINE_NAME_LEN * 4];
 	struct thread_figures f;
 
 	engine__thread_figures(eng, t, &f);
-	fprintf(out, "%7u %7u %-15.15s %9llu %8llu %5.1f %8llu %6llu %6llu %7llu "
+	safe_text__cell(name, sizeof(name), t->name[0] ? t->name : "-", 15);
+	fprintf(out, "%7u %7u %s %9llu %8llu %5.1f %8llu %6llu %6llu %7llu "
 		"%9s %9s %9s %9s %9s %9s %5.1f\n",
-		t->tgid, t->tid, t->name[0] ? t->name : "-",
-		(unsigned long long)t->c.acquisitions, (unsigned long long)t->c.busy,
+		t->tgid, t->tid, name, (unsigned long long)t->c.acquisitions, (unsigned long long)t->c.busy,
 		f.contention_pct, (unsigned long long)t->c.retries,
 		(unsigned long long)t->c.timeouts, (unsigned long long)t->c.drop_requests,
 		(unsigned long long)t->c.forced_switches,

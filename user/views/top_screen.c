@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/safe_text.h"
 #include "views/diagnosis_text.h"
 #include "views/format.h"
 #include "views/top_screen.h"
@@ -321,15 +322,15 @@ static void draw_spark(int y, int x, int w, const struct engine_thread *t, bool 
 static void draw_row(int y, const struct layout *l, const struct top_frame *f,
 		     const struct engine_thread *t, bool utf8)
 {
-	char now[256];
+	char now[256], name[128];
 	const struct thread_interval *iv = &t->iv;
 	char acq[FORMAT_LEN], mean[FORMAT_LEN], max[FORMAT_LEN], re[FORMAT_LEN], fo[FORMAT_LEN];
 	attr_t st = iv->state == THREAD_HOLDING ? color(PAIR_HOLD) | A_BOLD :
 		    iv->state == THREAD_WAITING ? color(PAIR_WAIT) | A_BOLD : A_NORMAL;
 	int x;
 
-	x = put(y, 0, A_NORMAL, "%7u %-*.*s", t->tid, l->name_w, l->name_w,
-		t->name[0] ? t->name : "-");
+	x = put(y, 0, A_NORMAL, "%7u %s", t->tid,
+		safe_text__cell(name, sizeof(name), t->name[0] ? t->name : "-", l->name_w));
 	x = put(y, x, st, " %-4s", top_state__short(iv->state));
 	x = put(y, x, A_NORMAL, " %5.1f %5.1f %6s %7s %7s %5s %5s", iv->hold_share * 100.0,
 		iv->wait_share * 100.0, format__count(acq, sizeof(acq), t->iv.acquisitions_per_s),

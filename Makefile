@@ -116,7 +116,7 @@ test-e2e: all
 
 # The fuzz run is short (FUZZ_TEST_SECONDS) and comes before the pytest
 # suites, so that CI's last line is a test runner's summary.
-FUZZ_TEST_SECONDS ?= 20
+FUZZ_TEST_SECONDS ?= 10
 test: all test-unit
 	$(Q)$(MAKE) --no-print-directory fuzz-run FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
 	$(Q)$(MAKE) --no-print-directory lint test-e2e test-asan
@@ -194,26 +194,42 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# Capture reader fuzzing (tests/fuzz/README.md): clang's libFuzzer with ASan
-# and UBSan, on the capture sources alone. fuzz-run keeps what it finds in
-# $(BUILD)/fuzz/corpus, seeded from tests/fuzz/corpus.
+# Fuzzing (tests/fuzz/README.md): clang's libFuzzer with ASan and UBSan,
+# one target per reader of data giltrace does not control, each built from
+# the sources it reads with alone. fuzz-run runs each for FUZZ_SECONDS and
+# keeps what it finds in $(BUILD)/fuzz/NAME, seeded from tests/fuzz/corpus/NAME.
 .PHONY: fuzz fuzz-run
 FUZZ_SECONDS ?= 30
-FUZZ_SRCS := tests/fuzz/fuzz_capture.c $(wildcard user/capture/*.c) user/util/safe_text.c
-$(BUILD)/fuzz_capture: $(FUZZ_SRCS) $(wildcard user/capture/*.h) bpf/giltrace.h user/trace_meta.h
+FUZZ_NAMES := capture elf proc pyobj
+FUZZ_SRCS_capture := $(wildcard user/capture/*.c) user/util/safe_text.c
+FUZZ_LIBS_capture := -lz
+FUZZ_SRCS_elf := user/target/elf_file.c
+FUZZ_LIBS_elf := -lelf
+FUZZ_SRCS_proc := user/target/proc.c user/util/safe_text.c
+FUZZ_SRCS_pyobj := user/target/pyobj.c user/target/proc.c user/target/runtimes.c \
+	user/util/safe_text.c
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
+.SECONDEXPANSION:
+$(FUZZ_BINS): $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard user/*/*.h) \
+		bpf/giltrace.h bpf/blame.h user/trace_meta.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(WARN) -std=gnu11 -D_GNU_SOURCE \
-		$(INCLUDES) $(FUZZ_SRCS) -lz -o $@
+		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(WARN) -Wno-missing-field-initializers \
+		-std=gnu11 -D_GNU_SOURCE \
+		$(INCLUDES) $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*) -o $@
 
-fuzz: $(BUILD)/fuzz_capture
+fuzz: $(FUZZ_BINS)
 
-fuzz-run: $(BUILD)/fuzz_capture
-	$(Q)mkdir -p $(BUILD)/fuzz/corpus
-	$(Q)cp -n tests/fuzz/corpus/* $(BUILD)/fuzz/corpus/
-	$(Q)$(BUILD)/fuzz_capture -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-		-artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus
+fuzz-run: $(FUZZ_BINS)
+	$(Q)set -e; for n in $(FUZZ_NAMES); do \
+		mkdir -p $(BUILD)/fuzz/$$n; cp -n tests/fuzz/corpus/$$n/* $(BUILD)/fuzz/$$n/; \
+		log=$(BUILD)/fuzz/$$n.log; \
+		if ! $(BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-artifact_prefix=$(BUILD)/fuzz/$$n- $(BUILD)/fuzz/$$n >$$log 2>&1; then \
+			tail -n 40 $$log; echo "fuzz_$$n failed: $$log"; exit 1; fi; \
+		echo "fuzz_$$n: $$(grep '^Done' $$log)"; \
+	done
 
 # Benchmarks (docs/performance.md): `make bench`, then sudo tools/bench/run.
 .PHONY: bench

@@ -39,6 +39,12 @@ def by_tid(threads):
 # same way (likely because the rarely hit wait hook runs cold); one CI run saw
 # 1.6 us a wait on average. Allow 3 us a wait beside 1% (or 50 us).
 SKEW_NS_PER_WAIT = 3_000
+# A hold's two edges are the VM's clock reads before its acquire and release
+# hooks against the probes' clock after them: the two hooks' probe paths
+# differ by tens of ns. A fresh-clone run under load (three other jobs
+# building and testing) had the old GIL's 1 050 001 holds of a thread 49 ms
+# (1.07%) short of the VM's 4.62 s: 47 ns a hold. Allow 100 ns a hold.
+SKEW_NS_PER_HOLD = 100
 # The VM reads its clock and then calls its hook: a thread preempted between
 # the two (the bystander keeps both CPUs busy) moves that edge by up to a
 # scheduler slice (EEVDF's base slice, 0.75 ms x (1 + log2 CPUs) = 1.5 ms
@@ -49,8 +55,9 @@ PREEMPTED_EDGE_NS = 1_500_000
 
 
 def time_tolerance(truth, key):
-    waits = truth["busy"] if key == "wait_ns" else 0
-    return max(0.01 * truth[key], 50_000 + SKEW_NS_PER_WAIT * waits) + PREEMPTED_EDGE_NS
+    edges = SKEW_NS_PER_WAIT * truth["busy"] if key == "wait_ns" else \
+        SKEW_NS_PER_HOLD * truth["acquisitions"]
+    return max(0.01 * truth[key], 50_000 + edges) + PREEMPTED_EDGE_NS
 
 
 def assert_matches(truth_threads, traced_threads):

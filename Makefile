@@ -24,8 +24,8 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
 INCLUDES := -I$(BUILD) -Ibpf -Iuser
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) \
-	$(shell pkg-config --cflags libbpf libelf json-c ncursesw libmicrohttpd) -MMD -MP
-LDLIBS_GILTRACE = $(shell pkg-config --libs libbpf libelf zlib json-c ncursesw libmicrohttpd) -lm
+	$(shell pkg-config --cflags libbpf libelf json-c ncursesw libmicrohttpd libcap) -MMD -MP
+LDLIBS_GILTRACE = $(shell pkg-config --libs libbpf libelf zlib json-c ncursesw libmicrohttpd libcap) -lm
 
 # The kernel's own BTF gives the most exact vmlinux.h; the committed copy is the
 # fallback for machines without /sys/kernel/btf/vmlinux at build time.
@@ -163,7 +163,7 @@ lint: $(SKELS) $(BUILD)/bench/probecost.skel.h
 
 # One clang-tidy per file, in parallel; a stamp records a clean file.
 TIDY_FLAGS = -std=gnu11 -D_GNU_SOURCE -isystem $(BUILD) -isystem $(BUILD)/bench -Ibpf -Iuser \
-	-Itools/toyvm $(shell pkg-config --cflags libbpf libelf json-c ncursesw libmicrohttpd)
+	-Itools/toyvm $(shell pkg-config --cflags libbpf libelf json-c ncursesw libmicrohttpd libcap)
 TIDY_STAMPS = $(patsubst %.c,$(BUILD)/lint/%.tidy,$(LINT_SRCS))
 .PHONY: lint-tidy
 lint-tidy: $(TIDY_STAMPS)
@@ -181,7 +181,7 @@ install: all
 DEB_PACKAGES := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libjson-c-dev libncurses-dev libcmocka-dev pkg-config binutils \
 	python3 python3-pytest tmux bpftrace gdb \
-	libmicrohttpd-dev prometheus gcc cppcheck clang-tidy libclang-rt-14-dev
+	libmicrohttpd-dev libcap-dev prometheus gcc cppcheck clang-tidy libclang-rt-14-dev
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_PACKAGES)

@@ -142,7 +142,9 @@ static void test_json(void **state)
 	a = thread_by_tid(threads, A);
 	b = thread_by_tid(threads, B);
 	assert_int_equal(get_u64(a, "tgid"), PID);
-	assert_string_equal(json_object_get_string(get(a, "name")), "main \"quoted\"\n");
+	/* quotes escaped by JSON; the newline made '?' when the engine took the
+	 * name (util/safe_text.h) */
+	assert_string_equal(json_object_get_string(get(a, "name")), "main \"quoted\"?");
 	assert_int_equal(get_u64(a, "acquisitions"), 1);
 	assert_int_equal(get_u64(a, "busy"), 0);
 	assert_int_equal(get_u64(a, "retries"), 1);

@@ -342,6 +342,14 @@ int live__run(const struct live_opts *o, const struct stream_sink *sink,
 	 * told that tracing has begun; before a command starts, its interpreter
 	 * says no thread has held the GIL yet. */
 	targets__read_gil_states(tg, 0, on_event, &lc);
+	/* Attached: from here giltrace reads what the targets control, with no
+	 * more privilege than that takes (docs/security.md). */
+	ret = privileges__drop_after_attach(o->all);
+	if (ret) {
+		fprintf(stderr, "giltrace: cannot drop capabilities after attaching: %s\n",
+			strerror(-ret));
+		goto cleanup;
+	}
 	announce(o, tg, &meta);
 	if (child) {
 		ret = spawn__resume(child);

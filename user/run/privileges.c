@@ -1,32 +1,83 @@
 #include "run/privileges.h"
 
-#include <stdio.h>
-#include <string.h>
+#include <errno.h>
+#include <stddef.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 
-#define CAP_SYS_ADMIN 21
-#define CAP_PERFMON 38
-
-static unsigned long long effective_caps(void)
-{
-	unsigned long long caps = 0;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
-}
+/*
+ * What a running trace still needs, whatever it traces:
+ * - CAP_SYS_PTRACE: the self-check and blame read the targets' memory,
+ *   discovery their /proc/PID/maps (the targets run as other users);
+ * - CAP_KILL: -- CMD's child runs as the invoking user and is stopped by
+ *   giltrace at the end (-d, Ctrl-C);
+ * - CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_CHOWN, CAP_FOWNER: files
+ *   written at the end (summaries, under sudo in the user's directories and
+ *   owned by the user).
+ * BPF maps and the ring buffer need nothing once their fds are open (6.5+).
+ */
+static const cap_value_t keep_always[] = {
+	CAP_SYS_PTRACE, CAP_KILL, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_CHOWN, CAP_FOWNER,
+};
+/* What attaching to a process found later takes: uprobes and their links
+ * (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN for /proc/PID/map_files and the
+ * uprobes), and the locked-memory limit libbpf may raise. */
+static const cap_value_t keep_for_attach[] = {
+	CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_SYS_RESOURCE,
+};
 
 bool privileges__can_trace(void)
 {
-	unsigned long long caps = effective_caps();
+	cap_t caps = cap_get_proc();
+	cap_flag_value_t admin = CAP_CLEAR, perfmon = CAP_CLEAR;
 
+	if (!caps)
+		return false;
 	/* CAP_SYS_ADMIN stands in for CAP_BPF. Without it the kernel refuses
 	 * the uprobes on 6.x (EPERM) even with CAP_BPF, CAP_PERFMON and
 	 * CAP_CHECKPOINT_RESTORE, so say so before loading anything. */
-	return caps & (1ull << CAP_SYS_ADMIN) && caps & (1ull << CAP_PERFMON);
+	cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &admin);
+	cap_get_flag(caps, CAP_PERFMON, CAP_EFFECTIVE, &perfmon);
+	cap_free(caps);
+	return admin == CAP_SET && perfmon == CAP_SET;
+}
+
+static bool wanted(cap_value_t c, bool later_attaches)
+{
+	for (size_t i = 0; i < sizeof(keep_always) / sizeof(keep_always[0]); i++)
+		if (keep_always[i] == c)
+			return true;
+	for (size_t i = 0; later_attaches && i < sizeof(keep_for_attach) / sizeof(keep_for_attach[0]);
+	     i++)
+		if (keep_for_attach[i] == c)
+			return true;
+	return false;
+}
+
+int privileges__drop_after_attach(bool later_attaches)
+{
+	static const cap_flag_t sets[] = { CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE };
+	cap_flag_value_t setpcap = CAP_CLEAR;
+	cap_t caps = cap_get_proc(); /* what we have: a partly privileged run keeps less */
+	int ret = 0;
+
+	if (!caps)
+		return -errno;
+	cap_get_flag(caps, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
+	for (cap_value_t c = 0; !ret && c <= CAP_LAST_CAP; c++) {
+		if (wanted(c, later_attaches) || !CAP_IS_SUPPORTED(c))
+			continue;
+		for (size_t i = 0; !ret && i < sizeof(sets) / sizeof(sets[0]); i++)
+			if (cap_set_flag(caps, sets[i], 1, &c, CAP_CLEAR))
+				ret = -errno;
+		/* the bounding set while CAP_SETPCAP is still ours */
+		if (!ret && setpcap == CAP_SET && cap_drop_bound(c))
+			ret = -errno;
+	}
+	if (!ret && cap_reset_ambient() && errno != EINVAL)
+		ret = -errno;
+	if (!ret && cap_set_proc(caps))
+		ret = -errno;
+	cap_free(caps);
+	return ret;
 }

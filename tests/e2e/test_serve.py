@@ -6,6 +6,7 @@ on every process's acquisitions and retries. A VM that exits leaves /metrics;
 garbage on the socket gets an error (or nothing), and the agent stays up."""
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,11 +16,13 @@ import urllib.parse
 import urllib.request
 
 import pytest
+import yaml
 
 from gilwork import (GILTRACE, TOYVM, Conductor, Worker, process_totals, wait_traced,
                      write_program)
 
 PROMETHEUS = shutil.which("prometheus")
+PY_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "py")
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="tracing needs root"),
     pytest.mark.skipif(not os.access(TOYVM, os.X_OK), reason="build/toyvm not built"),
@@ -245,3 +248,70 @@ def test_prometheus_scrapes_per_process_counts(tmp_path):
             w.kill()
         conductor.close()
     assert agent.proc.returncode == 0, err
+
+
+# The monitoring kit (tools/monitoring, docs/prometheus.md).
+KIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                   "monitoring")
+PROMTOOL = shutil.which("promtool")
+NAME = re.compile(r"\bgiltrace[_:][A-Za-z0-9_:]*")
+
+
+def kit_rules():
+    with open(os.path.join(KIT, "giltrace.rules.yml")) as f:
+        return [r for g in yaml.safe_load(f)["groups"] for r in g["rules"]]
+
+
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (make deps)")
+def test_monitoring_rules_check_and_pass_their_unit_tests():
+    r = subprocess.run([PROMTOOL, "check", "rules", "giltrace.rules.yml"], cwd=KIT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "SUCCESS: 10 rules found" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([PROMTOOL, "test", "rules", "giltrace.rules.test.yml"], cwd=KIT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # every alert has a test that makes it fire
+    with open(os.path.join(KIT, "giltrace.rules.test.yml")) as f:
+        tested = {a["alertname"] for t in yaml.safe_load(f)["tests"]
+                  for a in t.get("alert_rule_test", []) if a["exp_alerts"]}
+    assert tested == {r["alert"] for r in kit_rules() if "alert" in r}
+
+
+def test_monitoring_kit_queries_only_what_giltrace_serves(tmp_path):
+    """Every name in the rules and the dashboard is a recorded rule or a
+    series a real agent serves: a CPython with hand-offs to count, scraped
+    once its threaded part is over (quiet_edges.py waits on stdin before
+    and after it), so the self-check's series are final."""
+    py = subprocess.Popen(["/usr/bin/python3", os.path.join(PY_DIR, "quiet_edges.py"), "cpu",
+                           "3000000"], stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    agent = None
+    try:
+        assert py.stderr.readline().strip() == "ready"
+        agent = Agent("-p", str(py.pid))
+        wait_traced([py.pid])
+        py.stdin.write("go\n")
+        py.stdin.flush()
+        assert py.stderr.readline().strip() == "done"
+        time.sleep(2.5)  # a self-check reading (100 ms) and a page (1 s) after
+        _, text = agent.metrics()
+    finally:
+        py.kill()
+        py.wait()
+        if agent:
+            agent.stop()
+    served = {n for n, _ in parse_metrics(text)}
+    recorded = {r["record"] for r in kit_rules() if "record" in r}
+    with open(os.path.join(KIT, "grafana-dashboard.json")) as f:
+        dash = json.load(f)
+    exprs = [r["expr"] for r in kit_rules()] + \
+        [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    used = {n for e in exprs for n in NAME.findall(e)}
+    assert used - recorded - served == set(), f"served: {sorted(served)}"
+    # The self-check's series: a cond-mode trace of CPython equals the
+    # interpreter's own count.
+    samples = parse_metrics(text)
+    interp = by_pid(samples, "giltrace_selfcheck_handoffs_interpreter_total")[py.pid]
+    assert interp > 0
+    assert by_pid(samples, "giltrace_selfcheck_handoffs_seen_total")[py.pid] == interp
+    assert by_pid(samples, "giltrace_selfcheck_handoffs_missed")[py.pid] == 0
+    assert by_pid(samples, "giltrace_selfcheck_handoffs_extra")[py.pid] == 0

@@ -55,37 +55,14 @@ const char *metrics_prom__content_type(enum prom_format format)
 					  : "text/plain; version=0.0.4; charset=utf-8";
 }
 
-/* Length of the UTF-8 sequence at s, or 0 when it is not valid UTF-8. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3
-		 : (*s & 0xf8) == 0xf0 ? 4 : 0;
-
-	if (n == 1 || (n == 2 && *s < 0xc2))
-		return n == 1;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 /* Label values escape backslash, double quote and newline (both formats).
- * Names come from the target (comm, thread names) and may be any bytes:
- * what is not UTF-8 becomes '?', since a scraper rejects the whole page. */
+ * Names from a target reach here already made valid UTF-8 without control
+ * characters (util/safe_text.h), so a scraper never rejects the page. */
 static void put_label(FILE *out, const char *name, const char *value, bool first)
 {
 	fprintf(out, "%s%s=\"", first ? "" : ",", name);
-	for (const char *p = value; *p;) {
-		size_t n = utf8_len((const unsigned char *)p);
-
-		if (n > 1) {
-			fwrite(p, 1, n, out);
-			p += n;
-			continue;
-		}
-		if (!n || ((unsigned char)*p < 0x20 && *p != '\n'))
-			fputc('?', out);
-		else if (*p == '\\')
+	for (const char *p = value; *p; p++) {
+		if (*p == '\\')
 			fputs("\\\\", out);
 		else if (*p == '"')
 			fputs("\\\"", out);
@@ -93,7 +70,6 @@ static void put_label(FILE *out, const char *name, const char *value, bool first
 			fputs("\\n", out);
 		else
 			fputc(*p, out);
-		p++;
 	}
 	fputc('"', out);
 }
@@ -222,6 +198,52 @@ static void write_wait_hist(FILE *out, const struct prom_process *procs, size_t 
 	free(h);
 }
 
+/* Per-process figures beyond struct gil_counts: hand-offs and the
+ * self-check against the interpreter's own count (docs/prometheus.md). */
+struct proc_value {
+	const char *name; /* family name, without _total for a counter */
+	const char *help;
+	bool counter;     /* else a gauge */
+	size_t off;       /* a __u64 in struct engine_totals */
+};
+
+#define TOTAL(field) offsetof(struct engine_totals, field)
+
+static const struct proc_value proc_values[] = {
+	{ "giltrace_gil_handoffs", "GIL hand-offs giltrace saw (the GIL taken by another thread "
+	  "than its last holder)", true, TOTAL(switches) },
+	{ "giltrace_selfcheck_handoffs_interpreter", "Hand-offs by the interpreter's own count "
+	  "(switch_number), between the self-check's first and latest readings", true,
+	  TOTAL(handoffs.interpreter) },
+	{ "giltrace_selfcheck_handoffs_seen", "Hand-offs giltrace saw between the same readings",
+	  true, TOTAL(handoffs.seen) },
+	{ "giltrace_selfcheck_handoffs_missed", "Hand-offs the interpreter made that giltrace "
+	  "did not see, in the window checked so far (0: exact)", false, TOTAL(handoffs.missed) },
+	{ "giltrace_selfcheck_handoffs_extra", "Hand-offs giltrace saw beyond the interpreter's "
+	  "count, in the window checked so far (0: exact)", false, TOTAL(handoffs.extra) },
+};
+
+static void write_proc_values(FILE *out, const struct prom_process *procs, size_t n,
+			      const struct prom_opts *o)
+{
+	for (size_t k = 0; k < sizeof(proc_values) / sizeof(proc_values[0]); k++) {
+		const struct proc_value *v = &proc_values[k];
+		const char *suffix = v->counter ? "_total" : "";
+
+		family(out, v->name, v->counter && o->format == PROM_TEXT ? "_total" : "",
+		       v->counter ? "counter" : "gauge", v->help);
+		for (size_t i = 0; i < n; i++) {
+			struct engine_totals tot;
+
+			engine__totals(procs[i].eng, &tot);
+			fprintf(out, "%s%s{", v->name, suffix);
+			proc_labels(out, procs[i].meta);
+			fprintf(out, "} %llu\n",
+				(unsigned long long)*(const __u64 *)((const char *)&tot + v->off));
+		}
+	}
+}
+
 static void write_info(FILE *out, const struct prom_process *procs, size_t n,
 		       const struct prom_opts *o)
 {
@@ -248,6 +270,7 @@ int metrics_prom__write(FILE *out, const struct prom_process *procs, size_t n,
 {
 	write_info(out, procs, n, opts);
 	write_counters(out, procs, n, opts);
+	write_proc_values(out, procs, n, opts);
 	write_wait_hist(out, procs, n);
 	if (opts->per_thread)
 		write_thread_counters(out, procs, n, opts);

@@ -1,6 +1,9 @@
 # giltrace: build, test and install. Everything generated goes to $(BUILD).
 BUILD ?= build
 PREFIX ?= /usr/local
+# systemd units: /usr/local/lib/systemd/system is on systemd's search path;
+# Debian 12's packages put them in /lib/systemd/system.
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
@@ -17,7 +20,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test test-unit test-e2e test-long test-asan lint install deps demo
+.PHONY: all clean test test-unit test-e2e test-long test-asan lint install install-tracer deb deps demo
 
 PKG_LIBS := libbpf libelf zlib json-c ncursesw libmicrohttpd cmocka
 CFLAGS ?= -O2 -g
@@ -172,16 +175,41 @@ $(BUILD)/lint/%.tidy: %.c .clang-tidy
 	$(call msg,TIDY,$<)
 	$(Q)$(CLANG_TIDY) --quiet $< -- $(TIDY_FLAGS) 2>/dev/null && touch $@
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(BUILD)/giltrace $(BUILD)/toyvm $(DESTDIR)$(PREFIX)/bin/
+# install-tracer is what the Debian package ships (make deb); install adds
+# the toy VM, a test fixture.
+install-tracer: $(BUILD)/giltrace
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/giltrace/monitoring $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/giltrace $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 man/giltrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 tools/monitoring/giltrace.rules.yml tools/monitoring/giltrace.rules.test.yml \
+		tools/monitoring/grafana-dashboard.json $(DESTDIR)$(PREFIX)/share/giltrace/monitoring/
+	sed 's|/usr/local/bin/giltrace|$(PREFIX)/bin/giltrace|' tools/systemd/giltrace.service \
+		> $(DESTDIR)$(UNITDIR)/giltrace.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/giltrace.service
+
+install: all install-tracer
+	install -m 0755 $(BUILD)/toyvm $(DESTDIR)$(PREFIX)/bin/
+
+# The Debian package (docs/packaging.md), built with Debian's tooling from
+# the working tree (git's files, not what it ignores) copied into $(BUILD)/deb, then checked by lintian.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+deb:
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/giltrace-$(DEB_VERSION)
+	$(Q)git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(BUILD)/deb/giltrace-$(DEB_VERSION)
+	$(call msg,DEB,$(BUILD)/deb/giltrace_$(DEB_VERSION)_amd64.deb)
+	$(Q)cd $(BUILD)/deb/giltrace-$(DEB_VERSION) && \
+		dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }
+	$(call msg,LINTIAN,$(BUILD)/deb/giltrace_$(DEB_VERSION)_amd64.changes)
+	$(Q)lintian --fail-on error \
+		$(BUILD)/deb/giltrace_$(DEB_VERSION)_amd64.changes
 
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PACKAGES := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libjson-c-dev libncurses-dev libcmocka-dev pkg-config binutils \
 	python3 python3-pytest python3-yaml tmux bpftrace gdb \
-	libmicrohttpd-dev libcap-dev prometheus gcc cppcheck clang-tidy libclang-rt-14-dev
+	libmicrohttpd-dev libcap-dev prometheus gcc cppcheck clang-tidy libclang-rt-14-dev \
+	dpkg-dev debhelper lintian debootstrap
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_PACKAGES)

@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "run/signals.h"
 
-const char *argp_program_version = "giltrace 0.1";
+const char *argp_program_version = "giltrace 0.2";
 const char *argp_program_bug_address = "the project's issue tracker";
 
 struct command {

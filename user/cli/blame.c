@@ -43,9 +43,9 @@ static const char doc_fmt[] =
 	"Examples:\n"
 	"  sudo giltrace blame -d 10 -p 4242\n"
 	"  sudo giltrace blame --top 3 -- python3 app.py\n"
-	"  sudo giltrace blame -d 10 --folded gil.folded -p 4242 && flamegraph.pl gil.folded > "
-	"gil.svg\n"
-	"  sudo giltrace record --blame -o app.gil -p 4242 && giltrace report --blame app.gil\n\n"
+	"  sudo giltrace blame -d 10 --folded - -p 4242 | flamegraph.pl > gil.svg\n"
+	"  sudo giltrace record --blame -o app.gil -p 4242\n"
+	"  giltrace report --blame app.gil\n\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
 
 

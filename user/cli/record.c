@@ -90,7 +90,7 @@ static const char doc[] =
 	"Examples:\n"
 	"  sudo giltrace record -o app.gil -p 4242\n"
 	"  sudo giltrace record -d 30 --max-size 100 -o app.gil -p 4242\n"
-	"  sudo giltrace record -o demo.gil -- build/toyvm tools/toyvm/examples/convoy.tvm\n"
+	"  sudo giltrace record -o c.gil -- build/toyvm tools/toyvm/examples/counter.tvm\n"
 	"  sudo giltrace record -d 10 -o - -p 4242 | ssh host giltrace report -\n"
 	"  giltrace report app.gil";
 

@@ -1,6 +1,7 @@
 /* `giltrace [-p PID | -- CMD]`: trace live, print the summary at the end. */
 #include <argp.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/commands.h"
 #include "cli/summary_out.h"
@@ -46,17 +47,33 @@ static const char doc[] =
 	"Examples:\n"
 	"  sudo giltrace -p 4242              trace PID 4242 until Ctrl-C\n"
 	"  sudo giltrace -d 10 -p 4242        trace for 10 seconds\n"
-	"  sudo giltrace -- build/toyvm tools/toyvm/examples/convoy.tvm\n"
+	"  sudo giltrace -- build/toyvm tools/toyvm/examples/counter.tvm\n"
 	"  sudo giltrace --json -p 4242 > gil.json\n"
 	"  sudo giltrace -p 4242,4243         two processes, grouped in the summary\n"
-	"  sudo giltrace --all -d 30         every supported process, new ones too\n"
+	"  sudo giltrace --all -d 30          every supported process, new ones too\n"
 	"  sudo giltrace --all --comm python3 -d 30\n\n"
-	"Other commands (each has --help): record, report, serve, blame.\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
 
+/* The command list comes from the table that dispatches them. */
+static char *help_filter(int key, const char *text, void *input)
+{
+	char *list, *all;
+
+	(void)input;
+	if (key != ARGP_KEY_HELP_POST_DOC || !text)
+		return (char *)text;
+	list = commands__list();
+	if (!list)
+		return (char *)text;
+	if (asprintf(&all, "%s\n\n%s", list, text) < 0)
+		all = (char *)text;
+	free(list);
+	return all;
+}
+
 static const struct argp argp = {
-	.options = options, .parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc,
-	.children = target_opts_children,
+	.options = options, .parser = parse, .doc = doc, .children = target_opts_children,
+	.args_doc = "[-- CMD [ARGS...]]\nCOMMAND [ARGS...]", .help_filter = help_filter,
 };
 
 struct trace_run {

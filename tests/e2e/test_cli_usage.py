@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD_DIR
+from conftest import BUILD_DIR, TOYVM_EXAMPLES
 
 GILTRACE = str(BUILD_DIR / "giltrace")
 COMMANDS = ["trace", "top", "record", "report", "export", "plot", "serve", "blame"]
@@ -82,3 +82,68 @@ def test_bad_mode():
     assert p.returncode == 2
     assert p.stderr.splitlines()[0] == \
         "giltrace: invalid mode 'bogus': expected cond, futex, full or hooks"
+
+
+@pytest.mark.parametrize("args,line", [
+    (["serve", "--listen", "127.0.0.1:99999", "--all"],
+     "giltrace serve: invalid port '99999': expected an integer from 0 to 65535"),
+    (["serve", "--listen", "127.0.0.1:-1", "--all"],
+     "giltrace serve: invalid port '-1': expected an integer from 0 to 65535"),
+    (["serve", "--listen", "127.0.0.1", "--all"],
+     "giltrace serve: invalid listen address '127.0.0.1': expected HOST:PORT"),
+    (["-d", "0", "-p", "1"],
+     "giltrace: invalid duration '0': expected a number from 0.001 to 1e+07"),
+    (["top", "-i", "0.01", "-p", "1"],
+     "giltrace top: invalid interval '0.01': expected a number from 0.1 to 3600"),
+    (["-p", "0"], "giltrace: invalid PID '0': expected an integer from 1 to 2147483647"),
+    (["report", "--tid", "0", "x.gil"],
+     "giltrace report: invalid TID '0': expected an integer from 1 to 2147483647"),
+    (["report", "--tid", "99999999999", "x.gil"],
+     "giltrace report: invalid TID '99999999999': expected an integer from 1 to 2147483647"),
+    (["report", "--from", "-1", "x.gil"],
+     "giltrace report: invalid --from '-1': expected a number from 0 to 1e+09"),
+    (["report", "--from", "3", "--to", "2", "x.gil"],
+     "giltrace report: --to 2 is not after --from 3"),
+    (["plot", "--width", "5", "x.gil", "-o", "-"],
+     "giltrace plot: invalid --width '5': expected an integer from 100 to 20000"),
+])
+def test_value_out_of_range(args, line):
+    p = run(*args)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.splitlines()[0] == line
+
+
+@pytest.fixture(scope="module")
+def capture(toyvm_bin, tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.skip("tracing needs root")
+    path = tmp_path_factory.mktemp("usage") / "counter.gil"
+    p = run("record", "-o", str(path), "--", str(toyvm_bin), "--switch-interval=1000",
+            str(TOYVM_EXAMPLES / "counter.tvm"), "3", "300000")
+    assert p.returncode == 0, p.stderr
+    return path
+
+
+@pytest.mark.parametrize("window,what", [
+    (["--tid", "99999"], "--tid 99999"),
+    (["--from", "1000"], "--from 1000"),
+    (["--from", "1000", "--to", "2000", "--tid", "99999"], "--from 1000 --to 2000 --tid 99999"),
+])
+@pytest.mark.parametrize("json", [[], ["--json"]])
+def test_report_window_matches_nothing(capture, window, what, json):
+    p = run("report", *json, *window, str(capture))
+    assert p.returncode == 1
+    assert p.stdout == ""
+    assert p.stderr == f"giltrace: no events match {what} in {capture}\n"
+
+
+def test_report_window_from_stdin_matches_nothing(capture):
+    with open(capture, "rb") as f:
+        p = run("report", "--tid", "99999", "-", stdin=f)
+    assert p.returncode == 1
+    assert p.stderr == "giltrace: no events match --tid 99999 in standard input\n"
+
+
+def test_report_window_that_matches(capture):
+    p = run("report", "--from", "0", str(capture))
+    assert p.returncode == 0, p.stderr

@@ -101,6 +101,8 @@ int cmd_report(int argc, char **argv)
 	window = capture_opts__window(&a.cap, &sink);
 	sink = stream_window__sink(&window);
 	ret = file_source__run(src, &sink, false);
+	if (!ret)
+		ret = capture_opts__check_matched(&a.cap, es.eng, file_source__name(src));
 	if (!ret && a.blame)
 		ret = blame_out__print(&a.out, es.eng, es.stacks, &es.meta);
 	else if (!ret)

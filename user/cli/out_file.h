@@ -17,8 +17,9 @@ struct out_file_opts {
 extern const struct argp out_file_argp;
 
 /*
- * Opens path for writing (mode 0644), refusing an existing file unless
- * force, and never writing through a symbolic link; NULL path: stdout.
+ * Opens path for writing (mode 0644; under sudo owned by the invoking
+ * user), refusing an existing file unless force, and never writing through
+ * a symbolic link; NULL path: stdout.
  * On failure prints one line ("giltrace: OUT exists: ...") and returns NULL.
  */
 FILE *out_file__open(const char *path, bool force);

@@ -11,6 +11,7 @@
 #include "cli/summary_out.h"
 #include "cli/parse.h"
 #include "cli/target_opts.h"
+#include "run/privileges.h"
 #include "stream/engine_sink.h"
 #include "stream/tee.h"
 #include "stream/writer_sink.h"
@@ -155,6 +156,7 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
+	a.ws.wopts.chown = privileges__sudo_user(&a.ws.wopts.uid, &a.ws.wopts.gid);
 	if (!strcmp(a.ws.path, "-")) {
 		a.ws.fd = take_stdout();
 		if (a.ws.fd < 0)

@@ -12,8 +12,8 @@ GILTRACE = str(BUILD_DIR / "giltrace")
 COMMANDS = ["trace", "top", "record", "report", "export", "plot", "serve", "blame"]
 
 
-def run(*args, env=None, **kw):
-    return subprocess.run([GILTRACE, *args], capture_output=True, text=True, timeout=60,
+def run(*args, env=None, text=True, **kw):
+    return subprocess.run([GILTRACE, *args], capture_output=True, text=text, timeout=60,
                           env=env, **kw)
 
 

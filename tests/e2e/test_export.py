@@ -365,4 +365,4 @@ def test_record_to_stdout_refuses_summary():
     p = run("record", "-o", "-", "--summary", "-p", "1")
     assert p.returncode == 2
     assert first_line(p) == ("giltrace record: -o - writes the capture to standard output: "
-                             "--summary and --json cannot go there too")
+                             "give --summary=OUT or --json=OUT to write the summary to a file")

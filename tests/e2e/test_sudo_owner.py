@@ -75,6 +75,7 @@ def test_capture_symlink_still_refused(toyvm_bin, tmp_path):
     ["export", "{cap}", "-o", "{out}"],
     ["export", "--format=csv", "{cap}", "-o", "{out}"],
     ["plot", "{cap}", "-o", "{out}"],
+    ["report", "--json", "{cap}", "-o", "{out}"],
 ])
 def test_outputs_owned_by_sudo_user(capture, tmp_path, cmd):
     out = tmp_path / "out"
@@ -92,3 +93,10 @@ def test_output_symlink_still_refused(capture, tmp_path):
     assert p.returncode == 1
     assert p.stderr == f"giltrace: cannot create {link}: it is a symbolic link\n"
     assert victim.read_text() == "keep"
+
+
+def test_summary_file_owned_by_sudo_user(toyvm_bin, tmp_path):
+    out = tmp_path / "gil.json"
+    p = run("--json", "-o", out, *counter(toyvm_bin))
+    assert p.returncode == 0, p.stderr
+    assert owner_mode(out) == (NOBODY, NOBODY, 0o644)

@@ -5,6 +5,7 @@
 
 #include "cli/blame_out.h"
 #include "cli/commands.h"
+#include "cli/out_file.h"
 #include "cli/target_opts.h"
 #include "stream/engine_sink.h"
 #include "target/runtimes.h"
@@ -24,12 +25,14 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	state->child_inputs[0] = &a->target;
 	state->child_inputs[1] = &a->out;
+	state->child_inputs[2] = &a->out.out;
 	return 0;
 }
 
 static const struct argp_child children[] = {
 	{ &target_opts_argp, 0, "Target:", 1 },
 	{ &blame_out_argp, 0, "Output:", 2 },
+	{ &out_file_argp, 0, NULL, 3 },
 	{ 0 },
 };
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/out_file.h"
 #include "cli/summary_out.h"
 #include "cli/parse.h"
 #include "cli/target_opts.h"
@@ -376,8 +377,10 @@ int cmd_top(int argc, char **argv)
 		top_screen__close(t.screen);
 		held_output__end(&t.io);
 	}
-	if (!ret)
-		ret = summary_out__print(t.es.eng, &t.es.meta, false);
+	if (!ret) {
+		summary_out__print(stdout, t.es.eng, &t.es.meta, false);
+		ret = out_file__close(stdout, NULL);
+	}
 	engine__free(t.es.eng);
 	stack_table__free(t.es.stacks);
 	return ret;

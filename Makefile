@@ -17,7 +17,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test test-unit test-e2e test-long test-asan lint install deps demo
+.PHONY: all clean test test-unit test-e2e test-long test-asan lint install install-completion deps demo
 
 PKG_LIBS := libbpf libelf zlib json-c ncursesw libmicrohttpd cmocka
 CFLAGS ?= -O2 -g
@@ -172,10 +172,16 @@ $(BUILD)/lint/%.tidy: %.c .clang-tidy
 	$(call msg,TIDY,$<)
 	$(Q)$(CLANG_TIDY) --quiet $< -- $(TIDY_FLAGS) 2>/dev/null && touch $@
 
-install: all
+install: all install-completion
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(BUILD)/giltrace $(BUILD)/toyvm $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 man/giltrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+# bash-completion loads completions/NAME when NAME is first completed.
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+install-completion:
+	install -d $(DESTDIR)$(BASH_COMPLETION_DIR)
+	install -m 0644 tools/completion/giltrace.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/giltrace
 
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PACKAGES := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \

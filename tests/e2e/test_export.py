@@ -309,8 +309,8 @@ def test_window_through_pipe(capture):
     p = run_piped([*cmd, "-"], capture["path"])
     same_as_file(cmd, capture["path"], p)
     window = json.loads(p.stdout)
-    assert window["first_ts"] >= capture["report"]["first_ts"] + int(dur / 4 * 1e9)
-    assert window["last_ts"] <= capture["report"]["first_ts"] + int(dur / 2 * 1e9)
+    assert window["first_ts_ns"] >= capture["report"]["first_ts_ns"] + int(dur / 4 * 1e9)
+    assert window["last_ts_ns"] <= capture["report"]["first_ts_ns"] + int(dur / 2 * 1e9)
     assert 0 < window["totals"]["acquisitions"] < capture["report"]["totals"]["acquisitions"]
 
 

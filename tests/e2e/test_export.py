@@ -56,6 +56,7 @@ def test_chrome_counts_match_report(capture, tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
     doc = json.loads(out.read_text())
+    assert doc["otherData"]["schema"] == 1
     events = doc["traceEvents"]
     threads = capture["threads"]
 
@@ -100,10 +101,14 @@ def test_csv_one_line_per_event(capture, tmp_path):
     p = run("export", capture["path"], "--format=csv", "-o", out)
     assert p.returncode == 0, p.stderr
     lines = out.read_text().splitlines()
-    assert lines[0] == "ts_ns,kind,tgid,tid,cpu,addr,value,ret"
+    assert lines[0] == "ts_ns,kind,tgid,tid,cpu,addr,value,ret,name"
     assert len(lines) - 1 == capture["events"]
     rows = [line.split(",") for line in lines[1:]]
-    assert all(len(r) == 8 for r in rows)
+    assert all(len(r) == 9 for r in rows)
+    # each thread's last row carries the name the report gives it
+    last_name = {int(r[3]): r[8] for r in rows}
+    for tid, t in capture["threads"].items():
+        assert last_name[tid] == t["name"]
     assert {r[1] for r in rows} <= KINDS
     acquires = Counter(int(r[3]) for r in rows if r[1] == "acquire")
     for tid, t in capture["threads"].items():

@@ -131,7 +131,7 @@ static void on_end(void *ctx, const struct live_result *res)
 
 	r->end_ret = writer_sink__finish(&r->a->ws, res->drops);
 	if (!r->end_ret && r->es.eng)
-		summary_out__print(r->out, r->es.eng, &r->es.meta, r->a->json);
+		r->end_ret = summary_out__print(r->out, r->es.eng, &r->es.meta, r->a->json);
 }
 
 /* With -o -, standard output carries the capture alone: what CMD (or

@@ -111,12 +111,9 @@ int cmd_report(int argc, char **argv)
 	else if (!ret) {
 		FILE *out = out_file__open(a.out.out.path, a.out.out.force);
 
-		if (out) {
-			summary_out__print(out, es.eng, &es.meta, a.json);
-			ret = out_file__close(out, a.out.out.path);
-		} else {
+		ret = !out || summary_out__print(out, es.eng, &es.meta, a.json);
+		if (out && out_file__close(out, a.out.out.path))
 			ret = 1;
-		}
 	}
 cleanup:
 	stack_table__free(es.stacks);

@@ -9,8 +9,9 @@
 #include "trace_meta.h"
 
 /* Prints the summary to out and flushes it, so that it shows before the
- * slow teardown; out_file__close() reports a failed write. */
-void summary_out__print(FILE *out, const struct engine *eng, const struct trace_meta *meta,
-			bool json);
+ * slow teardown. 0, or 1 after a one-line error (a closed pipe on stdout
+ * ends quietly); out_file__close() then has nothing left to report. */
+int summary_out__print(FILE *out, const struct engine *eng, const struct trace_meta *meta,
+		       bool json);
 
 #endif

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "cli/out_file.h"
 #include "cli/summary_out.h"
 #include "cli/parse.h"
 #include "cli/target_opts.h"
@@ -377,10 +376,8 @@ int cmd_top(int argc, char **argv)
 		top_screen__close(t.screen);
 		held_output__end(&t.io);
 	}
-	if (!ret) {
-		summary_out__print(stdout, t.es.eng, &t.es.meta, false);
-		ret = out_file__close(stdout, NULL);
-	}
+	if (!ret)
+		ret = summary_out__print(stdout, t.es.eng, &t.es.meta, false);
 	engine__free(t.es.eng);
 	stack_table__free(t.es.stacks);
 	return ret;

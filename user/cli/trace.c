@@ -89,6 +89,7 @@ struct trace_run {
 	struct engine_sink es;
 	FILE *out;
 	bool json;
+	int end_ret;
 };
 
 /* Printed before the probes are detached: the kernel takes a while. */
@@ -97,7 +98,7 @@ static void on_end(void *ctx, const struct live_result *res)
 	struct trace_run *t = ctx;
 
 	(void)res;
-	summary_out__print(t->out, t->es.eng, &t->es.meta, t->json);
+	t->end_ret = summary_out__print(t->out, t->es.eng, &t->es.meta, t->json);
 }
 
 int cmd_trace(int argc, char **argv)
@@ -125,7 +126,7 @@ int cmd_trace(int argc, char **argv)
 	/* live -> engine -> summary */
 	sink = engine_sink__sink(&t.es);
 	ret = live__run(&a.live, &sink, &hooks, &res);
-	if (out_file__close(t.out, a.out.path))
+	if (out_file__close(t.out, a.out.path) || t.end_ret)
 		ret = 1;
 	engine__free(t.es.eng);
 	return ret;

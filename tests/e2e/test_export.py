@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import BUILD_DIR, TOYVM, TOYVM_EXAMPLES
+from conftest import BUILD_DIR, REPO_ROOT, TOYVM, TOYVM_EXAMPLES
 
 GILTRACE = BUILD_DIR / "giltrace"
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="tracing needs root")
@@ -57,6 +57,9 @@ def test_chrome_counts_match_report(capture, tmp_path):
     assert p.stderr == ""
     doc = json.loads(out.read_text())
     assert doc["otherData"]["schema"] == 1
+    jsonschema = pytest.importorskip("jsonschema", reason="apt-get install python3-jsonschema")
+    schema = json.loads((REPO_ROOT / "docs" / "export-chrome.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
     events = doc["traceEvents"]
     threads = capture["threads"]
 

@@ -147,3 +147,11 @@ def test_report_window_from_stdin_matches_nothing(capture):
 def test_report_window_that_matches(capture):
     p = run("report", "--from", "0", str(capture))
     assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="tracing needs root")
+def test_double_dash_runs_the_word():
+    """After --, a word is the program to run, however close to a command."""
+    p = run("--", "reprot")
+    assert p.returncode == 1
+    assert p.stderr == "giltrace: cannot run reprot: No such file or directory\n"

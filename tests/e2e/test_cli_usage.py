@@ -155,3 +155,17 @@ def test_double_dash_runs_the_word():
     p = run("--", "reprot")
     assert p.returncode == 1
     assert p.stderr == "giltrace: cannot run reprot: No such file or directory\n"
+
+
+def test_man_page_lists_the_commands_as_help_does():
+    """README, man page and --help agree: the man page's COMMANDS section
+    has each command with --help's own line."""
+    from conftest import REPO_ROOT
+    man = (REPO_ROOT / "man" / "giltrace.8").read_text()
+    lines = run("--help").stdout.splitlines()
+    start = lines.index("Commands (giltrace COMMAND --help for each):")
+    for line in lines[start + 1:start + 1 + len(COMMANDS)]:
+        name, summary = line.split(None, 1)
+        assert f".B {name}\n{summary}\n" in man, name
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert all(name in readme for name in COMMANDS)

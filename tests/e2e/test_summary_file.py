@@ -102,3 +102,13 @@ def test_folded_and_o_together():
     assert p.returncode == 2
     assert p.stderr.splitlines()[0] == \
         "giltrace blame: --folded FILE is the output: -o goes with the text"
+
+
+@pytest.mark.parametrize("args", [["--json", "-o", "{out}"],
+                                  ["record", "-o", "{out}.gil", "--json={out}"]])
+def test_failed_run_leaves_no_summary_file(tmp_path, args):
+    out = tmp_path / "gil.json"
+    p = run(*[a.format(out=out) for a in args], "-p", "4194303")
+    assert p.returncode == 1
+    assert p.stderr == "giltrace: cannot attach to PID 4194303: no such process\n"
+    assert not out.exists()

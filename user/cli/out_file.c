@@ -92,6 +92,14 @@ FILE *out_file__open(const char *path, bool force)
 	return f;
 }
 
+void out_file__discard(FILE *f, const char *path)
+{
+	if (f == stdout)
+		return;
+	fclose(f);
+	unlink(path);
+}
+
 int out_file__close(FILE *f, const char *path)
 {
 	int err = ferror(f) ? (errno ? errno : EIO) : 0;

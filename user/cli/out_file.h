@@ -24,6 +24,11 @@ extern const struct argp out_file_argp;
  */
 FILE *out_file__open(const char *path, bool force);
 
+/* Closes f and removes path (stdout is left alone): for an output opened
+ * before a run that failed before writing to it, which would otherwise
+ * look like a summary of nothing. */
+void out_file__discard(FILE *f, const char *path);
+
 /* Flushes and closes f (stdout is only flushed). Returns 0, or 1 after a
  * one-line error; a reader that closed the pipe early is no error. */
 int out_file__close(FILE *f, const char *path);

@@ -111,6 +111,7 @@ struct record_run {
 	struct record_args *a;
 	struct engine_sink es; /* eng NULL: no summary */
 	FILE *out;             /* of the summary */
+	bool printed;          /* else out is discarded */
 	int end_ret;
 };
 
@@ -130,8 +131,10 @@ static void on_end(void *ctx, const struct live_result *res)
 	struct record_run *r = ctx;
 
 	r->end_ret = writer_sink__finish(&r->a->ws, res->drops);
-	if (!r->end_ret && r->es.eng)
+	if (!r->end_ret && r->es.eng) {
 		r->end_ret = summary_out__print(r->out, r->es.eng, &r->es.meta, r->a->json);
+		r->printed = true;
+	}
 }
 
 /* With -o -, standard output carries the capture alone: what CMD (or
@@ -178,7 +181,7 @@ int cmd_record(int argc, char **argv)
 		r.es.eng = engine__new(&(struct engine_opts){ 0 });
 		if (!r.es.eng) {
 			fprintf(stderr, "giltrace: out of memory\n");
-			out_file__close(r.out, a.summary_path);
+			out_file__discard(r.out, a.summary_path);
 			return 1;
 		}
 		engine = engine_sink__sink(&r.es);
@@ -190,7 +193,9 @@ int cmd_record(int argc, char **argv)
 	ret = live__run(&a.live, &sink, &hooks, &res);
 	/* A run that failed early still leaves a complete, readable file. */
 	ret = writer_sink__finish(&a.ws, res.drops) || ret || r.end_ret;
-	if (r.out && out_file__close(r.out, a.summary_path))
+	if (r.out && !r.printed)
+		out_file__discard(r.out, a.summary_path);
+	else if (r.out && out_file__close(r.out, a.summary_path))
 		ret = 1;
 	engine__free(r.es.eng);
 	return ret;

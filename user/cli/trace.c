@@ -89,6 +89,7 @@ struct trace_run {
 	struct engine_sink es;
 	FILE *out;
 	bool json;
+	bool printed; /* else out is discarded */
 	int end_ret;
 };
 
@@ -99,6 +100,7 @@ static void on_end(void *ctx, const struct live_result *res)
 
 	(void)res;
 	t->end_ret = summary_out__print(t->out, t->es.eng, &t->es.meta, t->json);
+	t->printed = true;
 }
 
 int cmd_trace(int argc, char **argv)
@@ -119,14 +121,16 @@ int cmd_trace(int argc, char **argv)
 	t.es.eng = engine__new(&(struct engine_opts){ 0 });
 	if (!t.es.eng) {
 		fprintf(stderr, "giltrace: out of memory\n");
-		out_file__close(t.out, a.out.path);
+		out_file__discard(t.out, a.out.path);
 		return 1;
 	}
 	t.json = a.json;
 	/* live -> engine -> summary */
 	sink = engine_sink__sink(&t.es);
 	ret = live__run(&a.live, &sink, &hooks, &res);
-	if (out_file__close(t.out, a.out.path) || t.end_ret)
+	if (!t.printed)
+		out_file__discard(t.out, a.out.path);
+	else if (out_file__close(t.out, a.out.path) || t.end_ret)
 		ret = 1;
 	engine__free(t.es.eng);
 	return ret;

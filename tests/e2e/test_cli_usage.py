@@ -169,3 +169,11 @@ def test_man_page_lists_the_commands_as_help_does():
         assert f".B {name}\n{summary}\n" in man, name
     readme = (REPO_ROOT / "README.md").read_text()
     assert all(name in readme for name in COMMANDS)
+
+
+def test_plot_window_matches_nothing(capture, tmp_path):
+    out = tmp_path / "x.svg"
+    p = run("plot", "--tid", "99999", str(capture), "-o", str(out))
+    assert p.returncode == 1
+    assert p.stderr == f"giltrace: no events match --tid 99999 in {capture}\n"
+    assert not out.exists()

@@ -20,7 +20,8 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test test-unit test-e2e test-long test-asan lint install install-tracer deb deps demo
+.PHONY: all clean test test-unit test-e2e test-long test-asan lint install install-tracer \
+	install-completion deb deps demo
 
 PKG_LIBS := libbpf libelf zlib json-c ncursesw libmicrohttpd cmocka
 CFLAGS ?= -O2 -g
@@ -177,7 +178,7 @@ $(BUILD)/lint/%.tidy: %.c .clang-tidy
 
 # install-tracer is what the Debian package ships (make deb); install adds
 # the toy VM, a test fixture.
-install-tracer: $(BUILD)/giltrace
+install-tracer: $(BUILD)/giltrace install-completion
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/giltrace/monitoring $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(BUILD)/giltrace $(DESTDIR)$(PREFIX)/bin/
@@ -204,10 +205,16 @@ deb:
 	$(Q)lintian --fail-on error \
 		$(BUILD)/deb/giltrace_$(DEB_VERSION)_amd64.changes
 
+# bash-completion loads completions/NAME when NAME is first completed.
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+install-completion:
+	install -d $(DESTDIR)$(BASH_COMPLETION_DIR)
+	install -m 0644 tools/completion/giltrace.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/giltrace
+
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PACKAGES := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libjson-c-dev libncurses-dev libcmocka-dev pkg-config binutils \
-	python3 python3-pytest python3-yaml tmux bpftrace gdb \
+	python3 python3-pytest python3-yaml python3-jsonschema tmux bpftrace gdb \
 	libmicrohttpd-dev libcap-dev prometheus gcc cppcheck clang-tidy libclang-rt-14-dev \
 	dpkg-dev debhelper lintian debootstrap
 deps:

@@ -9,37 +9,25 @@
 const char *argp_program_version = "giltrace 0.2";
 const char *argp_program_bug_address = "the project's issue tracker";
 
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-};
-
-static const struct command commands[] = {
-	{ "trace", cmd_trace },
-	{ "record", cmd_record },
-	{ "report", cmd_report },
-	{ "export", cmd_export },
-	{ "plot", cmd_plot },
-	{ "top", cmd_top },
-	{ "serve", cmd_serve },
-	{ "blame", cmd_blame },
-};
-
 int main(int argc, char **argv)
 {
+	const struct command *cmd = argc > 1 ? commands__find(argv[1]) : NULL;
+	char name[64];
+
 	argp_err_exit_status = 2;
 	signals__install();
-	if (argc > 1) {
-		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-			char name[64];
-
-			if (strcmp(argv[1], commands[i].name))
-				continue;
-			/* argp names the program after argv[0] in usage and errors. */
-			snprintf(name, sizeof(name), "giltrace %s", commands[i].name);
-			argv[1] = name;
-			return commands[i].run(argc - 1, argv + 1);
+	if (!cmd) {
+		if (argc > 1 && (cmd = commands__misspelt(argv[1]))) {
+			fprintf(stderr, "giltrace: unknown command '%s'; did you mean '%s'?\n",
+				argv[1], cmd->name);
+			return 2;
 		}
+		/* getopt's messages name argv[0]: "giltrace:", however it was run */
+		argv[0] = "giltrace";
+		return cmd_trace(argc, argv);
 	}
-	return cmd_trace(argc, argv);
+	/* argp names the program after argv[0] in usage and errors. */
+	snprintf(name, sizeof(name), "giltrace %s", cmd->name);
+	argv[1] = name;
+	return cmd->run(argc - 1, argv + 1);
 }

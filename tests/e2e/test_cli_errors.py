@@ -166,8 +166,8 @@ def test_usage_all_with_pid():
 
 def test_serve_bad_listen():
     p = run("serve", "--listen", "nowhere", "-p", "1")
-    assert p.returncode == 1
-    assert first_line(p) == "giltrace: invalid listen address 'nowhere': expected HOST:PORT"
+    assert p.returncode == 2
+    assert first_line(p) == "giltrace serve: invalid listen address 'nowhere': expected HOST:PORT"
 
 
 def test_usage_as_root_without_command():

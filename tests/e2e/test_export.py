@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import BUILD_DIR, TOYVM, TOYVM_EXAMPLES
+from conftest import BUILD_DIR, REPO_ROOT, TOYVM, TOYVM_EXAMPLES
 
 GILTRACE = BUILD_DIR / "giltrace"
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="tracing needs root")
@@ -56,6 +56,10 @@ def test_chrome_counts_match_report(capture, tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
     doc = json.loads(out.read_text())
+    assert doc["otherData"]["schema"] == 1
+    jsonschema = pytest.importorskip("jsonschema", reason="apt-get install python3-jsonschema")
+    schema = json.loads((REPO_ROOT / "docs" / "export-chrome.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(doc)
     events = doc["traceEvents"]
     threads = capture["threads"]
 
@@ -100,10 +104,14 @@ def test_csv_one_line_per_event(capture, tmp_path):
     p = run("export", capture["path"], "--format=csv", "-o", out)
     assert p.returncode == 0, p.stderr
     lines = out.read_text().splitlines()
-    assert lines[0] == "ts_ns,kind,tgid,tid,cpu,addr,value,ret"
+    assert lines[0] == "ts_ns,kind,tgid,tid,cpu,addr,value,ret,name"
     assert len(lines) - 1 == capture["events"]
     rows = [line.split(",") for line in lines[1:]]
-    assert all(len(r) == 8 for r in rows)
+    assert all(len(r) == 9 for r in rows)
+    # each thread's last row carries the name the report gives it
+    last_name = {int(r[3]): r[8] for r in rows}
+    for tid, t in capture["threads"].items():
+        assert last_name[tid] == t["name"]
     assert {r[1] for r in rows} <= KINDS
     acquires = Counter(int(r[3]) for r in rows if r[1] == "acquire")
     for tid, t in capture["threads"].items():
@@ -309,8 +317,8 @@ def test_window_through_pipe(capture):
     p = run_piped([*cmd, "-"], capture["path"])
     same_as_file(cmd, capture["path"], p)
     window = json.loads(p.stdout)
-    assert window["first_ts"] >= capture["report"]["first_ts"] + int(dur / 4 * 1e9)
-    assert window["last_ts"] <= capture["report"]["first_ts"] + int(dur / 2 * 1e9)
+    assert window["first_ts_ns"] >= capture["report"]["first_ts_ns"] + int(dur / 4 * 1e9)
+    assert window["last_ts_ns"] <= capture["report"]["first_ts_ns"] + int(dur / 2 * 1e9)
     assert 0 < window["totals"]["acquisitions"] < capture["report"]["totals"]["acquisitions"]
 
 
@@ -365,4 +373,4 @@ def test_record_to_stdout_refuses_summary():
     p = run("record", "-o", "-", "--summary", "-p", "1")
     assert p.returncode == 2
     assert first_line(p) == ("giltrace record: -o - writes the capture to standard output: "
-                             "--summary and --json cannot go there too")
+                             "give --summary=OUT or --json=OUT to write the summary to a file")

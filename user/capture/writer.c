@@ -175,6 +175,8 @@ struct capture_writer *capture_writer__open(const char *path, const struct trace
 		e = EINVAL;
 	else if (fchmod(fd, 0600) || fcntl(fd, F_SETFL, 0))
 		e = errno;
+	else if (opts && opts->chown && fchown(fd, opts->uid, opts->gid))
+		e = errno;
 	if (e) {
 		snprintf(err, errlen, "cannot create capture %s: %s", path,
 			 e == EINVAL ? "not a regular file" : strerror(e));

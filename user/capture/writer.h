@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include "giltrace.h"
@@ -29,10 +30,16 @@ struct capture_writer_opts {
 	__u64 max_bytes;   /* file size limit, 0: none */
 	__u32 chunk_bytes; /* chunk payload target, 0: 64 KiB; clamped to [256, 1 MiB] */
 	bool blame;        /* the capture will hold blame: format version 2 */
+	/* Give a file the writer creates to this owner: the user behind sudo,
+	 * whose capture it is (still mode 0600). */
+	bool chown;
+	uid_t uid;
+	gid_t gid;
 };
 
 /*
- * Creates path with mode 0600 and writes the header. Without
+ * Creates path with mode 0600 (owned by opts->uid/gid with opts->chown)
+ * and writes the header. Without
  * CAPTURE_WRITER_FORCE an existing file or symlink is refused (errno EEXIST);
  * with it a symlink still is (ELOOP). opts may be NULL. On failure returns
  * NULL, sets errno and describes the problem in err.

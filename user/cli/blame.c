@@ -5,6 +5,7 @@
 
 #include "cli/blame_out.h"
 #include "cli/commands.h"
+#include "cli/out_file.h"
 #include "cli/target_opts.h"
 #include "stream/engine_sink.h"
 #include "target/runtimes.h"
@@ -24,12 +25,14 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	state->child_inputs[0] = &a->target;
 	state->child_inputs[1] = &a->out;
+	state->child_inputs[2] = &a->out.out;
 	return 0;
 }
 
 static const struct argp_child children[] = {
 	{ &target_opts_argp, 0, "Target:", 1 },
 	{ &blame_out_argp, 0, "Output:", 2 },
+	{ &out_file_argp, 0, NULL, 3 },
 	{ 0 },
 };
 
@@ -43,9 +46,9 @@ static const char doc_fmt[] =
 	"Examples:\n"
 	"  sudo giltrace blame -d 10 -p 4242\n"
 	"  sudo giltrace blame --top 3 -- python3 app.py\n"
-	"  sudo giltrace blame -d 10 --folded gil.folded -p 4242 && flamegraph.pl gil.folded > "
-	"gil.svg\n"
-	"  sudo giltrace record --blame -o app.gil -p 4242 && giltrace report --blame app.gil\n\n"
+	"  sudo giltrace blame -d 10 --folded - -p 4242 | flamegraph.pl > gil.svg\n"
+	"  sudo giltrace record --blame -o app.gil -p 4242\n"
+	"  giltrace report --blame app.gil\n\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
 
 

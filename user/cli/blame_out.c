@@ -20,7 +20,7 @@ static enum blame_weight parse_weight(struct argp_state *state, const char *arg)
 	return BLAME_BY_WAIT;
 }
 
-enum { OPT_TOP = 0x800, OPT_FOLDED, OPT_WEIGHT, OPT_FORCE };
+enum { OPT_TOP = 0x800, OPT_FOLDED, OPT_WEIGHT };
 
 static const struct argp_option options[] = {
 	{ "top", OPT_TOP, "N", 0, "Print the N stacks that caused the most wait (default 10; "
@@ -29,7 +29,6 @@ static const struct argp_option options[] = {
 					   "first) to FILE, - for stdout, instead of the text", 0 },
 	{ "weight", OPT_WEIGHT, "WHAT", 0, "Order and folded counts by wait (caused wait, us; "
 					   "default), hold (hold time, us) or samples", 0 },
-	{ "force", OPT_FORCE, NULL, 0, "Overwrite the --folded FILE if it exists", 0 },
 	{ 0 },
 };
 
@@ -47,8 +46,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case OPT_WEIGHT:
 		o->weight = parse_weight(state, arg);
 		break;
-	case OPT_FORCE:
-		o->force = true;
+	case ARGP_KEY_END:
+		if (o->folded && o->out.path)
+			argp_error(state, "--folded FILE is the output: -o goes with the text");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -62,7 +62,7 @@ int blame_out__print(const struct blame_out_opts *o, const struct engine *eng,
 		     const struct stack_table *tab, const struct trace_meta *meta)
 {
 	struct blame_rows rows;
-	const char *path = o->folded && strcmp(o->folded, "-") ? o->folded : NULL;
+	const char *path = o->folded ? (strcmp(o->folded, "-") ? o->folded : NULL) : o->out.path;
 	FILE *f;
 	int ret;
 
@@ -70,7 +70,7 @@ int blame_out__print(const struct blame_out_opts *o, const struct engine *eng,
 		fprintf(stderr, "giltrace: out of memory\n");
 		return 1;
 	}
-	f = o->folded ? out_file__open(path, o->force) : stdout;
+	f = out_file__open(path, o->out.force);
 	if (!f) {
 		blame_rows__free(&rows);
 		return 1;
@@ -79,7 +79,7 @@ int blame_out__print(const struct blame_out_opts *o, const struct engine *eng,
 		blame_view__folded(f, &rows, o->weight);
 	else
 		blame_view__text(f, &rows, eng, meta, o->top);
-	ret = o->folded ? out_file__close(f, path) : out_file__close(stdout, NULL);
+	ret = out_file__close(f, path);
 	blame_rows__free(&rows);
 	return ret;
 }

@@ -1,6 +1,7 @@
 #include "cli/capture_opts.h"
 
 #include <limits.h>
+#include <stdio.h>
 
 #include "cli/parse.h"
 
@@ -72,4 +73,26 @@ struct stream_window capture_opts__window(const struct capture_opts *o,
 	struct stream_window w = { .from_s = o->from_s, .to_s = o->to_s, .next = *next };
 
 	return w;
+}
+
+int capture_opts__check_matched(const struct capture_opts *o, const struct engine *eng,
+				const char *name)
+{
+	struct engine_totals tot;
+	char what[96] = "", *p = what;
+	char *end = what + sizeof(what);
+
+	if (!capture_opts__windowed(o))
+		return 0;
+	engine__totals(eng, &tot);
+	if (tot.first_ts)
+		return 0;
+	if (o->from_s >= 0)
+		p += snprintf(p, (size_t)(end - p), " --from %g", o->from_s);
+	if (o->to_s >= 0)
+		p += snprintf(p, (size_t)(end - p), " --to %g", o->to_s);
+	if (o->tid)
+		snprintf(p, (size_t)(end - p), " --tid %u", o->tid);
+	fprintf(stderr, "giltrace: no events match%s in %s\n", what, name);
+	return 1;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "engine/engine.h"
 #include "stream/window.h"
 
 struct capture_opts {
@@ -32,5 +33,10 @@ bool capture_opts__windowed(const struct capture_opts *o);
  * filter (engine_opts.tid). */
 struct stream_window capture_opts__window(const struct capture_opts *o,
 					  const struct stream_sink *next);
+/* 0 when the engine counted an event or no window was asked for; else 1
+ * after "giltrace: no events match --tid 99999 in FILE": an empty summary
+ * would look like an idle process. */
+int capture_opts__check_matched(const struct capture_opts *o, const struct engine *eng,
+				const char *name);
 
 #endif

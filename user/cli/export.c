@@ -82,18 +82,46 @@ static int output_failed(void *ctx, const struct gil_event *ev)
 	return ferror_unlocked((FILE *)ctx);
 }
 
+struct csv_run {
+	struct export_csv *x;
+	FILE *out;
+	bool failed; /* out of memory for a name */
+};
+
 static int csv_event(void *ctx, const struct gil_event *ev)
 {
-	export_csv__event(ctx, ev);
-	return output_failed(ctx, ev);
+	struct csv_run *c = ctx;
+
+	export_csv__event(c->x, ev);
+	return c->failed ? -ENOMEM : output_failed(c->out, ev);
+}
+
+static void csv_thread(void *ctx, __u32 tgid, __u32 tid, const char *name)
+{
+	struct csv_run *c = ctx;
+
+	(void)tgid;
+	if (export_csv__thread(c->x, tid, name))
+		c->failed = true;
 }
 
 static int export_csv(struct file_source *src, FILE *out)
 {
-	struct stream_sink sink = { .event = csv_event, .ctx = out };
+	struct csv_run c = { .x = export_csv__new(out), .out = out };
+	struct stream_sink sink = { .event = csv_event, .thread = csv_thread, .ctx = &c };
+	int ret;
 
-	export_csv__header(out);
-	return file_source__run(src, &sink, false);
+	if (!c.x) {
+		fprintf(stderr, "giltrace: out of memory\n");
+		return 1;
+	}
+	ret = file_source__run(src, &sink, false);
+	if (c.failed) {
+		fprintf(stderr, "giltrace: out of memory\n");
+		ret = 1;
+	}
+	export_csv__free(c.x);
+	return ret;
 }
 
 /* The Chrome document counts time from the capture's first event, which

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "run/privileges.h"
+
 #define OUT_BUF (1 << 20)
 
 enum { OPT_FORCE = 0x900 };
@@ -36,6 +38,15 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 
 const struct argp out_file_argp = { .options = options, .parser = parse };
 
+/* Under sudo the output is the invoking user's, as if they had made it. */
+static int give_to_sudo_user(int fd)
+{
+	uid_t uid;
+	gid_t gid;
+
+	return privileges__sudo_user(&uid, &gid) ? fchown(fd, uid, gid) : 0;
+}
+
 FILE *out_file__open(const char *path, bool force)
 {
 	int oflags = O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
@@ -61,7 +72,7 @@ FILE *out_file__open(const char *path, bool force)
 			fprintf(stderr, "giltrace: cannot create %s: %s\n", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) || fcntl(fd, F_SETFL, 0)) {
+	if (fstat(fd, &st) || fcntl(fd, F_SETFL, 0) || give_to_sudo_user(fd)) {
 		fprintf(stderr, "giltrace: cannot create %s: %s\n", path, strerror(errno));
 		close(fd);
 		return NULL;
@@ -79,6 +90,14 @@ FILE *out_file__open(const char *path, bool force)
 	}
 	setvbuf(f, NULL, _IOFBF, OUT_BUF);
 	return f;
+}
+
+void out_file__discard(FILE *f, const char *path)
+{
+	if (f == stdout)
+		return;
+	fclose(f);
+	unlink(path);
 }
 
 int out_file__close(FILE *f, const char *path)

@@ -140,7 +140,8 @@ int cmd_plot(int argc, char **argv)
 		fprintf(stderr, "giltrace: out of memory\n");
 		goto cleanup;
 	}
-	if (first_pass(src, &a.cap, &pass1, &window, &last))
+	if (first_pass(src, &a.cap, &pass1, &window, &last) ||
+	    capture_opts__check_matched(&a.cap, pass1.eng, file_source__name(src)))
 		goto cleanup;
 	from = window.from_ts ? window.from_ts : window.first_ts;
 	to = window.to_ts && window.to_ts < last.ts ? window.to_ts : last.ts;

@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/out_file.h"
 #include "cli/summary_out.h"
 #include "cli/parse.h"
 #include "cli/target_opts.h"
+#include "run/privileges.h"
 #include "stream/engine_sink.h"
 #include "stream/tee.h"
 #include "stream/writer_sink.h"
@@ -19,7 +21,8 @@ struct record_args {
 	struct live_opts live;
 	struct target_opts_input target;
 	struct writer_sink ws;
-	bool summary, json; /* also print the live summary */
+	bool summary, json; /* also print the live summary ... */
+	const char *summary_path; /* ... to this new file (NULL: stdout) */
 };
 
 enum { OPT_FORCE = 0x300, OPT_MAX_SIZE, OPT_SUMMARY, OPT_JSON, OPT_BLAME };
@@ -28,11 +31,13 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Capture:", 2 },
 	{ "output", 'o', "FILE", 0, "Write the capture to FILE (created mode 0600); -: to "
 				    "standard output", 2 },
-	{ "force", OPT_FORCE, NULL, 0, "Overwrite FILE if it exists (never through a symlink)", 2 },
+	{ "force", OPT_FORCE, NULL, 0, "Overwrite FILE (and the summary's OUT) if it exists "
+	  "(never through a symlink)", 2 },
 	{ "max-size", OPT_MAX_SIZE, "MB", 0, "Stop recording cleanly when the file reaches MB "
 					     "megabytes", 2 },
-	{ "summary", OPT_SUMMARY, NULL, 0, "Also print the live summary at the end", 2 },
-	{ "json", OPT_JSON, NULL, 0, "Also print the live summary, as JSON", 2 },
+	{ "summary", OPT_SUMMARY, "OUT", OPTION_ARG_OPTIONAL, "Also print the live summary at the "
+	  "end, to standard output or to OUT, a new file (--force overwrites it)", 2 },
+	{ "json", OPT_JSON, "OUT", OPTION_ARG_OPTIONAL, "The same as JSON", 2 },
 	{ "blame", OPT_BLAME, NULL, 0, "Also record the GIL holder's Python stacks, for report "
 				       "--blame (capture format version 2)", 2 },
 	{ 0 },
@@ -57,10 +62,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 			(__u64)parse__long(state, "size", arg, 1, LONG_MAX / 1048576) * 1048576;
 		break;
 	case OPT_SUMMARY:
-		a->summary = true;
-		break;
 	case OPT_JSON:
-		a->summary = a->json = true;
+		if (a->summary)
+			argp_error(state, "--summary and --json: give one");
+		a->summary = true;
+		a->json = key == OPT_JSON;
+		a->summary_path = arg && strcmp(arg, "-") ? arg : NULL;
 		break;
 	case OPT_BLAME:
 		a->live.blame = a->ws.wopts.blame = true;
@@ -69,9 +76,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (!a->ws.path)
 			argp_error(state, "no capture file: give -o FILE");
 		/* a capture is binary, and the summary goes to stdout too */
-		else if (!strcmp(a->ws.path, "-") && a->summary)
-			argp_error(state, "-o - writes the capture to standard output: --summary "
-					  "and --json cannot go there too");
+		else if (!strcmp(a->ws.path, "-") && a->summary && !a->summary_path)
+			argp_error(state, "-o - writes the capture to standard output: give "
+					  "--summary=OUT or --json=OUT to write the summary to a file");
 		else if (!strcmp(a->ws.path, "-") && isatty(STDOUT_FILENO))
 			argp_error(state, "-o - on a terminal: redirect standard output or give "
 					  "-o FILE");
@@ -90,8 +97,9 @@ static const char doc[] =
 	"Examples:\n"
 	"  sudo giltrace record -o app.gil -p 4242\n"
 	"  sudo giltrace record -d 30 --max-size 100 -o app.gil -p 4242\n"
-	"  sudo giltrace record -o demo.gil -- build/toyvm tools/toyvm/examples/convoy.tvm\n"
+	"  sudo giltrace record -o c.gil -- build/toyvm tools/toyvm/examples/counter.tvm\n"
 	"  sudo giltrace record -d 10 -o - -p 4242 | ssh host giltrace report -\n"
+	"  sudo giltrace record -o app.gil --json=app.json -- python3 app.py\n"
 	"  giltrace report app.gil";
 
 static const struct argp argp = {
@@ -102,6 +110,8 @@ static const struct argp argp = {
 struct record_run {
 	struct record_args *a;
 	struct engine_sink es; /* eng NULL: no summary */
+	FILE *out;             /* of the summary */
+	bool printed;          /* else out is discarded */
 	int end_ret;
 };
 
@@ -121,8 +131,10 @@ static void on_end(void *ctx, const struct live_result *res)
 	struct record_run *r = ctx;
 
 	r->end_ret = writer_sink__finish(&r->a->ws, res->drops);
-	if (!r->end_ret && r->es.eng)
-		r->end_ret = summary_out__print(r->es.eng, &r->es.meta, r->a->json);
+	if (!r->end_ret && r->es.eng) {
+		r->end_ret = summary_out__print(r->out, r->es.eng, &r->es.meta, r->a->json);
+		r->printed = true;
+	}
 }
 
 /* With -o -, standard output carries the capture alone: what CMD (or
@@ -155,6 +167,7 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
+	a.ws.wopts.chown = privileges__sudo_user(&a.ws.wopts.uid, &a.ws.wopts.gid);
 	if (!strcmp(a.ws.path, "-")) {
 		a.ws.fd = take_stdout();
 		if (a.ws.fd < 0)
@@ -162,9 +175,13 @@ int cmd_record(int argc, char **argv)
 	}
 	/* live -> [engine -> summary (--summary, --json), capture writer] */
 	if (a.summary) {
+		r.out = out_file__open(a.summary_path, a.ws.flags & CAPTURE_WRITER_FORCE);
+		if (!r.out)
+			return 1;
 		r.es.eng = engine__new(&(struct engine_opts){ 0 });
 		if (!r.es.eng) {
 			fprintf(stderr, "giltrace: out of memory\n");
+			out_file__discard(r.out, a.summary_path);
 			return 1;
 		}
 		engine = engine_sink__sink(&r.es);
@@ -176,6 +193,10 @@ int cmd_record(int argc, char **argv)
 	ret = live__run(&a.live, &sink, &hooks, &res);
 	/* A run that failed early still leaves a complete, readable file. */
 	ret = writer_sink__finish(&a.ws, res.drops) || ret || r.end_ret;
+	if (r.out && !r.printed)
+		out_file__discard(r.out, a.summary_path);
+	else if (r.out && out_file__close(r.out, a.summary_path))
+		ret = 1;
 	engine__free(r.es.eng);
 	return ret;
 }

@@ -5,6 +5,7 @@
 #include "cli/blame_out.h"
 #include "cli/capture_opts.h"
 #include "cli/commands.h"
+#include "cli/out_file.h"
 #include "cli/summary_out.h"
 #include "stream/engine_sink.h"
 #include "stream/file_source.h"
@@ -34,7 +35,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->cap;
 		state->child_inputs[1] = &a->cap;
-		state->child_inputs[2] = &a->out;
+		state->child_inputs[2] = &a->out.out;
+		state->child_inputs[3] = &a->out;
 		break;
 	case OPT_JSON:
 		a->json = true;
@@ -43,8 +45,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->blame = true;
 		break;
 	case ARGP_KEY_END:
-		if ((a->out.folded || a->out.force) && !a->blame)
-			argp_error(state, "--folded and --force go with --blame");
+		if (a->out.folded && !a->blame)
+			argp_error(state, "--folded goes with --blame");
 		if (a->json && a->blame)
 			argp_error(state, "--json and --blame: choose one");
 		break;
@@ -57,7 +59,8 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 static const struct argp_child children[] = {
 	{ &capture_file_argp, 0, NULL, 0 },
 	{ &capture_window_argp, 0, "Window:", 1 },
-	{ &blame_out_argp, 0, "Blame output (with --blame):", 2 },
+	{ &out_file_argp, 0, "Output:", 2 },
+	{ &blame_out_argp, 0, "Blame output (with --blame):", 3 },
 	{ 0 },
 };
 
@@ -67,7 +70,7 @@ static const char doc[] =
 	"Examples:\n"
 	"  giltrace report app.gil\n"
 	"  ssh host cat app.gil | giltrace report -\n"
-	"  giltrace report --json app.gil\n"
+	"  giltrace report --json -o app.json app.gil\n"
 	"  giltrace report --from 2 --to 5 --tid 4243 app.gil\n"
 	"  giltrace report --blame --folded app.folded app.gil";
 
@@ -101,10 +104,17 @@ int cmd_report(int argc, char **argv)
 	window = capture_opts__window(&a.cap, &sink);
 	sink = stream_window__sink(&window);
 	ret = file_source__run(src, &sink, false);
+	if (!ret)
+		ret = capture_opts__check_matched(&a.cap, es.eng, file_source__name(src));
 	if (!ret && a.blame)
 		ret = blame_out__print(&a.out, es.eng, es.stacks, &es.meta);
-	else if (!ret)
-		ret = summary_out__print(es.eng, &es.meta, a.json);
+	else if (!ret) {
+		FILE *out = out_file__open(a.out.out.path, a.out.out.force);
+
+		ret = !out || summary_out__print(out, es.eng, &es.meta, a.json);
+		if (out && out_file__close(out, a.out.out.path))
+			ret = 1;
+	}
 cleanup:
 	stack_table__free(es.stacks);
 	engine__free(es.eng);

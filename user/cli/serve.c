@@ -201,11 +201,7 @@ static int resolve_listen(const char *spec, struct sockaddr_storage *sa, socklen
 	size_t hl;
 	int ret;
 
-	if (!colon || !colon[1]) {
-		snprintf(err, errlen, "invalid listen address '%s': expected HOST:PORT", spec);
-		return -EINVAL;
-	}
-	port = colon + 1;
+	port = colon + 1; /* checked by parse() */
 	hl = (size_t)(colon - spec);
 	if (hl >= 2 && spec[0] == '[' && spec[hl - 1] == ']') {
 		spec++;
@@ -288,9 +284,17 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->target;
 		break;
-	case OPT_LISTEN:
+	case OPT_LISTEN: {
+		const char *colon = strrchr(arg, ':');
+
+		/* getaddrinfo() takes any number as a port and keeps its low 16
+		 * bits: 99999 would serve on 34463. */
+		if (!colon || !colon[1])
+			argp_error(state, "invalid listen address '%s': expected HOST:PORT", arg);
+		parse__long(state, "port", colon + 1, 0, 65535);
 		a->listen = arg;
 		break;
+	}
 	case OPT_PER_THREAD:
 		a->per_thread = true;
 		break;

@@ -99,8 +99,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		live->duration_s = parse__double(state, "duration", arg, 0.001, 1e7);
 		break;
 	case OPT_MODE:
-		if (!arg[0])
-			argp_error(state, "--mode: empty mode");
+		if (!runtimes__has_mode(arg))
+			argp_error(state, "invalid mode '%s': expected cond, futex, full or hooks",
+				   arg);
 		live->mode = arg;
 		break;
 	case OPT_BUFFER: {

@@ -377,7 +377,7 @@ int cmd_top(int argc, char **argv)
 		held_output__end(&t.io);
 	}
 	if (!ret)
-		ret = summary_out__print(t.es.eng, &t.es.meta, false);
+		ret = summary_out__print(stdout, t.es.eng, &t.es.meta, false);
 	engine__free(t.es.eng);
 	stack_table__free(t.es.stacks);
 	return ret;

@@ -1,8 +1,10 @@
 /* `giltrace [-p PID | -- CMD]`: trace live, print the summary at the end. */
 #include <argp.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/commands.h"
+#include "cli/out_file.h"
 #include "cli/summary_out.h"
 #include "cli/target_opts.h"
 #include "stream/engine_sink.h"
@@ -10,6 +12,7 @@
 struct trace_args {
 	struct live_opts live;
 	struct target_opts_input target;
+	struct out_file_opts out;
 	bool json;
 };
 
@@ -29,6 +32,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->target;
+		state->child_inputs[1] = &a->out;
 		break;
 	case OPT_JSON:
 		a->json = true;
@@ -46,22 +50,46 @@ static const char doc[] =
 	"Examples:\n"
 	"  sudo giltrace -p 4242              trace PID 4242 until Ctrl-C\n"
 	"  sudo giltrace -d 10 -p 4242        trace for 10 seconds\n"
-	"  sudo giltrace -- build/toyvm tools/toyvm/examples/convoy.tvm\n"
-	"  sudo giltrace --json -p 4242 > gil.json\n"
+	"  sudo giltrace -- build/toyvm tools/toyvm/examples/counter.tvm\n"
+	"  sudo giltrace --json -o gil.json -- python3 app.py\n"
 	"  sudo giltrace -p 4242,4243         two processes, grouped in the summary\n"
-	"  sudo giltrace --all -d 30         every supported process, new ones too\n"
+	"  sudo giltrace --all -d 30          every supported process, new ones too\n"
 	"  sudo giltrace --all --comm python3 -d 30\n\n"
-	"Other commands (each has --help): record, report, serve, blame.\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
 
+/* The command list comes from the table that dispatches them. */
+static char *help_filter(int key, const char *text, void *input)
+{
+	char *list, *all;
+
+	(void)input;
+	if (key != ARGP_KEY_HELP_POST_DOC || !text)
+		return (char *)text;
+	list = commands__list();
+	if (!list)
+		return (char *)text;
+	if (asprintf(&all, "%s\n\n%s", list, text) < 0)
+		all = (char *)text;
+	free(list);
+	return all;
+}
+
+static const struct argp_child children[] = {
+	{ &target_opts_argp, 0, "Target:", 1 },
+	{ &out_file_argp, 0, NULL, 2 },
+	{ 0 },
+};
+
 static const struct argp argp = {
-	.options = options, .parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc,
-	.children = target_opts_children,
+	.options = options, .parser = parse, .doc = doc, .children = children,
+	.args_doc = "[-- CMD [ARGS...]]\nCOMMAND [ARGS...]", .help_filter = help_filter,
 };
 
 struct trace_run {
 	struct engine_sink es;
+	FILE *out;
 	bool json;
+	bool printed; /* else out is discarded */
 	int end_ret;
 };
 
@@ -71,7 +99,8 @@ static void on_end(void *ctx, const struct live_result *res)
 	struct trace_run *t = ctx;
 
 	(void)res;
-	t->end_ret = summary_out__print(t->es.eng, &t->es.meta, t->json);
+	t->end_ret = summary_out__print(t->out, t->es.eng, &t->es.meta, t->json);
+	t->printed = true;
 }
 
 int cmd_trace(int argc, char **argv)
@@ -85,17 +114,24 @@ int cmd_trace(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
+	/* An -o that cannot be written is said before the trace, not after. */
+	t.out = out_file__open(a.out.path, a.out.force);
+	if (!t.out)
+		return 1;
 	t.es.eng = engine__new(&(struct engine_opts){ 0 });
 	if (!t.es.eng) {
 		fprintf(stderr, "giltrace: out of memory\n");
+		out_file__discard(t.out, a.out.path);
 		return 1;
 	}
 	t.json = a.json;
 	/* live -> engine -> summary */
 	sink = engine_sink__sink(&t.es);
 	ret = live__run(&a.live, &sink, &hooks, &res);
-	if (!ret)
-		ret = t.end_ret;
+	if (!t.printed)
+		out_file__discard(t.out, a.out.path);
+	else if (out_file__close(t.out, a.out.path) || t.end_ret)
+		ret = 1;
 	engine__free(t.es.eng);
 	return ret;
 }

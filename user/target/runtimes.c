@@ -1,6 +1,7 @@
 #include "target/runtimes.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /*
  * CPython's main-interpreter GIL, 3.8 to 3.13. struct _gil_runtime_state
@@ -251,6 +252,18 @@ const struct runtime_row *runtimes__table(int *count)
 const char *runtimes__cpython_versions(void)
 {
 	return "CPython 2.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13 (GIL builds)";
+}
+
+bool runtimes__has_mode(const char *mode)
+{
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct runtime_row *r = &rows[i];
+
+		if (!strcmp(mode, r->mode) || (r->futex_mode && !strcmp(mode, r->futex_mode)) ||
+		    (r->libc_mode && !strcmp(mode, r->libc_mode)))
+			return true;
+	}
+	return false;
 }
 
 const char runtimes_mode_doc[] =

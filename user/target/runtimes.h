@@ -133,6 +133,10 @@ const struct cpython_layout *runtime__blame_layout(const struct runtime_row *row
  * messages and --help. */
 void runtimes__blame_versions(char *buf, size_t len);
 
+/* Whether some runtime has mode (cond, futex, full, hooks): --mode checks
+ * it before anything is traced; each target's row decides at attach. */
+bool runtimes__has_mode(const char *mode);
+
 /* --mode's help: the modes and what they cost, per runtime. */
 extern const char runtimes_mode_doc[];
 

@@ -244,6 +244,9 @@ static struct json_object *other_data(const struct trace_meta *meta)
 	struct json_object *o = json_object_new_object();
 
 	add(o, "generator", json_object_new_string("giltrace export"));
+	/* giltrace's layout inside the Chrome format (docs/export.md): raised
+	 * when a name, category or args key changes */
+	add(o, "schema", json_object_new_int(EXPORT_CHROME_SCHEMA));
 	if (!meta)
 		return o;
 	add(o, "pid", json_object_new_int64(meta->pid));

@@ -8,6 +8,9 @@
 #ifndef GILTRACE_EXPORT_CHROME_H
 #define GILTRACE_EXPORT_CHROME_H
 
+/* otherData.schema of the document (docs/export.md) */
+#define EXPORT_CHROME_SCHEMA 1
+
 #include <stdio.h>
 #include <linux/types.h>
 

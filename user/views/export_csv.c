@@ -4,6 +4,16 @@
  */
 #include "views/export_csv.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/array.h"
+#include "util/u64map.h"
+
+/* A capture keeps names of up to 63 bytes (capture/writer.h). */
+#define CSV_NAME 64
+
 static const char *const kind_names[GIL_EV__MAX] = {
 	[GIL_EV_WAIT] = "wait",
 	[GIL_EV_WAKE] = "wake",
@@ -26,9 +36,51 @@ static const char *kind_name(unsigned int kind)
 	return kind < GIL_EV__MAX && kind_names[kind] ? kind_names[kind] : "unknown";
 }
 
-void export_csv__header(FILE *out)
+/* Names by tid: the map holds an index into names. */
+struct export_csv {
+	FILE *out;
+	struct u64map index;
+	char (*names)[CSV_NAME];
+	size_t n, cap;
+};
+
+struct export_csv *export_csv__new(FILE *out)
 {
-	fputs("ts_ns,kind,tgid,tid,cpu,addr,value,ret\n", out);
+	struct export_csv *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return NULL;
+	x->out = out;
+	fputs("ts_ns,kind,tgid,tid,cpu,addr,value,ret,name\n", out);
+	return x;
+}
+
+void export_csv__free(struct export_csv *x)
+{
+	if (!x)
+		return;
+	u64map__destroy(&x->index);
+	free(x->names);
+	free(x);
+}
+
+int export_csv__thread(struct export_csv *x, __u32 tid, const char *name)
+{
+	__u64 i;
+
+	if (!u64map__get(&x->index, tid, &i)) {
+		void *v = array__reserve(x->names, x->n, &x->cap, sizeof(*x->names), 16);
+
+		if (!v)
+			return -ENOMEM;
+		x->names = v;
+		i = x->n;
+		if (u64map__put(&x->index, tid, i) < 0)
+			return -ENOMEM;
+		x->n++;
+	}
+	snprintf(x->names[i], sizeof(x->names[i]), "%s", name);
+	return 0;
 }
 
 static char *put_str(char *p, const char *s)
@@ -67,9 +119,26 @@ static char *put_hex(char *p, unsigned long long v)
 	return p;
 }
 
-void export_csv__event(FILE *out, const struct gil_event *ev)
+/* RFC 4180: a field with a comma, a quote or a line break goes in quotes,
+ * its quotes doubled. */
+static char *put_field(char *p, const char *s)
 {
-	char line[160], *p = line;
+	if (!s[strcspn(s, ",\"\r\n")])
+		return put_str(p, s);
+	*p++ = '"';
+	for (; *s; s++) {
+		if (*s == '"')
+			*p++ = '"';
+		*p++ = *s;
+	}
+	*p++ = '"';
+	return p;
+}
+
+void export_csv__event(struct export_csv *x, const struct gil_event *ev)
+{
+	char line[160 + 2 * CSV_NAME], *p = line;
+	__u64 i;
 
 	p = put_dec(p, ev->ts);
 	*p++ = ',';
@@ -91,6 +160,9 @@ void export_csv__event(FILE *out, const struct gil_event *ev)
 	} else {
 		p = put_dec(p, (unsigned long long)ev->ret);
 	}
+	*p++ = ',';
+	if (u64map__get(&x->index, ev->tid, &i))
+		p = put_field(p, x->names[i]);
 	*p++ = '\n';
-	fwrite_unlocked(line, 1, (size_t)(p - line), out);
+	fwrite_unlocked(line, 1, (size_t)(p - line), x->out);
 }

@@ -7,6 +7,10 @@
 
 #include <stdio.h>
 
+/* The JSON summary's "schema": raised when a key is renamed, removed or
+ * changes type or unit (docs/json.md). */
+#define SUMMARY_JSON_SCHEMA 1
+
 struct engine;
 struct trace_meta;
 

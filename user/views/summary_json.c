@@ -1,8 +1,10 @@
 /*
- * The end-of-run summary as one JSON object (json-c builds and escapes it).
- * Thread keys match the toy VM's --gil-stats names so the end-to-end tests
- * compare the two key by key. Durations are integer ns, shares 0..1,
- * percentages 0..100.
+ * The end-of-run summary as one JSON object (json-c builds and escapes it),
+ * documented in docs/json.md and checked against docs/summary.schema.json.
+ * Thread counts match the toy VM's --gil-stats names so the end-to-end
+ * tests compare the two key by key. Every name carries its unit (_ns,
+ * _pct 0..100, _per_s ...); a key renamed or retyped is a new
+ * SUMMARY_JSON_SCHEMA.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -95,8 +97,8 @@ static struct json_object *thread_json(const struct engine *eng, const struct en
 	put_u64(o, "wait_p99_ns", f.wait_p99_ns);
 	put_u64(o, "wait_max_ns", f.wait_max_ns);
 	put_double(o, "hold_mean_ns", f.hold_mean_ns);
-	put_double(o, "gil_share", f.gil_share);
-	put_double(o, "badness", f.badness);
+	put_double(o, "gil_pct", f.gil_share * 100.0);
+	put_double(o, "retries_per_acquisition", f.badness);
 	json_object_object_add(o, "io_wait", io_json(&f.io));
 	put_str(o, "state", format__state(t->state));
 	return o;
@@ -154,8 +156,8 @@ static struct json_object *totals_json(const struct engine_totals *tot)
 	put_double(o, "switches_per_s", tot->switches_per_s);
 	put_double(o, "utilisation_pct", tot->utilisation_pct);
 	put_double(o, "contention_pct", tot->contention_pct);
-	put_double(o, "badness", tot->badness);
-	put_double(o, "jain", tot->jain);
+	put_double(o, "retries_per_acquisition", tot->badness);
+	put_double(o, "jain_fairness_index", tot->jain);
 	put_double(o, "wait_mean_ns", tot->wait_mean_ns);
 	put_u64(o, "wait_p50_ns", tot->wait_p50_ns);
 	put_u64(o, "wait_p90_ns", tot->wait_p90_ns);
@@ -220,6 +222,28 @@ static int cpus_json(struct json_object *root, const struct engine *eng)
 	return 0;
 }
 
+/* What crossed the threshold, named with its unit, per kind. */
+static void diagnosis_figures(struct json_object *o, const struct diagnosis *d)
+{
+	switch (d->kind) {
+	case DIAG_CONVOY:
+		put_double(o, "wait_after_io_ns", d->figure);
+		put_u64(o, "contended_after_io", d->count);
+		break;
+	case DIAG_BATTLE:
+		put_double(o, "retries_per_acquisition", d->figure);
+		put_u64(o, "failed_wakeups", d->count);
+		break;
+	case DIAG_STARVED:
+		put_double(o, "wait_pct", d->figure * 100.0);
+		break;
+	}
+	if (d->holder_tid) {
+		put_u64(o, "holder_tid", d->holder_tid);
+		put_double(o, "holder_pct", d->holder_share * 100.0);
+	}
+}
+
 static struct json_object *diagnoses_json(const struct engine *eng)
 {
 	struct json_object *arr = json_object_new_array();
@@ -235,7 +259,7 @@ static struct json_object *diagnoses_json(const struct engine *eng)
 		put_str(o, "kind", diagnosis_text__kind(diags[i].kind));
 		put_u64(o, "tgid", diags[i].tgid);
 		put_u64(o, "tid", diags[i].tid);
-		put_double(o, "figure", diags[i].figure);
+		diagnosis_figures(o, &diags[i]);
 		put_str(o, "message", msg);
 		put_str(o, "hint", hint);
 		json_object_array_add(arr, o);
@@ -252,10 +276,11 @@ int summary__print_json(FILE *out, const struct engine *eng, const struct trace_
 	if (!root)
 		return -ENOMEM;
 	engine__totals(eng, &tot);
+	put_u64(root, "schema", SUMMARY_JSON_SCHEMA);
 	json_object_object_add(root, "target", target_json(meta));
 	put_u64(root, "duration_ns", tot.duration_ns);
-	put_u64(root, "first_ts", tot.first_ts);
-	put_u64(root, "last_ts", tot.last_ts);
+	put_u64(root, "first_ts_ns", tot.first_ts);
+	put_u64(root, "last_ts_ns", tot.last_ts);
 	put_u64(root, "drops", tot.drops);
 	put_u64(root, "unpaired", tot.unpaired);
 	json_object_object_add(root, "totals", totals_json(&tot));

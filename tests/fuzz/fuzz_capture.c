@@ -7,7 +7,8 @@
  *  - even: the rest is a capture file; read it to the end. Any crash, leak
  *    or out-of-bounds access is a bug; errors are fine.
  *  - odd: the rest is a list of events and thread names; write them, read
- *    them back and abort unless every field matches.
+ *    them back and abort unless every field matches (names as
+ *    util/safe_text.h makes them).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 #include "capture/reader.h"
 #include "capture/writer.h"
+#include "util/safe_text.h"
 
 static int memfd_with(const uint8_t *data, size_t size)
 {
@@ -95,13 +97,16 @@ static void round_trip(const uint8_t *data, size_t size)
 	if (!r)
 		abort();
 	for (size_t i = 0; i < n; i++) {
+		char want[sizeof(in[i].thread.name)];
+
 		if (capture_reader__next(r, &rec) != 1 || rec.kind != in[i].kind)
 			abort();
 		if (rec.kind == CAPTURE_REC_EVENT && memcmp(&rec.event, &in[i].event, sizeof(rec.event)))
 			abort();
 		if (rec.kind == CAPTURE_REC_THREAD_NAME &&
 		    (rec.thread.tgid != in[i].thread.tgid || rec.thread.tid != in[i].thread.tid ||
-		     strcmp(rec.thread.name, in[i].thread.name)))
+		     /* names come back as a view would show them */
+		     strcmp(rec.thread.name, safe_text__copy(want, sizeof(want), in[i].thread.name))))
 			abort();
 	}
 	if (capture_reader__next(r, &rec) != 0 || !capture_reader__status(r)->clean_end)

@@ -15,6 +15,7 @@
 #include "capture/header.h"
 #include "capture/reader.h"
 #include "capture/varint.h"
+#include "util/safe_text.h"
 
 _Static_assert(CAPTURE_THREAD_NAME_MAX == CAPTURE_NAME_MAX, "name limits agree");
 
@@ -241,6 +242,7 @@ static int decode_name(struct capture_reader *r, const unsigned char *p, const u
 	out->thread.tid = (__u32)tid;
 	memcpy(out->thread.name, p, n);
 	out->thread.name[n] = '\0';
+	safe_text__clean(out->thread.name); /* a capture may come from anywhere */
 	r->p = p + n;
 	r->st.thread_names++;
 	return 1;
@@ -379,6 +381,7 @@ static const char *take_str(struct capture_reader *r, const unsigned char **pp,
 	s = r->strs + *used;
 	memcpy(s, p, n);
 	s[n] = '\0';
+	safe_text__copy(s, n + 1, s); /* a capture may come from anywhere */
 	*used += n + 1;
 	*pp = p + n;
 	return s;

@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD_DIR, TOYVM_EXAMPLES, free_tcp_port
+from conftest import BUILD_DIR, REPO_ROOT, TOYVM_EXAMPLES, free_tcp_port
 
 GILTRACE = BUILD_DIR / "giltrace"
 TOYVM = BUILD_DIR / "toyvm"
@@ -339,3 +339,27 @@ def test_plain_holding_now_names_the_hog():
     # Only ever the hog or one of the workload's own functions: never a guess.
     assert all(n.split(" (")[0] in ("hog_one", "io_worker", "main", "<module>") or
                "threading.py" in n for n in now), now
+
+
+HOSTILE = REPO_ROOT / "tests" / "e2e" / "py" / "hostile_names.py"
+SAFE_THREAD = '?[2Jx"y?z}'
+
+
+@pytest.mark.skipif(not os.access("/usr/bin/python3", os.X_OK), reason="no /usr/bin/python3")
+def test_hostile_thread_name_shown_safely_on_screen(tmux_session):
+    """A thread named '\\x1b[2Jx"y\\nz}' (docs/security.md): printed raw, the
+    ESC [2J would clear the pane and the newline split its row."""
+    s = tmux_session(f"{GILTRACE} top -d 3 -- /usr/bin/python3 {HOSTILE} 6")
+    # its row whole on one line, as the other threads' (the diagnoses name
+    # it too)
+    s.wait_for(lambda t: any(ROW.match(line) and SAFE_THREAD in line
+                             for line in t.splitlines()))
+
+
+@pytest.mark.skipif(not os.access("/usr/bin/python3", os.X_OK), reason="no /usr/bin/python3")
+def test_hostile_thread_name_in_plain_lines():
+    r = subprocess.run([GILTRACE, "top", "-d", "2", "--", "/usr/bin/python3", str(HOSTILE), "4"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert f"name={SAFE_THREAD}\n" in r.stdout
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f]", r.stdout + r.stderr)

@@ -354,10 +354,13 @@ def test_disk_full(tmp_path):
         p = run("record", "-o", str(out), "--", str(TOYVM), "--gil=old", "--check-interval=1",
                 str(TOYVM_EXAMPLES / "counter.tvm"), "2", "50000")
         assert p.returncode == 1
-        last = p.stderr.splitlines()[-1]
+        # then the line that says giltrace stopped the command
+        *_, full, stopped = p.stderr.splitlines()
         m = re.fullmatch(rf"giltrace: no space left for {re.escape(str(out))}: recording stopped "
-                         r"after (\d+) events \(the capture is complete up to there\)", last)
+                         r"after (\d+) events \(the capture is complete up to there\)", full)
         assert m, p.stderr
+        assert re.fullmatch(r"giltrace: stopped PID \d+ \(\S+toyvm\) after [\d.]+ s of tracing",
+                            stopped), p.stderr
         written = int(m.group(1))
         assert written > 0
         r = run("report", "--json", str(out))

@@ -49,7 +49,8 @@ static const char doc_fmt[] =
 	"  sudo giltrace blame -d 10 --folded - -p 4242 | flamegraph.pl > gil.svg\n"
 	"  sudo giltrace record --blame -o app.gil -p 4242\n"
 	"  giltrace report --blame app.gil\n\n"
-	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
+	"Exit status: 0 ok, 1 runtime error, 2 usage error; with -- CMD, CMD's\n"
+	"own when it ended by itself (128 + N for signal N).";
 
 
 struct blame_run {
@@ -95,6 +96,8 @@ int cmd_blame(int argc, char **argv)
 	sink = engine_sink__sink(&b.es);
 	ret = live__run(&a.live, &sink, &hooks, &res);
 	ret = ret || b.end_ret;
+	if (!ret)
+		ret = live__exit_status(&res);
 cleanup:
 	stack_table__free(b.es.stacks);
 	engine__free(b.es.eng);

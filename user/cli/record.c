@@ -198,5 +198,5 @@ int cmd_record(int argc, char **argv)
 	else if (r.out && out_file__close(r.out, a.summary_path))
 		ret = 1;
 	engine__free(r.es.eng);
-	return ret;
+	return ret ? ret : live__exit_status(&res);
 }

@@ -110,7 +110,8 @@ static const char doc[] =
 	"  sudo giltrace top -i 0.5 --sort wait -p 4242\n"
 	"  sudo giltrace top -- build/toyvm tools/toyvm/examples/counter.tvm 4\n"
 	"  sudo giltrace top -d 10 -p 4242 > top.log     plain lines, then the summary\n\n"
-	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
+	"Exit status: 0 ok, 1 runtime error, 2 usage error; with -- CMD, CMD's\n"
+	"own when it ended by itself (128 + N for signal N).";
 
 static const struct argp argp = {
 	.options = options, .parser = parse, .args_doc = "[-- CMD [ARGS...]]", .doc = doc,
@@ -380,5 +381,5 @@ int cmd_top(int argc, char **argv)
 		ret = summary_out__print(stdout, t.es.eng, &t.es.meta, false);
 	engine__free(t.es.eng);
 	stack_table__free(t.es.stacks);
-	return ret;
+	return ret ? ret : live__exit_status(&res);
 }

@@ -55,7 +55,8 @@ static const char doc[] =
 	"  sudo giltrace -p 4242,4243         two processes, grouped in the summary\n"
 	"  sudo giltrace --all -d 30          every supported process, new ones too\n"
 	"  sudo giltrace --all --comm python3 -d 30\n\n"
-	"Exit status: 0 ok, 1 runtime error, 2 usage error.";
+	"Exit status: 0 ok, 1 runtime error, 2 usage error; with -- CMD, CMD's\n"
+	"own when it ended by itself (128 + N for signal N).";
 
 /* The command list comes from the table that dispatches them. */
 static char *help_filter(int key, const char *text, void *input)
@@ -133,5 +134,5 @@ int cmd_trace(int argc, char **argv)
 	else if (out_file__close(t.out, a.out.path) || t.end_ret)
 		ret = 1;
 	engine__free(t.es.eng);
-	return ret;
+	return ret ? ret : live__exit_status(&res);
 }

@@ -42,6 +42,8 @@ struct live_ctx {
 	struct trace_session *session;
 	struct blame_resolver *resolver; /* NULL without blame */
 	struct thread_set stacks;         /* stack ids already resolved */
+	__u64 traced_since;               /* when "tracing" was announced */
+	__u64 traced_until;               /* when the targets ended, or giltrace */
 };
 
 static bool thread_set__has(const struct thread_set *set, __u64 key)
@@ -255,6 +257,69 @@ static void announce(const struct live_opts *o, const struct targets *tg,
 			meta->pid, meta->runtime, meta->version, meta->mode);
 }
 
+/* A command giltrace stops (-d, Ctrl-C) gets SIGTERM, and SIGKILL if it has
+ * not ended STOP_GRACE_MS later or at a second Ctrl-C: giltrace never
+ * waits on a child that ignores SIGTERM, and never leaves one behind. */
+#define STOP_GRACE_MS 2000
+
+static void stop_child(pid_t pid, int grace_ms, int *status)
+{
+	__u64 end = mono_now() + (__u64)grace_ms * 1000000ull;
+
+	signals_stop = 0;
+	if (grace_ms)
+		kill(pid, SIGTERM);
+	while (grace_ms && mono_now() < end && !signals_stop) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return;
+		poll(NULL, 0, 10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, status, 0);
+}
+
+/* The targets' end, in one line on stderr (a summary follows on stdout). */
+static void say_cmd_end(const struct live_opts *o, pid_t pid, const struct live_result *res,
+			__u64 after_ns)
+{
+	int st = res->target_status;
+	double s = (double)after_ns / 1e9;
+
+	if (!res->cmd_ended_itself)
+		fprintf(stderr, "giltrace: stopped PID %d (%s) after %.2f s of tracing%s\n", pid,
+			o->cmd[0], s, WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ?
+			" (SIGKILL: it outlived SIGTERM)" : "");
+	else if (WIFSIGNALED(st))
+		fprintf(stderr, "giltrace: PID %d (%s) was killed by signal %d (SIG%s) after %.2f s "
+			"of tracing\n", pid, o->cmd[0], WTERMSIG(st), sigabbrev_np(WTERMSIG(st)) ?
+			sigabbrev_np(WTERMSIG(st)) : "?", s);
+	else
+		fprintf(stderr, "giltrace: PID %d (%s) exited with status %d after %.2f s of "
+			"tracing\n", pid, o->cmd[0], WEXITSTATUS(st), s);
+}
+
+static void say_targets_end(const struct targets *tg, const struct trace_meta *meta,
+			    __u64 after_ns)
+{
+	size_t n = targets__ntraced(tg);
+
+	if (n > 1)
+		fprintf(stderr, "giltrace: all %zu traced processes exited after %.2f s of "
+			"tracing\n", n, (double)after_ns / 1e9);
+	else
+		fprintf(stderr, "giltrace: PID %u (%s) exited after %.2f s of tracing\n",
+			meta->pid, meta->comm, (double)after_ns / 1e9);
+}
+
+int live__exit_status(const struct live_result *res)
+{
+	if (!res->ran_cmd || !res->cmd_ended_itself)
+		return 0;
+	if (WIFSIGNALED(res->target_status))
+		return 128 + WTERMSIG(res->target_status);
+	return WEXITSTATUS(res->target_status);
+}
+
 static void target_seen(void *ctx, const struct trace_meta *meta)
 {
 	struct live_ctx *lc = ctx;
@@ -351,6 +416,7 @@ int live__run(const struct live_opts *o, const struct stream_sink *sink,
 		goto cleanup;
 	}
 	announce(o, tg, &meta);
+	lc.traced_since = mono_now();
 	if (child) {
 		ret = spawn__resume(child);
 		if (ret) {
@@ -361,6 +427,9 @@ int live__run(const struct live_opts *o, const struct stream_sink *sink,
 	/* A target that exited during the attach ends a run of explicit targets
 	 * at once, with what it wrote. */
 	ret = loop(&lc, tg, o, hooks, res);
+	lc.traced_until = mono_now();
+	if (!ret && res->target_exited && !child && !o->quiet)
+		say_targets_end(tg, &meta, lc.traced_until - lc.traced_since);
 	/* The window's end for every process still there; events after it
 	 * are outside the self-check. Then stop the events at the source and
 	 * take what is left, so that the drops in the stream are the BPF
@@ -378,9 +447,14 @@ cleanup:
 	trace_session__close(s);
 	targets__free(tg);
 	if (child) {
-		if (ret || !res->target_exited)
-			kill(child, ret ? SIGKILL : SIGTERM);
-		waitpid(child, &res->target_status, 0);
+		res->ran_cmd = true;
+		res->cmd_ended_itself = !ret && res->target_exited;
+		if (res->cmd_ended_itself)
+			waitpid(child, &res->target_status, 0);
+		else
+			stop_child(child, ret ? 0 : STOP_GRACE_MS, &res->target_status);
+		if (lc.traced_until && !o->quiet && !ret) /* else its error said why */
+			say_cmd_end(o, child, res, lc.traced_until - lc.traced_since);
 	}
 	u64map__destroy(&lc.seen.keys);
 	u64map__destroy(&lc.stacks.keys);

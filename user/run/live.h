@@ -67,14 +67,24 @@ struct live_opts {
 struct live_result {
 	unsigned long long drops; /* as counted in BPF */
 	bool target_exited;       /* every target of CMD or -p exited */
+	bool ran_cmd;             /* giltrace started CMD ... */
+	bool cmd_ended_itself;    /* ... and it ended on its own, not stopped by
+				   * giltrace (-d, Ctrl-C, an error) */
 	int target_status;        /* wait status of a CMD we started */
 	char futex_mode[32];
 	bool no_gil;              /* the target is a free-threaded CPython: nothing
 				   * was traced, and that is not an error */
 };
 
-/* 0, or non-zero after printing a one-line error to stderr. */
+/* 0, or non-zero after printing a one-line error to stderr. Says on
+ * stderr when the targets end: a command's exit status or signal, a -p
+ * target's exit, and after how long. */
 int live__run(const struct live_opts *opts, const struct stream_sink *sink,
 	      const struct live_hooks *hooks, struct live_result *res);
+
+/* giltrace's exit status after a run that succeeded, as strace and time
+ * give it: the status of a command it ran that ended on its own (128 + N
+ * for signal N, as a shell says); else 0. */
+int live__exit_status(const struct live_result *res);
 
 #endif

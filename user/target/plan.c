@@ -423,7 +423,7 @@ int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err
 			 "PID %u (%s, %s) is not a supported runtime: no GIL functions found "
 			 "(supported: the toy VM, %s)",
 			 pid, plan->meta.comm, exe, runtimes__cpython_versions());
-		return -ENOENT;
+		return PLAN_NOT_RUNTIME;
 	}
 	plan->meta.pid = pid;
 	snprintf(plan->meta.runtime, sizeof(plan->meta.runtime), "%s", plan->row->name);

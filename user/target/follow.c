@@ -26,6 +26,7 @@ struct tracee {
 	bool group_stop; /* a SIGSTOP-like stop: resumed with PTRACE_LISTEN,
 			  * which leaves it stopped until SIGCONT */
 	int sig;         /* the signal it stopped with, delivered on resume */
+	bool interrupted; /* PTRACE_INTERRUPT sent, to let it go */
 	struct entry_trap trap;
 };
 
@@ -158,48 +159,58 @@ static void resume(struct tracee *t)
 	t->stopped = false;
 }
 
-/* Detaches tid, stopping it first, with its text as it was and the signal it
- * stopped with, if any, delivered. */
-static void let_go(struct follow *f, pid_t tid)
+/* Detaches t, stopped, with its text as it was and the signal it stopped
+ * with, if any, delivered. */
+static void detach(struct follow *f, struct tracee *t)
 {
-	struct tracee *t = find(f, tid);
-	int status;
+	pid_t tid = t->tid;
 
-	if (!t->stopped)
-		ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
-	while (!t->stopped) {
-		pid_t p = waitpid(tid, &status, __WALL);
-
-		if (p < 0 && errno == EINTR)
-			continue;
-		if (p < 0 || !WIFSTOPPED(status)) {
-			if (p < 0)
-				forget(f, tid);
-			else
-				gone(f, tid, status);
-			return;
-		}
-		on_stop(f, t, status, false);
-		t = find(f, tid); /* on_stop() may have grown the array */
-		if (!t)
-			return;
-	}
 	entry_trap__clear(tid, &t->trap);
 	ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)t->sig);
 	forget(f, tid);
 }
 
-/* Every process but keep (0: all) runs on untraced, those it forks too. */
+/* Every process but keep (0: all) runs on untraced, and those it forks.
+ * Stopped ones go first: a vfork parent stops for nothing until its child,
+ * which may be stopped here, has exec'd. */
 static void let_go_all_but(struct follow *f, pid_t keep)
 {
 	for (;;) {
-		size_t i = 0;
+		bool left = false;
+		int status;
+		pid_t p;
 
-		while (i < f->n && f->v[i].tid == keep)
+		for (size_t i = 0; i < f->n;) {
+			struct tracee *t = &f->v[i];
+
+			if (t->stopped && t->tid != keep) {
+				detach(f, t); /* the last one moves to i */
+				continue;
+			}
+			if (t->tid != keep && !t->interrupted) {
+				ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL);
+				t->interrupted = true;
+			}
+			left |= t->tid != keep;
 			i++;
-		if (i == f->n)
+		}
+		if (!left)
 			return;
-		let_go(f, f->v[i].tid);
+		p = waitpid(-1, &status, __WALL);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			return;
+		if (!WIFSTOPPED(status)) {
+			gone(f, p, status);
+		} else {
+			struct tracee *t = find(f, p);
+
+			if (!t)
+				t = add(f, p);
+			if (t)
+				on_stop(f, t, status, false);
+		}
 	}
 }
 

@@ -118,6 +118,20 @@ def test_venv_python(tmp_path):
     assert_traced(run([venv / "bin" / "python", COUNTDOWN, "300000"]), base)
 
 
+@pytest.mark.skipif(not shutil.which("unshare"), reason="no unshare(1)")
+def test_chroot_in_a_mount_namespace(tmp_path):
+    """unshare, sh, mount and chroot before python, which then runs in another
+    mount namespace and root: here the host's own files bound at DIR (the
+    chroot of a distribution is tests of their own)."""
+    exe = pyenv_or_skip()
+    root = tmp_path / "root"
+    root.mkdir()
+    p = run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+             f'mount --bind / {root} && exec chroot {root} {exe} "$@"', "sh",
+             COUNTDOWN, "300000"])
+    assert_traced(p, f"{root}{exe}")
+
+
 def test_command_without_python():
     p = run(["sh", "-c", "true; ls / > /dev/null"])
     assert p.returncode == 1

@@ -38,6 +38,7 @@ struct follow {
 	size_t n, cap;
 	char **seen; /* distinct programs exec'd, in order */
 	size_t nseen, seencap;
+	sigset_t wait_mask; /* the mask while waiting: the caller's own */
 };
 
 int follow__seize(pid_t root)
@@ -292,6 +293,29 @@ static int at_entry(struct follow *f, pid_t tid, char *err, size_t errlen)
 	return 0;
 }
 
+static void on_child(int sig)
+{
+	(void)sig; /* only to end sigsuspend() */
+}
+
+/* The next stop or exit of a tracee, as waitpid() gives it; 0 when the stop
+ * flag is set. The signals that set it and SIGCHLD, which the kernel sends
+ * us at each of those, are blocked but inside sigsuspend(): a Ctrl-C cannot
+ * slip in between the test of the flag and the wait. */
+static pid_t wait_event(struct follow *f, int *status)
+{
+	for (;;) {
+		pid_t p;
+
+		if (*f->o->stop)
+			return 0;
+		p = waitpid(-1, status, __WALL | WNOHANG);
+		if (p)
+			return p;
+		sigsuspend(&f->wait_mask);
+	}
+}
+
 static int loop(struct follow *f, char *err, size_t errlen)
 {
 	for (;;) {
@@ -299,11 +323,9 @@ static int loop(struct follow *f, char *err, size_t errlen)
 		int status, ret;
 		pid_t tid;
 
-		if (*f->o->stop)
+		tid = wait_event(f, &status);
+		if (!tid)
 			return give_up(f, err, errlen);
-		tid = waitpid(-1, &status, __WALL);
-		if (tid < 0 && errno == EINTR)
-			continue;
 		if (tid < 0 && errno == ECHILD)
 			return exited(f, err, errlen);
 		if (tid < 0) {
@@ -342,9 +364,19 @@ int follow__run(pid_t root, const struct follow_opts *o, struct follow_result *r
 		size_t errlen)
 {
 	struct follow f = { .o = o, .res = res, .root = root };
+	struct sigaction sa = { .sa_handler = on_child }, old_sa;
+	sigset_t block;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &f.wait_mask);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, &old_sa);
 	if (add(&f, root)) {
 		ret = loop(&f, err, errlen);
 	} else {
@@ -353,6 +385,8 @@ int follow__run(pid_t root, const struct follow_opts *o, struct follow_result *r
 		waitpid(root, NULL, __WALL);
 		ret = -ENOMEM;
 	}
+	sigaction(SIGCHLD, &old_sa, NULL);
+	sigprocmask(SIG_SETMASK, &f.wait_mask, NULL);
 	for (size_t i = 0; i < f.nseen; i++)
 		free(f.seen[i]);
 	free(f.seen);

@@ -104,7 +104,8 @@ def test_sh_c_forks_python():
 
 def test_env_var():
     exe = pyenv_or_skip()
-    assert_traced(run(["env", "GILTRACE_TEST=1", exe, COUNTDOWN, "300000"]), exe)
+    p = run(["env", "GILTRACE_TEST=1", "python3", COUNTDOWN, "300000"], env=path_with(exe.parent))
+    assert_traced(p, exe)
 
 
 def test_venv_python(tmp_path):

@@ -142,11 +142,6 @@ int spawn__start(char *const argv[], bool keep_root, const struct follow_opts *f
 	return 0;
 }
 
-pid_t spawn__target(const struct spawn *sp)
-{
-	return sp->target;
-}
-
 int spawn__resume(struct spawn *sp)
 {
 	if (ptrace(PTRACE_DETACH, sp->target, NULL, NULL))

@@ -23,8 +23,6 @@ struct spawn;
  * no process of the command left behind under ptrace. */
 int spawn__start(char *const argv[], bool keep_root, const struct follow_opts *fo,
 		 struct spawn **sp, char *err, size_t errlen);
-/* The process taken: the runtime. */
-pid_t spawn__target(const struct spawn *sp);
 /* Lets the stopped runtime run. */
 int spawn__resume(struct spawn *sp);
 /* Sends sig (0: none) to the runtime and to the command that started it,

@@ -28,6 +28,12 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages and the verifier's log", 1 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux "
 					"(default: $GILTRACE_BTF, if set)", 1 },
+	{ "-- CMD [ARGS...]", 0, NULL, OPTION_DOC | OPTION_NO_USAGE,
+	  "Run CMD and trace it from its runtime's first instruction. Wrappers are followed "
+	  "(env, shell scripts, pyenv shims, #! scripts, a venv's python): every exec "
+	  "of CMD and of the processes it forks stops at its entry point until one runs a "
+	  "supported runtime; that one is traced (the first line names its PID) and every "
+	  "other process runs on untraced. A command that never runs one is an error", 1 },
 	{ "as-root", OPT_AS_ROOT, NULL, 0, "Under sudo, run CMD as root rather than as the "
 					   "invoking user", 1 },
 	{ 0 },

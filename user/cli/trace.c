@@ -51,6 +51,7 @@ static const char doc[] =
 	"  sudo giltrace -p 4242              trace PID 4242 until Ctrl-C\n"
 	"  sudo giltrace -d 10 -p 4242        trace for 10 seconds\n"
 	"  sudo giltrace -- build/toyvm tools/toyvm/examples/counter.tvm\n"
+	"  sudo giltrace -- python3 app.py    through a pyenv shim or `env` too\n"
 	"  sudo giltrace --json -o gil.json -- python3 app.py\n"
 	"  sudo giltrace -p 4242,4243         two processes, grouped in the summary\n"
 	"  sudo giltrace --all -d 30          every supported process, new ones too\n"

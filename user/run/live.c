@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,19 +104,30 @@ static int on_event(void *ctx, const struct gil_event *ev)
 }
 
 
-/* Starts CMD (stopped at its entry point) or takes the -p list, and plans
- * each; --all plans what /proc holds now. */
-static int plan_targets(const struct live_opts *o, struct targets *tg, pid_t *child)
+/* A process of CMD stopped at an exec: taken when it is a supported runtime,
+ * followed on when it is no runtime at all (a wrapper). */
+static int take_runtime(pid_t pid, void *ctx, char *err, size_t errlen)
 {
-	char err[512];
+	int ret = targets__plan(ctx, (__u32)pid, err, errlen);
+
+	return ret == PLAN_NOT_RUNTIME ? FOLLOW_GO_ON : ret;
+}
+
+/* Starts CMD (its runtime stopped at its entry point) or takes the -p list,
+ * and plans each; --all plans what /proc holds now. */
+static int plan_targets(const struct live_opts *o, struct targets *tg, struct spawn **child)
+{
+	char err[1024];
 	int ret = 0;
 
-	*child = 0;
+	*child = NULL;
 	targets__set_mode(tg, o->mode);
 	if (o->cmd) {
-		ret = spawn__start(o->cmd, o->keep_root, child, err, sizeof(err));
-		if (!ret)
-			ret = targets__plan(tg, (__u32)*child, err, sizeof(err));
+		struct follow_opts fo = {
+			.cmd = o->cmd[0], .take = take_runtime, .ctx = tg, .stop = &signals_stop,
+		};
+
+		ret = spawn__start(o->cmd, o->keep_root, &fo, child, err, sizeof(err));
 	}
 	for (unsigned int i = 0; !ret && i < o->npids; i++) {
 		ret = targets__plan(tg, o->pids[i], err, sizeof(err));
@@ -139,8 +149,8 @@ static int plan_targets(const struct live_opts *o, struct targets *tg, pid_t *ch
 	if (ret) {
 		fprintf(stderr, "giltrace: %s\n", err);
 		if (*child)
-			spawn__abort(*child);
-		*child = 0;
+			spawn__end(*child, SIGKILL, 0, &signals_stop, NULL);
+		*child = NULL;
 	}
 	return ret;
 }
@@ -238,45 +248,51 @@ static int loop(struct live_ctx *lc, struct targets *tg, const struct live_opts 
 	return ret == -ECANCELED || ret >= 0 || ret == -EINTR ? 0 : 1;
 }
 
+/* CMD as typed, for the line that says which of its processes is traced;
+ * "..." when it does not fit. */
+static void command_line(char *const cmd[], char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; cmd[i] && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? " " : "", cmd[i]);
+	if (n >= len && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+}
+
 /* One line on stderr once the probes are in place: the user (and a script
- * waiting to start its workload) knows tracing has begun. */
+ * waiting to start its workload) knows tracing has begun, and with CMD,
+ * which of its processes runs the runtime. */
 static void announce(const struct live_opts *o, const struct targets *tg,
 		     const struct trace_meta *meta)
 {
 	size_t n = targets__ntraced(tg);
+	char exe[PROC_PATH_MAX], cmd[256];
 
 	if (o->quiet)
 		return;
-	if (o->all)
+	if (o->all) {
 		fprintf(stderr, "giltrace: tracing every supported process (%zu now); Ctrl-C to "
 			"stop\n", n);
-	else if (n > 1)
+	} else if (n > 1) {
 		fprintf(stderr, "giltrace: tracing %zu processes; Ctrl-C to stop\n", n);
-	else
+	} else if (o->cmd) {
+		if (proc__exe(meta->pid, exe, sizeof(exe)))
+			snprintf(exe, sizeof(exe), "?");
+		command_line(o->cmd, cmd, sizeof(cmd));
+		fprintf(stderr, "giltrace: tracing PID %u (%s, %s %s, %s mode), started by `%s`; "
+			"Ctrl-C to stop\n", meta->pid, exe, meta->runtime, meta->version, meta->mode,
+			cmd);
+	} else {
 		fprintf(stderr, "giltrace: tracing PID %u (%s %s, %s mode); Ctrl-C to stop\n",
 			meta->pid, meta->runtime, meta->version, meta->mode);
-}
-
-/* A command giltrace stops (-d, Ctrl-C) gets SIGTERM, and SIGKILL if it has
- * not ended STOP_GRACE_MS later or at a second Ctrl-C: giltrace never
- * waits on a child that ignores SIGTERM, and never leaves one behind. */
-#define STOP_GRACE_MS 2000
-
-static void stop_child(pid_t pid, int grace_ms, int *status)
-{
-	__u64 end = mono_now() + (__u64)grace_ms * 1000000ull;
-
-	signals_stop = 0;
-	if (grace_ms)
-		kill(pid, SIGTERM);
-	while (grace_ms && mono_now() < end && !signals_stop) {
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return;
-		poll(NULL, 0, 10);
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, status, 0);
 }
+
+/* A command giltrace stops (-d, Ctrl-C) has this long to end after SIGTERM
+ * (target/spawn.h). */
+#define STOP_GRACE_MS 2000
 
 /* The targets' end, in one line on stderr (a summary follows on stdout). */
 static void say_cmd_end(const struct live_opts *o, pid_t pid, const struct live_result *res,
@@ -356,7 +372,7 @@ int live__run(const struct live_opts *o, const struct stream_sink *sink,
 	struct targets *tg;
 	struct trace_meta meta;
 	char err[512];
-	pid_t child = 0;
+	struct spawn *child = NULL;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -376,9 +392,10 @@ int live__run(const struct live_opts *o, const struct stream_sink *sink,
 		return 1;
 	}
 	ret = plan_targets(o, tg, &child);
-	if (ret == PLAN_NO_GIL) {
-		/* A free-threaded CPython: nothing failed, there is no GIL. */
-		res->no_gil = true;
+	if (ret == PLAN_NO_GIL || ret == FOLLOW_STOPPED) {
+		/* A free-threaded CPython: nothing failed, there is no GIL. Or
+		 * Ctrl-C before CMD ran one: stopped as asked. */
+		res->no_gil = ret == PLAN_NO_GIL;
 		ret = 0;
 		goto cleanup;
 	}
@@ -447,14 +464,18 @@ cleanup:
 	trace_session__close(s);
 	targets__free(tg);
 	if (child) {
+		pid_t pid = spawn__pid(child);
+
 		res->ran_cmd = true;
 		res->cmd_ended_itself = !ret && res->target_exited;
-		if (res->cmd_ended_itself)
-			waitpid(child, &res->target_status, 0);
-		else
-			stop_child(child, ret ? 0 : STOP_GRACE_MS, &res->target_status);
+		/* stopped by giltrace: SIGTERM, then SIGKILL after a grace or a
+		 * second Ctrl-C; after a failure SIGKILL at once */
+		signals_stop = 0;
+		spawn__end(child, res->cmd_ended_itself ? 0 : ret ? SIGKILL : SIGTERM,
+			   res->cmd_ended_itself || ret ? 0 : STOP_GRACE_MS, &signals_stop,
+			   &res->target_status);
 		if (lc.traced_until && !o->quiet && !ret) /* else its error said why */
-			say_cmd_end(o, child, res, lc.traced_until - lc.traced_since);
+			say_cmd_end(o, pid, res, lc.traced_until - lc.traced_since);
 	}
 	u64map__destroy(&lc.seen.keys);
 	u64map__destroy(&lc.stacks.keys);

@@ -352,6 +352,12 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 		}
 		return 1;
 	}
+	/* CPython before 3.7 has no _PyRuntime: named by the function every
+	 * CPython exports, so that 3.6 is refused by its version. */
+	if (!is_cpython && !elf_file__find(ef, "Py_GetVersion", &sym)) {
+		cpython_version(ef, m->path, key, sizeof(key), full, sizeof(full), &free_threaded);
+		is_cpython = true;
+	}
 	elf_file__close(ef);
 	if (is_cpython && free_threaded) {
 		s->ret = PLAN_NO_GIL;
@@ -426,7 +432,7 @@ int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err
 			 "PID %u (%s, %s) is not a supported runtime: no GIL functions found "
 			 "(supported: the toy VM, %s)",
 			 pid, plan->meta.comm, exe, runtimes__cpython_versions());
-		return -ENOENT;
+		return PLAN_NOT_RUNTIME;
 	}
 	plan->meta.pid = pid;
 	snprintf(plan->meta.runtime, sizeof(plan->meta.runtime), "%s", plan->row->name);

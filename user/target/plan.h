@@ -38,10 +38,13 @@ struct attach_plan {
 
 /* A free-threaded CPython: no GIL exists, which is no error for the CLI. */
 #define PLAN_NO_GIL (-ENODATA)
+/* No runtime at all (a shell, env, a pyenv shim): `-- CMD` follows it on. */
+#define PLAN_NOT_RUNTIME (-ENOEXEC)
 
 /* Fills plan for PID in mode (a row's mode name, e.g. "full" or "futex";
  * NULL: the row's default); 0, or -errno with a one-line reason in err:
- * PLAN_NO_GIL for a free-threaded CPython, -EPROTONOSUPPORT for a CPython
+ * PLAN_NO_GIL for a free-threaded CPython, PLAN_NOT_RUNTIME for a process
+ * that is no runtime giltrace knows of, -EPROTONOSUPPORT for a CPython
  * version giltrace does not know, -EINVAL for a mode the runtime lacks. */
 int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err,
 		size_t errlen);

@@ -1,17 +1,27 @@
 #include "target/spawn.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/user.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "util/clock.h"
+
+struct spawn {
+	pid_t root;    /* giltrace's child, the command; 0 once reaped */
+	pid_t target;  /* the runtime: root or one of its descendants */
+	int target_fd; /* its pidfd: a descendant is no child of ours, so its
+			* PID could be reused once it is reaped */
+	bool stopped;  /* the target still waits, under ptrace */
+};
 
 /* Under sudo, run the command as the user who typed it. */
 static int drop_to_sudo_user(void)
@@ -33,12 +43,16 @@ static int drop_to_sudo_user(void)
 	return 0;
 }
 
-static void child(char *const argv[], bool keep_root, int errfd)
+/* Waits until the parent has attached (it closes the write end of gopipe),
+ * then execs; an error goes back through errfd, which the exec closes. */
+static void child(char *const argv[], bool keep_root, const int gopipe[2], int errfd)
 {
 	int err = keep_root ? 0 : drop_to_sudo_user();
+	char c;
 
-	if (!err && ptrace(PTRACE_TRACEME, 0, NULL, NULL))
-		err = -errno;
+	close(gopipe[1]);
+	while (read(gopipe[0], &c, 1) < 0 && errno == EINTR)
+		;
 	if (!err) {
 		execvp(argv[0], argv);
 		err = -errno;
@@ -48,104 +62,138 @@ static void child(char *const argv[], bool keep_root, int errfd)
 	_exit(127);
 }
 
-static int read_entry(pid_t pid, unsigned long *entry)
+/* The child's own reason, when it could not exec at all. */
+static int exec_error(int errfd)
 {
-	char path[64];
-	Elf64_auxv_t av;
-	int fd;
+	int child_err = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (read(fd, &av, sizeof(av)) == sizeof(av) && av.a_type != AT_NULL) {
-		if (av.a_type == AT_ENTRY) {
-			*entry = av.a_un.a_val;
-			close(fd);
-			return 0;
-		}
-	}
-	close(fd);
-	return -ENOENT;
+	if (read(errfd, &child_err, sizeof(child_err)) != sizeof(child_err))
+		return 0;
+	return child_err;
 }
 
-/* After exec the loader has not yet mapped the libraries (libpython among
- * them): run to the entry point with a one-shot breakpoint there. */
-static int run_to_entry(pid_t pid)
+/* Forks the command, attached before it execs; 0 and *root, or -errno. */
+static int fork_seized(char *const argv[], bool keep_root, int errpipe[2], pid_t *root)
 {
-	struct user_regs_struct regs;
-	unsigned long entry = 0;
-	long word;
-	int status, err;
-
-	err = read_entry(pid, &entry);
-	if (err)
-		return err;
-	errno = 0;
-	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)entry, NULL);
-	if (errno)
-		return -errno;
-	if (ptrace(PTRACE_POKETEXT, pid, (void *)entry, (void *)((word & ~0xffL) | 0xcc)) ||
-	    ptrace(PTRACE_CONT, pid, NULL, NULL))
-		return -errno;
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
-		return -ECHILD;
-	if (ptrace(PTRACE_POKETEXT, pid, (void *)entry, (void *)word) ||
-	    ptrace(PTRACE_GETREGS, pid, NULL, &regs))
-		return -errno;
-	regs.rip = entry;
-	if (ptrace(PTRACE_SETREGS, pid, NULL, &regs))
-		return -errno;
-	return 0;
-}
-
-int spawn__start(char *const argv[], bool keep_root, pid_t *pid, char *err, size_t errlen)
-{
-	int pipefd[2], status, child_err = 0, ret;
+	int gopipe[2], ret;
 	pid_t p;
 
-	if (pipe2(pipefd, O_CLOEXEC))
+	if (pipe2(gopipe, O_CLOEXEC))
 		return -errno;
 	p = fork();
 	if (p < 0) {
 		ret = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(-ret));
+		close(gopipe[0]);
+		close(gopipe[1]);
 		return ret;
 	}
 	if (p == 0)
-		child(argv, keep_root, pipefd[1]);
-	close(pipefd[1]);
-	if (waitpid(p, &status, 0) < 0 || !WIFSTOPPED(status)) {
-		if (read(pipefd[0], &child_err, sizeof(child_err)) != sizeof(child_err))
-			child_err = -ECHILD;
-		close(pipefd[0]);
-		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(-child_err));
-		return child_err;
-	}
-	close(pipefd[0]);
-	ret = run_to_entry(p);
-	if (ret) {
-		spawn__abort(p);
-		snprintf(err, errlen, "cannot start %s at its entry point: %s", argv[0],
-			 strerror(-ret));
+		child(argv, keep_root, gopipe, errpipe[1]);
+	close(gopipe[0]);
+	ret = follow__seize(p);
+	if (ret)
+		kill(p, SIGKILL);
+	close(gopipe[1]);
+	if (ret)
+		waitpid(p, NULL, 0);
+	*root = p;
+	return ret;
+}
+
+int spawn__start(char *const argv[], bool keep_root, const struct follow_opts *fo,
+		 struct spawn **sp, char *err, size_t errlen)
+{
+	struct spawn *s = calloc(1, sizeof(*s));
+	struct follow_result fr;
+	int errpipe[2], ret, child_err;
+	pid_t root = 0;
+
+	*sp = NULL;
+	if (!s || pipe2(errpipe, O_CLOEXEC)) {
+		ret = s ? -errno : -ENOMEM;
+		snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(-ret));
+		free(s);
 		return ret;
 	}
-	*pid = p;
+	ret = fork_seized(argv, keep_root, errpipe, &root);
+	close(errpipe[1]);
+	if (ret) {
+		close(errpipe[0]);
+		free(s);
+		snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(-ret));
+		return ret;
+	}
+	ret = follow__run(root, fo, &fr, err, errlen);
+	child_err = exec_error(errpipe[0]);
+	close(errpipe[0]);
+	if (ret == FOLLOW_EXITED && !fr.nexec && child_err) {
+		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(-child_err));
+		ret = child_err;
+	}
+	/* The command had SIGTERM; a second Ctrl-C stops the wait. */
+	if (ret == FOLLOW_STOPPED && !fr.root_reaped)
+		waitpid(root, NULL, 0);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	s->root = fr.root_reaped ? 0 : root;
+	s->target = fr.target;
+	s->target_fd = (int)syscall(SYS_pidfd_open, fr.target, 0);
+	s->stopped = true;
+	*sp = s;
 	return 0;
 }
 
-int spawn__resume(pid_t pid)
+int spawn__resume(struct spawn *sp)
 {
-	return ptrace(PTRACE_DETACH, pid, NULL, NULL) ? -errno : 0;
+	if (ptrace(PTRACE_DETACH, sp->target, NULL, NULL))
+		return -errno;
+	sp->stopped = false;
+	return 0;
 }
 
-void spawn__abort(pid_t pid)
+pid_t spawn__pid(const struct spawn *sp)
 {
-	kill(pid, SIGKILL);
-	ptrace(PTRACE_DETACH, pid, NULL, NULL);
-	waitpid(pid, NULL, 0);
+	return sp->root ? sp->root : sp->target;
+}
+
+static void send(const struct spawn *sp, int sig)
+{
+	if (sp->target != sp->root && sp->target_fd >= 0)
+		syscall(SYS_pidfd_send_signal, sp->target_fd, sig, NULL, 0);
+	if (sp->root)
+		kill(sp->root, sig);
+}
+
+void spawn__end(struct spawn *sp, int sig, int grace_ms, volatile sig_atomic_t *interrupt,
+		int *status)
+{
+	/* A runtime still traced reports its end to us, its tracer, before
+	 * its parent can reap it. */
+	bool target_done = !(sp->stopped && sp->target != sp->root), root_done = !sp->root;
+	__u64 end = mono_now() + (__u64)grace_ms * 1000000ull;
+	int st = 0;
+
+	if (sig)
+		send(sp, sig);
+	while (grace_ms && !(target_done && root_done) && mono_now() < end && !*interrupt) {
+		if (!target_done && waitpid(sp->target, NULL, __WALL | WNOHANG) == sp->target)
+			target_done = true;
+		if (!root_done && waitpid(sp->root, &st, WNOHANG) == sp->root)
+			root_done = true;
+		if (!(target_done && root_done))
+			poll(NULL, 0, 10);
+	}
+	if (grace_ms && !(target_done && root_done))
+		send(sp, SIGKILL);
+	if (!target_done)
+		waitpid(sp->target, NULL, __WALL);
+	if (!root_done)
+		waitpid(sp->root, &st, 0);
+	if (status)
+		*status = st;
+	if (sp->target_fd >= 0)
+		close(sp->target_fd);
+	free(sp);
 }

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "run/privileges.h"
+#include "util/sudo_user.h"
 
 #define OUT_BUF (1 << 20)
 
@@ -44,7 +44,7 @@ static int give_to_sudo_user(int fd)
 	uid_t uid;
 	gid_t gid;
 
-	return privileges__sudo_user(&uid, &gid) ? fchown(fd, uid, gid) : 0;
+	return sudo_user(&uid, &gid) ? fchown(fd, uid, gid) : 0;
 }
 
 FILE *out_file__open(const char *path, bool force)

@@ -12,10 +12,10 @@
 #include "cli/summary_out.h"
 #include "cli/parse.h"
 #include "cli/target_opts.h"
-#include "run/privileges.h"
 #include "stream/engine_sink.h"
 #include "stream/tee.h"
 #include "stream/writer_sink.h"
+#include "util/sudo_user.h"
 
 struct record_args {
 	struct live_opts live;
@@ -167,7 +167,7 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
-	a.ws.wopts.chown = privileges__sudo_user(&a.ws.wopts.uid, &a.ws.wopts.gid);
+	a.ws.wopts.chown = sudo_user(&a.ws.wopts.uid, &a.ws.wopts.gid);
 	if (!strcmp(a.ws.path, "-")) {
 		a.ws.fd = take_stdout();
 		if (a.ws.fd < 0)

@@ -2,12 +2,7 @@
 
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/capability.h>
-#include <sys/prctl.h>
-#include <unistd.h>
 
 /*
  * What a running trace still needs, whatever it traces:
@@ -84,28 +79,4 @@ int privileges__drop_after_attach(bool later_attaches)
 		ret = -errno;
 	cap_free(caps);
 	return ret;
-}
-
-/* A decimal id from 0 to 2^32 - 2 ((uid_t)-1 means "unchanged" to chown). */
-static bool parse_id(const char *s, unsigned long *id)
-{
-	char *end;
-
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	*id = strtoul(s, &end, 10);
-	return !errno && !*end && s[0] != '-' && *id < 0xffffffffUL;
-}
-
-bool privileges__sudo_user(uid_t *uid, gid_t *gid)
-{
-	unsigned long u, g;
-
-	if (getuid() != 0 || !parse_id(getenv("SUDO_UID"), &u) || !parse_id(getenv("SUDO_GID"), &g) ||
-	    u == 0)
-		return false;
-	*uid = (uid_t)u;
-	*gid = (gid_t)g;
-	return true;
 }

@@ -9,14 +9,11 @@
  * Once attached: giltrace reads what the traced processes control for as
  * long as it runs (their memory, names and files; `serve` answers HTTP too),
  * so it gives up every capability it no longer needs (docs/security.md).
- *
- * Under sudo: who invoked it, who should own the files it writes.
  */
 #ifndef GILTRACE_PRIVILEGES_H
 #define GILTRACE_PRIVILEGES_H
 
 #include <stdbool.h>
-#include <sys/types.h>
 
 bool privileges__can_trace(void);
 
@@ -25,10 +22,5 @@ bool privileges__can_trace(void);
  * nothing giltrace might exec gets more. later_attaches: probes will still
  * be attached to processes found later (--all). 0 or -errno. */
 int privileges__drop_after_attach(bool later_attaches);
-
-/* Under sudo (root, with SUDO_UID and SUDO_GID set, SUDO_UID not 0): true
- * and the invoking user's uid and gid, who should own the files giltrace
- * writes for them. */
-bool privileges__sudo_user(uid_t *uid, gid_t *gid);
 
 #endif

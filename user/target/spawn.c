@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/sudo_user.h"
 
 struct spawn {
 	pid_t root;    /* giltrace's child, the command; 0 once reaped */
@@ -26,19 +27,12 @@ struct spawn {
 /* Under sudo, run the command as the user who typed it. */
 static int drop_to_sudo_user(void)
 {
-	const char *su = getenv("SUDO_UID"), *sg = getenv("SUDO_GID");
-	char *end;
-	long uid, gid;
+	uid_t uid;
+	gid_t gid;
 
-	if (!su || !sg || getuid() != 0)
+	if (!sudo_user(&uid, &gid))
 		return 0;
-	uid = strtol(su, &end, 10);
-	if (*end || uid <= 0)
-		return 0;
-	gid = strtol(sg, &end, 10);
-	if (*end || gid < 0)
-		return 0;
-	if (setgroups(0, NULL) || setgid((gid_t)gid) || setuid((uid_t)uid))
+	if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
 		return -errno;
 	return 0;
 }

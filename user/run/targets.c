@@ -175,6 +175,8 @@ static int attach_one(struct targets *t, struct target *e, char *err, size_t err
 	}
 	/* The uprobes hold the file now. */
 	plan__release(e->plan);
+	if (e->plan->warning[0])
+		fprintf(stderr, "giltrace: warning: PID %u: %s\n", e->id.pid, e->plan->warning);
 	e->state = TARGET_TRACED;
 	t->ntraced++;
 	stream_sink__target(t->sink, &e->plan->meta);
@@ -349,8 +351,7 @@ void targets__read_gil_states(struct targets *t, int flags,
 
 		if (e->state != TARGET_TRACED || !e->plan || !e->plan->row->cpython)
 			continue;
-		err = gil_state__read(e->id.pid, e->plan->target.gil_base, e->plan->row->cpython,
-				      &st);
+		err = gil_state__read(e->id.pid, e->plan->target.gil_base, &e->plan->layout, &st);
 		if (err == -EPROTO && !e->warned_gil) {
 			fprintf(stderr, "giltrace: PID %u: its GIL does not read as CPython %s lays "
 				"it out: hand-offs are not checked\n", e->id.pid, e->plan->meta.version);

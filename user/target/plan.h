@@ -31,6 +31,10 @@ struct attach_plan {
 	int libc_fd;          /* cond mode: the mapped C library, or -1 */
 	struct gil_target target; /* what BPF knows of the GIL when the PID is
 	                           * registered (span; CPython: address and layout) */
+	struct cpython_layout layout; /* CPython 3: the row's, completed from the
+	                               * process's _Py_DebugOffsets (3.13+) */
+	char warning[200];        /* said once when attached, or empty: a CPython
+	                           * newer than any tested, traced on its own word */
 	int nprobes;
 	struct plan_probe probes[RUNTIME_MAX_HOOKS];
 	struct trace_meta meta;

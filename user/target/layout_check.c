@@ -9,8 +9,10 @@
 #include "target/proc.h"
 
 /* sys.setswitchinterval() takes seconds and CPython keeps microseconds
- * (default 5000); anything outside 1 us to 60 s is not a switch interval. */
-#define INTERVAL_MAX_US 60000000ull
+ * (default 5000). Above 1 s is refused: a non-PIE build's static thread
+ * state (0x400000 up, over 4 s as microseconds) read through an offset 8
+ * bytes off passed a looser bound. */
+#define INTERVAL_MAX_US 1000000ull
 /* Interpreters walked looking for the main one (id 0). */
 #define MAX_INTERPS 64
 /* A reading can race with a hand-off (the holder's thread state freed as
@@ -59,8 +61,8 @@ static int check_debug(__u32 pid, __u64 runtime, const struct cpython_layout *l,
 	}
 	if (read_u64(pid, main + v[PYDBG_CEVAL_GIL], &gil) || gil != runtime + l->gil) {
 		snprintf(err, errlen, "layout check 'ceval.gil' failed: the main interpreter's "
-			 "GIL is at %#llx, not at _PyRuntime+%#llx", (unsigned long long)gil,
-			 (unsigned long long)l->gil);
+			 "ceval.gil is %#llx, the layout puts the GIL at %#llx", (unsigned long long)gil,
+			 (unsigned long long)(runtime + l->gil));
 		return -EPROTO;
 	}
 	return 0;

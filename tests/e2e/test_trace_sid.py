@@ -200,3 +200,49 @@ def test_wrong_layout_refused(sid):
     assert r.returncode == 1
     assert re.fullmatch(r"giltrace: cannot trace PID \d+ \(python3\.14\): layout check "
                         r"'ceval\.gil' failed: .*\n", r.stderr), r.stderr
+
+
+def newer_copy(root, exe, name, version_hex):
+    """A copy of exe named name whose _Py_DebugOffsets carry version_hex
+    (None: unchanged), standing for a CPython newer than giltrace."""
+    data = bytearray(exe.read_bytes())
+    if version_hex is not None:
+        r = subprocess.run(["readelf", "-SW", str(exe)], capture_output=True, text=True,
+                           check=True)
+        m = re.search(r"\.PyRuntime\s+PROGBITS\s+[0-9a-f]+ ([0-9a-f]+)", r.stdout)
+        at = int(m.group(1), 16)
+        assert data[at:at + 8] == b"xdebugpy"
+        data[at + 8:at + 16] = struct.pack("<Q", version_hex)
+    copy = root / "usr" / "bin" / name
+    copy.write_bytes(bytes(data))
+    copy.chmod(0o755)
+    return copy
+
+
+@pytest.mark.parametrize("patched", [True, False], ids=["agrees", "disagrees"])
+def test_newer_minor_version(sid, patched):
+    """3.15's build named python3.16: traced with a one-line warning when its
+    debug offsets say 3.16 and every check passes; refused when they say
+    3.15, since the file and its debug offsets disagree."""
+    exe = interpreter(sid, "3.15")
+    copy = newer_copy(sid, exe, "python3.16", 0x031000f0 if patched else None)
+    py = subprocess.Popen(["chroot", str(sid), "python3.16", f"{INSIDE}/quiet_edges.py", "cpu",
+                           "1000"], stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert py.stderr.readline().strip() == "ready"
+        r = subprocess.run([GILTRACE, "-d", "1", "-p", str(py.pid)], capture_output=True,
+                           text=True, timeout=60)
+    finally:
+        py.kill()
+        py.wait()
+        copy.unlink()
+    print(r.stderr.strip())
+    if patched:
+        assert r.returncode == 0, r.stderr
+        assert re.search(r"^giltrace: warning: PID \d+: CPython 3\.16 is newer than any "
+                         r"giltrace was tested with: ", r.stderr, re.M), r.stderr
+        assert "hand-offs: 0, equal to the interpreter's own count" in r.stdout
+    else:
+        assert r.returncode == 1
+        assert "layout check 'version' failed: the file is named for 3.16, its " \
+               "_Py_DebugOffsets say 3.15" in r.stderr, r.stderr

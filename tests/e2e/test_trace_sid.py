@@ -246,3 +246,21 @@ def test_newer_minor_version(sid, patched):
         assert r.returncode == 1
         assert "layout check 'version' failed: the file is named for 3.16, its " \
                "_Py_DebugOffsets say 3.15" in r.stderr, r.stderr
+
+
+def test_wrong_layout_of_a_command_stops_its_trace():
+    """A command giltrace starts is planned before its interpreter exists,
+    so its layout is checked at the first reading after Py_Initialize: a
+    wrong one (pyenv's 3.13, the GIL 8 bytes off) stops the trace with the
+    check's name and exit status 1."""
+    from conftest import pyenv_python
+    exe = pyenv_python("3.13")
+    if not exe:
+        pytest.skip("no pyenv CPython 3.13")
+    r = subprocess.run([GILTRACE, "--", str(exe), str(PY / "countdown.py"), "20000000"],
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "GILTRACE_TEST_LAYOUT_SKEW": "8"})
+    print(r.stderr.strip())
+    assert r.returncode == 1
+    assert re.search(r"^giltrace: PID \d+: layout check 'ceval\.gil' failed: .*; tracing of "
+                     r"it stopped$", r.stderr, re.M), r.stderr

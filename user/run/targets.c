@@ -347,10 +347,20 @@ void targets__read_gil_states(struct targets *t, int flags,
 		struct target *e = &t->v[i];
 		struct gil_event ev = { .kind = GIL_EV_GIL_STATE };
 		struct gil_state st;
+		char why[256];
 		int err;
 
 		if (e->state != TARGET_TRACED || !e->plan || !e->plan->row->cpython)
 			continue;
+		/* A command started by giltrace is planned before its interpreter
+		 * exists: its layout is checked once it does, and a layout that
+		 * does not fit is not traced on. */
+		if (plan__check_layout(e->plan, why, sizeof(why))) {
+			fprintf(stderr, "giltrace: PID %u: %s; tracing of it stopped\n", e->id.pid, why);
+			drop(t, e);
+			i--;
+			continue;
+		}
 		err = gil_state__read(e->id.pid, e->plan->target.gil_base, &e->plan->layout, &st);
 		if (err == -EPROTO && !e->warned_gil) {
 			fprintf(stderr, "giltrace: PID %u: its GIL does not read as CPython %s lays "

@@ -26,17 +26,16 @@ static int read_u64(__u32 pid, __u64 addr, __u64 *v)
 
 /* What _Py_DebugOffsets promise: the same cookie and version in memory as
  * in the file, and the main interpreter's ceval.gil pointing at the GIL the
- * layout names. 1: the runtime has no interpreter yet (a process started
- * by giltrace, stopped before Py_Initialize), so the GIL cannot be read. */
+ * layout names. 1: the runtime has no interpreter yet. */
 static int check_debug(__u32 pid, __u64 runtime, const struct cpython_layout *l,
-		       const struct py_debug *d, const unsigned char *file_raw, char *err,
+		       const struct py_debug *d, const unsigned char *file_head, char *err,
 		       size_t errlen)
 {
 	const __u64 *v = d->v;
 	unsigned char mem[16];
 	__u64 interp, id = 1, main = runtime + py_debug__main_interp(d), gil = 0;
 
-	if (proc__read_mem(pid, runtime, mem, sizeof(mem)) || memcmp(mem, file_raw, sizeof(mem))) {
+	if (proc__read_mem(pid, runtime, mem, sizeof(mem)) || memcmp(mem, file_head, sizeof(mem))) {
 		snprintf(err, errlen, "layout check 'debug offsets' failed: the cookie and version "
 			 "at _PyRuntime in memory differ from the file's");
 		return -EPROTO;
@@ -69,7 +68,8 @@ static int check_debug(__u32 pid, __u64 runtime, const struct cpython_layout *l,
 }
 
 /* The GIL itself: a plausible switch interval, locked 0 or 1, and a last
- * holder that is null or the thread state of one of the process's threads. */
+ * holder that is null or the thread state of one of the process's threads.
+ * 1: not created yet. */
 static int check_gil(__u32 pid, __u64 gil, const struct cpython_layout *l, bool started,
 		     char *err, size_t errlen)
 {
@@ -88,7 +88,7 @@ static int check_gil(__u32 pid, __u64 gil, const struct cpython_layout *l, bool 
 	/* Before Py_Initialize the GIL is all zeros (3.8-3.12 have no
 	 * interpreter list here to tell): nothing to check yet. */
 	if (!started && !st.interval && st.locked <= 0 && !st.holder)
-		return 0;
+		return 1;
 	if (!st.interval || st.interval > INTERVAL_MAX_US) {
 		snprintf(err, errlen, "layout check 'interval' failed: gil->interval reads %llu, "
 			 "not a switch interval in microseconds", (unsigned long long)st.interval);
@@ -109,7 +109,7 @@ static int check_gil(__u32 pid, __u64 gil, const struct cpython_layout *l, bool 
 }
 
 int layout_check__live(__u32 pid, __u64 runtime, const struct cpython_layout *l,
-		       const struct py_debug *d, const unsigned char *file_raw, char *err,
+		       const struct py_debug *d, const unsigned char *file_head, char *err,
 		       size_t errlen)
 {
 	const struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
@@ -121,15 +121,15 @@ int layout_check__live(__u32 pid, __u64 runtime, const struct cpython_layout *l,
 		if (i)
 			nanosleep(&pause, NULL);
 		if (d) {
-			ret = check_debug(pid, runtime, l, d, file_raw, err, errlen);
+			ret = check_debug(pid, runtime, l, d, file_head, err, errlen);
 			if (ret == 1)
-				return 0;
+				return 1;
 			started = true;
 		}
 		if (!ret)
 			ret = check_gil(pid, runtime + l->gil, l, started, err, errlen);
-		if (!ret)
-			return 0;
+		if (ret >= 0)
+			return ret;
 	}
 	return ret;
 }

@@ -14,11 +14,13 @@
 #include "target/runtimes.h"
 
 /* Checks layout l of the CPython whose _PyRuntime is at runtime in pid.
- * d and file_raw (the first PY_DEBUG_BYTES of _PyRuntime in the file):
- * its debug offsets (3.13+), or NULL. 0, or -EPROTO with the failed check
- * named in err. */
+ * d and file_head (the first 16 bytes of _PyRuntime in the file: cookie
+ * and version): its debug offsets (3.13+), or NULL. 0; 1 when the
+ * interpreter has not started yet (a command giltrace started, stopped
+ * before Py_Initialize), so the GIL cannot be checked until it has; or
+ * -EPROTO with the failed check named in err. */
 int layout_check__live(__u32 pid, __u64 runtime, const struct cpython_layout *l,
-		       const struct py_debug *d, const unsigned char *file_raw, char *err,
+		       const struct py_debug *d, const unsigned char *file_head, char *err,
 		       size_t errlen);
 
 #endif

@@ -279,7 +279,6 @@ static int plan_cpython(struct attach_plan *plan, struct elf_file *ef,
 	const struct cpython_layout *l = &plan->layout;
 	struct gil_target *t = &plan->target;
 	unsigned char raw[PY_DEBUG_BYTES];
-	struct py_debug d;
 	__u64 bias, runtime;
 	int ret;
 
@@ -290,16 +289,20 @@ static int plan_cpython(struct attach_plan *plan, struct elf_file *ef,
 	}
 	plan->layout = *row->cpython;
 	if (l->debug_offsets) {
-		ret = debug_layout(ef, runtime, key, plan, &d, raw, err, errlen);
+		ret = debug_layout(ef, runtime, key, plan, &plan->debug, raw, err, errlen);
 		if (ret)
 			return ret;
+		plan->has_debug = true;
+		memcpy(plan->debug_head, raw, sizeof(plan->debug_head));
 	}
 	runtime += bias;
+	plan->runtime = runtime;
 	test_skew(&plan->layout);
-	ret = layout_check__live(plan->pid, runtime, l, l->debug_offsets ? &d : NULL, raw, err,
-				 errlen);
-	if (ret)
+	ret = layout_check__live(plan->pid, runtime, l, plan->has_debug ? &plan->debug : NULL,
+				 plan->debug_head, err, errlen);
+	if (ret < 0)
 		return ret;
+	plan->layout_pending = ret == 1;
 	t->gil_base = runtime + l->gil;
 	t->gil_span = l->gil_size;
 	t->off_locked = l->locked;
@@ -533,6 +536,20 @@ int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err
 	plan->meta.pid = pid;
 	snprintf(plan->meta.runtime, sizeof(plan->meta.runtime), "%s", plan->row->name);
 	plan__machine_meta(&plan->meta);
+	return 0;
+}
+
+int plan__check_layout(struct attach_plan *plan, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!plan->layout_pending)
+		return 0;
+	ret = layout_check__live(plan->pid, plan->runtime, &plan->layout,
+				 plan->has_debug ? &plan->debug : NULL, plan->debug_head, err, errlen);
+	if (ret < 0)
+		return ret;
+	plan->layout_pending = ret == 1;
 	return 0;
 }
 

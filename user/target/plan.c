@@ -385,14 +385,12 @@ static bool row_fits(const struct runtime_row *rows, int n, int i, const char *k
 }
 
 /* The file defines what the row is detected by; a CPython 3.14+ without
- * an exported _PyRuntime still has its .PyRuntime section. */
-static bool detected(struct elf_file *ef, const struct runtime_row *row)
+ * an exported _PyRuntime still has its .PyRuntime section (pyruntime). */
+static bool detected(struct elf_file *ef, const struct runtime_row *row, bool pyruntime)
 {
 	struct elf_sym_info sym;
-	__u64 vaddr;
 
-	return !elf_file__find(ef, row->detect_symbol, &sym) ||
-	       (row->cpython && !elf_file__section(ef, ".PyRuntime", &vaddr, NULL));
+	return !elf_file__find(ef, row->detect_symbol, &sym) || (row->cpython && pyruntime);
 }
 
 static int try_file(const struct proc_mapping *m, void *ctx)
@@ -401,7 +399,8 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 	const struct runtime_row *rows;
 	struct elf_file *ef;
 	char key[32] = "", full[64] = "";
-	bool is_cpython = false, free_threaded = false;
+	bool is_cpython = false, free_threaded = false, pyruntime;
+	__u64 vaddr;
 	int n, fd;
 
 	fd = proc__open_mapping(s->plan->pid, m);
@@ -411,10 +410,11 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 	if (!ef)
 		return 0;
 	rows = runtimes__table(&n);
+	pyruntime = !elf_file__section(ef, ".PyRuntime", &vaddr, NULL);
 	for (int i = 0; i < n; i++) {
 		int err;
 
-		if (!detected(ef, &rows[i]))
+		if (!detected(ef, &rows[i], pyruntime))
 			continue;
 		if (rows[i].cpython || rows[i].cpython2) {
 			if (!is_cpython)

@@ -340,9 +340,11 @@ size_t targets__ntraced(const struct targets *t)
 	return t->ntraced;
 }
 
-void targets__read_gil_states(struct targets *t, int flags,
-			      int (*fn)(void *ctx, const struct gil_event *ev), void *ctx)
+int targets__read_gil_states(struct targets *t, int flags,
+			     int (*fn)(void *ctx, const struct gil_event *ev), void *ctx)
 {
+	int stopped = 0;
+
 	for (size_t i = 0; i < t->n; i++) {
 		struct target *e = &t->v[i];
 		struct gil_event ev = { .kind = GIL_EV_GIL_STATE };
@@ -359,6 +361,7 @@ void targets__read_gil_states(struct targets *t, int flags,
 			fprintf(stderr, "giltrace: PID %u: %s; tracing of it stopped\n", e->id.pid, why);
 			drop(t, e);
 			i--;
+			stopped++;
 			continue;
 		}
 		err = gil_state__read(e->id.pid, e->plan->target.gil_base, &e->plan->layout, &st);
@@ -379,4 +382,5 @@ void targets__read_gil_states(struct targets *t, int flags,
 		ev.addr = e->plan->target.gil_base;
 		fn(ctx, &ev);
 	}
+	return stopped;
 }

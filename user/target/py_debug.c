@@ -105,12 +105,15 @@ int py_debug__layout(const struct py_debug *d, struct cpython_layout *l, char *e
 {
 	const __u64 *v = d->v;
 	__u64 gil = v[PYDBG_GIL_STATE], compact = l->code.compact_data - l->code.ascii_data;
+	bool small = true;
 
-	if (v[PYDBG_INTERP_SIZE] >= v[PYDBG_RUNTIME_SIZE] || !fits(gil, v[PYDBG_INTERP_SIZE]) ||
+	/* Thread state, frame and code offsets go into 16-bit fields. */
+	for (int f = PYDBG_TS_CURRENT_FRAME; f <= PYDBG_ASCII_SIZE; f++)
+		small = small && fits(v[f], 0x10000);
+	if (!small || v[PYDBG_INTERP_SIZE] >= v[PYDBG_RUNTIME_SIZE] ||
+	    !fits(gil, v[PYDBG_INTERP_SIZE]) ||
 	    v[PYDBG_GIL_LOCKED] < gil || v[PYDBG_GIL_LOCKED] - gil >= l->gil_size ||
-	    v[PYDBG_GIL_HOLDER] < gil || v[PYDBG_GIL_HOLDER] - gil >= l->gil_size ||
-	    !fits(v[PYDBG_TS_NATIVE_THREAD_ID], 0x10000) ||
-	    !fits(v[PYDBG_TS_CURRENT_FRAME], 0x10000) || !fits(v[PYDBG_TS_EVAL_BREAKER], 0x10000)) {
+	    v[PYDBG_GIL_HOLDER] < gil || v[PYDBG_GIL_HOLDER] - gil >= l->gil_size) {
 		snprintf(err, errlen, "its _Py_DebugOffsets (version 3.%u) give an implausible GIL "
 			 "or thread state layout", d->minor);
 		return -EPROTO;

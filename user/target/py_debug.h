@@ -30,7 +30,7 @@ enum py_debug_field {
 	PYDBG_GIL_STATE,         /* interp->_gil */
 	PYDBG_GIL_LOCKED,        /* interp->_gil.locked */
 	PYDBG_GIL_HOLDER,        /* interp->_gil.last_holder */
-	PYDBG_TS_CURRENT_FRAME,
+	PYDBG_TS_CURRENT_FRAME,  /* from here to PYDBG_ASCII_SIZE: 16-bit offsets */
 	PYDBG_TS_NATIVE_THREAD_ID,
 	PYDBG_TS_EVAL_BREAKER,   /* 3.14+; 0: not described */
 	PYDBG_FRAME_PREVIOUS,

@@ -2,7 +2,8 @@
  * target/elf_file.c on tiny shared objects compiled here with cc: symbols
  * from .symtab and .dynsym, their sizes and bytes, a stripped file with
  * only dynamic symbols, a missing symbol, the soname, the version string
- * in .rodata, the load bias, and files that are not ELF.
+ * in .rodata, the load bias, a named section (CPython 3.14's .PyRuntime),
+ * and files that are not ELF.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 static const char source[] =
 	"const char gt_marker[16] = \"giltrace-marker\";\n"
 	"char gt_data[123] = { 1 };\n"
+	"__attribute__((section(\".PyRuntime\"))) char gt_runtime[64] = \"xdebugpy\";\n"
 	"const char gt_version[] = \"\\0\" \"3.11.x7\\0\" \"3.11.7\";\n"
 	"__asm__(\".text\\n.globl gt_nops\\n.type gt_nops,@function\\ngt_nops:\\n"
 	"\\tnop\\n\\tnop\\n\\tret\\n.size gt_nops, 3\\n\");\n"
@@ -204,6 +206,28 @@ static void test_soname_and_version(void **state)
 	elf_file__close(ef);
 }
 
+/* .PyRuntime, where CPython 3.14+ keeps _PyRuntime for debuggers: found
+ * by name, with or without symbols, and nothing for a name not there. */
+static void test_section(void **state)
+{
+	struct files *fs = *state;
+	struct elf_file *ef = open_elf(fs->lib);
+	struct elf_sym_info sym;
+	__u64 vaddr = 0, size = 0, off;
+
+	assert_int_equal(elf_file__section(ef, ".PyRuntime", &vaddr, &size), 0);
+	assert_int_equal(elf_file__find(ef, "gt_runtime", &sym), 0);
+	assert_int_equal(vaddr, sym.vaddr);
+	assert_int_equal(size, 64);
+	assert_int_equal(elf_file__section(ef, ".NoSuchSection", &vaddr, NULL), -ENOENT);
+	elf_file__close(ef);
+	ef = open_elf(fs->stripped);
+	assert_int_equal(elf_file__section(ef, ".PyRuntime", &vaddr, NULL), 0);
+	assert_int_equal(elf_file__vaddr_to_offset(ef, vaddr, &off), 0);
+	assert_bytes(ef, off, "xdebugpy", 8);
+	elf_file__close(ef);
+}
+
 /* A shared object's first segment is at vaddr 0, file offset 0. */
 static void test_load_bias(void **state)
 {
@@ -244,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_soname_and_version),
 		cmocka_unit_test(test_load_bias),
+		cmocka_unit_test(test_section),
 		cmocka_unit_test(test_not_elf),
 	};
 

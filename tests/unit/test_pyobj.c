@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fake_debug_offsets.h"
 #include "target/pyobj.h"
 #include "target/runtimes.h"
 
@@ -51,14 +52,27 @@ static void make_str(unsigned char *obj, const struct fake_type *type, const voi
 	memcpy(obj + data, chars, len * kind);
 }
 
+/* A row's code layout; 3.13's completed from pyenv 3.13.0's debug offsets. */
 static const struct cpython_code_layout *layout(const char *version)
 {
+	static struct cpython_layout from_debug;
+	unsigned char raw[PY_DEBUG_BYTES];
+	struct py_debug d;
+	char err[256];
 	int n;
 	const struct runtime_row *rows = runtimes__table(&n);
 
-	for (int i = 0; i < n; i++)
-		if (!strcmp(rows[i].name, "cpython") && !strcmp(rows[i].version, version))
+	for (int i = 0; i < n; i++) {
+		if (strcmp(rows[i].name, "cpython") || strcmp(rows[i].version, version))
+			continue;
+		if (!rows[i].cpython->debug_offsets)
 			return &rows[i].cpython->code;
+		from_debug = *rows[i].cpython;
+		fake_debug_offsets_313(raw);
+		assert_int_equal(py_debug__parse(raw, &d, err, sizeof(err)), 0);
+		assert_int_equal(py_debug__layout(&d, &from_debug, err, sizeof(err)), 0);
+		return &from_debug.code;
+	}
 	fail_msg("no CPython %s row", version);
 	return NULL;
 }

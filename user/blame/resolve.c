@@ -115,7 +115,8 @@ unsigned int resolver__resolve(struct blame_resolver *r, __u32 pid,
 	unsigned int n = raw->nframes < BLAME_MAX_FRAMES ? raw->nframes : BLAME_MAX_FRAMES;
 
 	for (unsigned int i = 0; i < n; i++) {
-		struct code_info *ci = code_get(r, pid, raw->frames[i].code, cl);
+		__u64 code = raw->frames[i].code & ~(__u64)cl->ref_tag_bits;
+		struct code_info *ci = code_get(r, pid, code, cl);
 
 		if (!ci || !ci->ok) {
 			out[i].name = unknown;

@@ -236,7 +236,11 @@ static int loop(struct live_ctx *lc, struct targets *tg, const struct live_opts 
 		}
 		if (now >= next_reading) {
 			next_reading = now + READ_MS * 1000000ull;
-			targets__read_gil_states(tg, 0, on_event, lc);
+			/* A layout that failed its check once the interpreter had
+			 * started (the reading said why) may leave nothing to trace. */
+			if (targets__read_gil_states(tg, 0, on_event, lc) && !o->all && !o->persist &&
+			    !targets__ntraced(tg))
+				return 1;
 		}
 		if (hooks->tick_ms && now >= next_tick) {
 			next_tick = now + (__u64)hooks->tick_ms * 1000000ull;

@@ -175,6 +175,8 @@ static int attach_one(struct targets *t, struct target *e, char *err, size_t err
 	}
 	/* The uprobes hold the file now. */
 	plan__release(e->plan);
+	if (e->plan->warning[0])
+		fprintf(stderr, "giltrace: warning: PID %u: %s\n", e->id.pid, e->plan->warning);
 	e->state = TARGET_TRACED;
 	t->ntraced++;
 	stream_sink__target(t->sink, &e->plan->meta);
@@ -338,19 +340,31 @@ size_t targets__ntraced(const struct targets *t)
 	return t->ntraced;
 }
 
-void targets__read_gil_states(struct targets *t, int flags,
-			      int (*fn)(void *ctx, const struct gil_event *ev), void *ctx)
+int targets__read_gil_states(struct targets *t, int flags,
+			     int (*fn)(void *ctx, const struct gil_event *ev), void *ctx)
 {
+	int stopped = 0;
+
 	for (size_t i = 0; i < t->n; i++) {
 		struct target *e = &t->v[i];
 		struct gil_event ev = { .kind = GIL_EV_GIL_STATE };
 		struct gil_state st;
+		char why[256];
 		int err;
 
 		if (e->state != TARGET_TRACED || !e->plan || !e->plan->row->cpython)
 			continue;
-		err = gil_state__read(e->id.pid, e->plan->target.gil_base, e->plan->row->cpython,
-				      &st);
+		/* A command started by giltrace is planned before its interpreter
+		 * exists: its layout is checked once it does, and a layout that
+		 * does not fit is not traced on. */
+		if (plan__check_layout(e->plan, why, sizeof(why))) {
+			fprintf(stderr, "giltrace: PID %u: %s; tracing of it stopped\n", e->id.pid, why);
+			drop(t, e);
+			i--;
+			stopped++;
+			continue;
+		}
+		err = gil_state__read(e->id.pid, e->plan->target.gil_base, &e->plan->layout, &st);
 		if (err == -EPROTO && !e->warned_gil) {
 			fprintf(stderr, "giltrace: PID %u: its GIL does not read as CPython %s lays "
 				"it out: hand-offs are not checked\n", e->id.pid, e->plan->meta.version);
@@ -368,4 +382,5 @@ void targets__read_gil_states(struct targets *t, int flags,
 		ev.addr = e->plan->target.gil_base;
 		fn(ctx, &ev);
 	}
+	return stopped;
 }

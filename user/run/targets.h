@@ -51,8 +51,10 @@ size_t targets__exited(const struct targets *t);
  * and hands each reading to fn as a GIL_STATE event (bpf/giltrace.h), with
  * flags added (GIL_STATE_END for the last reading of the run). A process
  * whose memory cannot be read any more (it is exiting) is skipped; one
- * whose GIL does not read as its layout says is skipped with a warning. */
-void targets__read_gil_states(struct targets *t, int flags,
+ * whose GIL does not read as its layout says is skipped with a warning.
+ * A process whose layout check was put off (target/plan.h) is checked
+ * first, and stops being traced if it fails: returns how many did. */
+int targets__read_gil_states(struct targets *t, int flags,
 			      int (*fn)(void *ctx, const struct gil_event *ev), void *ctx);
 
 #endif

@@ -217,37 +217,59 @@ static bool version_string(const char *s, size_t n, const char *prefix)
 	return true;
 }
 
-int elf_file__rodata_string(const struct elf_file *ef, const char *prefix, char *buf, size_t len)
+/* The section called name (the first), or NULL. */
+static Elf_Scn *find_section(Elf *elf, const char *name, GElf_Shdr *sh)
 {
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 
-	if (elf_getshdrstrndx(ef->elf, &shstrndx))
-		return -ENOEXEC;
-	while ((scn = elf_nextscn(ef->elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-		const char *name, *p, *end;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *n;
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS)
+		if (!gelf_getshdr(scn, sh))
 			continue;
-		name = elf_strptr(ef->elf, shstrndx, sh.sh_name);
-		if (!name || strcmp(name, ".rodata") || !(data = elf_getdata(scn, NULL)) ||
-		    !data->d_buf)
-			continue;
-		p = data->d_buf;
-		end = p + data->d_size;
-		while (p < end) {
-			size_t n = strnlen(p, (size_t)(end - p));
+		n = elf_strptr(elf, shstrndx, sh->sh_name);
+		if (n && !strcmp(n, name))
+			return scn;
+	}
+	return NULL;
+}
 
-			if ((p == (const char *)data->d_buf || p[-1] == '\0') &&
-			    version_string(p, n, prefix) && n < len) {
-				memcpy(buf, p, n);
-				buf[n] = '\0';
-				return 0;
-			}
-			p += n + 1;
+int elf_file__section(const struct elf_file *ef, const char *name, __u64 *vaddr, __u64 *size)
+{
+	GElf_Shdr sh;
+
+	if (!find_section(ef->elf, name, &sh))
+		return -ENOENT;
+	*vaddr = sh.sh_addr;
+	if (size)
+		*size = sh.sh_size;
+	return 0;
+}
+
+int elf_file__rodata_string(const struct elf_file *ef, const char *prefix, char *buf, size_t len)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = find_section(ef->elf, ".rodata", &sh);
+	Elf_Data *data;
+	const char *p, *end;
+
+	if (!scn || sh.sh_type != SHT_PROGBITS || !(data = elf_getdata(scn, NULL)) || !data->d_buf)
+		return -ENOENT;
+	p = data->d_buf;
+	end = p + data->d_size;
+	while (p < end) {
+		size_t n = strnlen(p, (size_t)(end - p));
+
+		if ((p == (const char *)data->d_buf || p[-1] == '\0') &&
+		    version_string(p, n, prefix) && n < len) {
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			return 0;
 		}
+		p += n + 1;
 	}
 	return -ENOENT;
 }

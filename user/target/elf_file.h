@@ -34,6 +34,9 @@ int elf_file__read(const struct elf_file *ef, __u64 offset, void *buf, size_t le
  * (for a symbol's run-time address: st_value + bias); 0 or -errno. */
 int elf_file__load_bias(const struct elf_file *ef, __u64 map_start, __u64 map_offset,
 			__u64 *bias);
+/* The address (and size, if size is not NULL) of the section called name;
+ * 0 or -ENOENT. */
+int elf_file__section(const struct elf_file *ef, const char *name, __u64 *vaddr, __u64 *size);
 /* DT_SONAME; 0 or -ENOENT. */
 int elf_file__soname(const struct elf_file *ef, char *buf, size_t len);
 /* The first whole NUL-terminated string in .rodata that is prefix

@@ -51,28 +51,29 @@ int gil_state__read(__u32 pid, __u64 gil, const struct cpython_layout *l,
 		    struct gil_state *out)
 {
 	unsigned char head[GIL_HEAD];
-	__u64 holder;
-	__s32 locked;
 
 	memset(out, 0, sizeof(*out));
-	if (l->locked + sizeof(locked) > sizeof(head) ||
+	if (l->locked + sizeof(out->locked) > sizeof(head) ||
 	    l->switch_number + sizeof(out->switch_number) > sizeof(head) ||
-	    l->frames.last_holder + sizeof(holder) > sizeof(head))
+	    l->frames.last_holder + sizeof(out->holder) > sizeof(head))
 		return -EPROTO;
 	if (proc__read_mem(pid, gil, head, sizeof(head)))
 		return -EFAULT;
-	memcpy(&locked, head + l->locked, sizeof(locked));
+	memcpy(&out->locked, head + l->locked, sizeof(out->locked));
 	memcpy(&out->switch_number, head + l->switch_number, sizeof(out->switch_number));
-	memcpy(&holder, head + l->frames.last_holder, sizeof(holder));
+	memcpy(&out->holder, head + l->frames.last_holder, sizeof(out->holder));
+	/* interval is the first field of struct _gil_runtime_state in
+	 * 3.8-3.15 (Include/internal/pycore_gil.h). */
+	memcpy(&out->interval, head, sizeof(out->interval));
 	/* -1: not created yet, or destroyed at exit (_gil_initialize() and
 	 * destroy_gil() in Python/ceval_gil.[ch]); then 0 or 1. */
-	if (locked < -1 || locked > 1)
+	if (out->locked < -1 || out->locked > 1)
 		return -EPROTO;
-	if (locked == 1)
+	if (out->locked == 1)
 		out->flags |= GIL_STATE_LOCKED;
-	if (!holder)
+	if (!out->holder)
 		out->flags |= GIL_STATE_NO_HOLDER;
 	else
-		out->holder_tid = tstate_tid(pid, holder, l);
+		out->holder_tid = tstate_tid(pid, out->holder, l);
 	return 0;
 }

@@ -14,7 +14,10 @@
 
 struct gil_state {
 	__u64 switch_number;
+	__u64 interval;   /* gil->interval, microseconds (the layout checks) */
+	__u64 holder;     /* gil->last_holder, a PyThreadState address */
 	__u32 holder_tid; /* 0: not known (no holder, or unreadable) */
+	__s32 locked;     /* -1 (no GIL yet, or destroyed), 0 or 1 */
 	__s32 flags;      /* GIL_STATE_LOCKED, GIL_STATE_NO_HOLDER (bpf/giltrace.h) */
 };
 

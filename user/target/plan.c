@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -9,7 +10,9 @@
 
 #include "target/elf_file.h"
 #include "target/insn.h"
+#include "target/layout_check.h"
 #include "target/proc.h"
+#include "target/py_debug.h"
 #include "util/safe_text.h"
 
 struct search {
@@ -137,7 +140,7 @@ static int plan_libc(struct attach_plan *plan, const struct runtime_row *row, ch
 	for (int i = 0; i < plan->nprobes; i++)
 		plan->probes[i].in_libc = true;
 	plan->target.flags |= GIL_TARGET_LIBC_COND;
-	plan->target.off_switch_cond = row->cpython->switch_cond;
+	plan->target.off_switch_cond = plan->layout.switch_cond;
 	snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", row->libc_mode);
 	return 0;
 }
@@ -212,24 +215,95 @@ static int plan_cpython2(struct attach_plan *plan, struct elf_file *ef,
 	return plan_mode(plan, ef, row, mode, err, errlen);
 }
 
+/* Where _PyRuntime is in the file: its dynamic symbol, or the .PyRuntime
+ * section CPython 3.14+ puts it in for debuggers to find without one. */
+static int find_runtime(struct elf_file *ef, const char *symbol, __u64 *vaddr)
+{
+	struct elf_sym_info sym;
+
+	if (!elf_file__find(ef, symbol, &sym)) {
+		*vaddr = sym.vaddr;
+		return 0;
+	}
+	return elf_file__section(ef, ".PyRuntime", vaddr, NULL);
+}
+
+/* A test's deliberately wrong layout (tests/e2e/test_trace_sid.py): the
+ * GIL's offset moved by GILTRACE_TEST_LAYOUT_SKEW bytes, which the live
+ * checks must refuse. */
+static void test_skew(struct cpython_layout *l)
+{
+	const char *skew = getenv("GILTRACE_TEST_LAYOUT_SKEW");
+
+	if (skew)
+		l->gil += (__u64)strtoll(skew, NULL, 0);
+}
+
+/* 3.13+: the layout from the file's _Py_DebugOffsets, and the raw bytes
+ * the live check compares with memory. */
+static int debug_layout(struct elf_file *ef, __u64 runtime_vaddr, const char *key,
+			struct attach_plan *plan, struct py_debug *d, unsigned char *raw,
+			char *err, size_t errlen)
+{
+	unsigned int major, minor;
+	__u64 off;
+	int ret;
+
+	if (elf_file__vaddr_to_offset(ef, runtime_vaddr, &off) ||
+	    elf_file__read(ef, off, raw, PY_DEBUG_BYTES)) {
+		snprintf(err, errlen, "cannot read _PyRuntime's debug offsets from the file");
+		return -ENOENT;
+	}
+	ret = py_debug__parse(raw, d, err, errlen);
+	if (ret)
+		return ret;
+	if (sscanf(key, "%u.%u", &major, &minor) != 2 || major != d->major || minor != d->minor) {
+		snprintf(err, errlen, "layout check 'version' failed: the file is named for %s, "
+			 "its _Py_DebugOffsets say %u.%u", key, d->major, d->minor);
+		return -EPROTO;
+	}
+	if (d->guessed)
+		snprintf(plan->warning, sizeof(plan->warning),
+			 "CPython %s is newer than any giltrace was tested with: its layout was read "
+			 "from its _Py_DebugOffsets and checked against the process", key);
+	return py_debug__layout(d, &plan->layout, err, errlen);
+}
+
 /* CPython: the main interpreter's GIL sits at a fixed distance from
  * _PyRuntime, so its address is known before any probe fires, and futex
- * mode (no take_gil symbol) needs nothing else. */
+ * mode (no take_gil symbol) needs nothing else. The layout is checked
+ * against the live process first: wrong offsets would trace zeros. */
 static int plan_cpython(struct attach_plan *plan, struct elf_file *ef,
 			const struct proc_mapping *m, const struct runtime_row *row,
-			const char *mode, char *err, size_t errlen)
+			const char *key, const char *mode, char *err, size_t errlen)
 {
-	const struct cpython_layout *l = row->cpython;
+	const struct cpython_layout *l = &plan->layout;
 	struct gil_target *t = &plan->target;
-	struct elf_sym_info sym;
+	unsigned char raw[PY_DEBUG_BYTES];
 	__u64 bias, runtime;
+	int ret;
 
-	if (elf_file__find(ef, row->gil_symbol, &sym) ||
+	if (find_runtime(ef, row->gil_symbol, &runtime) ||
 	    elf_file__load_bias(ef, m->start, m->offset, &bias)) {
 		snprintf(err, errlen, "cannot locate %s in %s", row->gil_symbol, m->path);
 		return -ENOENT;
 	}
-	runtime = sym.vaddr + bias;
+	plan->layout = *row->cpython;
+	if (l->debug_offsets) {
+		ret = debug_layout(ef, runtime, key, plan, &plan->debug, raw, err, errlen);
+		if (ret)
+			return ret;
+		plan->has_debug = true;
+		memcpy(plan->debug_head, raw, sizeof(plan->debug_head));
+	}
+	runtime += bias;
+	plan->runtime = runtime;
+	test_skew(&plan->layout);
+	ret = layout_check__live(plan->pid, runtime, l, plan->has_debug ? &plan->debug : NULL,
+				 plan->debug_head, err, errlen);
+	if (ret < 0)
+		return ret;
+	plan->layout_pending = ret == 1;
 	t->gil_base = runtime + l->gil;
 	t->gil_span = l->gil_size;
 	t->off_locked = l->locked;
@@ -287,14 +361,48 @@ static void cpython_version(const struct elf_file *ef, const char *path, char *k
 		snprintf(key, klen, "%u.%u", major, minor);
 }
 
+/* "3.14" -> 314; 0 when key is no version. */
+static unsigned int version_num(const char *key)
+{
+	unsigned int major, minor;
+
+	return sscanf(key, "%u.%u", &major, &minor) == 2 ? major * 100 + minor : 0;
+}
+
+/* Whether row i is the one for CPython version key: its own, or, for a
+ * minor version newer than every row, the newest row that reads the
+ * layout from _Py_DebugOffsets (the live checks then decide). */
+static bool row_fits(const struct runtime_row *rows, int n, int i, const char *key)
+{
+	if (!strcmp(key, rows[i].version))
+		return true;
+	if (!rows[i].cpython || !rows[i].cpython->debug_offsets ||
+	    version_num(key) <= version_num(rows[i].version) || version_num(key) / 100 != 3)
+		return false;
+	for (int j = i + 1; j < n; j++)
+		if (rows[j].cpython)
+			return false;
+	return true;
+}
+
+/* The file defines what the row is detected by; a CPython 3.14+ without
+ * an exported _PyRuntime still has its .PyRuntime section (pyruntime). */
+static bool detected(struct elf_file *ef, const struct runtime_row *row, bool pyruntime)
+{
+	struct elf_sym_info sym;
+
+	return !elf_file__find(ef, row->detect_symbol, &sym) || (row->cpython && pyruntime);
+}
+
 static int try_file(const struct proc_mapping *m, void *ctx)
 {
 	struct search *s = ctx;
 	const struct runtime_row *rows;
-	struct elf_sym_info sym;
 	struct elf_file *ef;
 	char key[32] = "", full[64] = "";
-	bool is_cpython = false, free_threaded = false;
+	bool is_cpython = false, free_threaded = false, pyruntime;
+	struct elf_sym_info sym;
+	__u64 vaddr;
 	int n, fd;
 
 	fd = proc__open_mapping(s->plan->pid, m);
@@ -304,22 +412,23 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 	if (!ef)
 		return 0;
 	rows = runtimes__table(&n);
+	pyruntime = !elf_file__section(ef, ".PyRuntime", &vaddr, NULL);
 	for (int i = 0; i < n; i++) {
 		int err;
 
-		if (elf_file__find(ef, rows[i].detect_symbol, &sym))
+		if (!detected(ef, &rows[i], pyruntime))
 			continue;
 		if (rows[i].cpython || rows[i].cpython2) {
 			if (!is_cpython)
 				cpython_version(ef, m->path, key, sizeof(key), full, sizeof(full),
 						&free_threaded);
 			is_cpython = true;
-			if (free_threaded || strcmp(key, rows[i].version))
+			if (free_threaded || !row_fits(rows, n, i, key))
 				continue;
 			err = rows[i].cpython2
 				      ? plan_cpython2(s->plan, ef, m, &rows[i], s->mode, s->err,
 						      s->errlen)
-				      : plan_cpython(s->plan, ef, m, &rows[i], s->mode, s->err,
+				      : plan_cpython(s->plan, ef, m, &rows[i], key, s->mode, s->err,
 						     s->errlen);
 			snprintf(s->plan->meta.version, sizeof(s->plan->meta.version), "%s", full);
 			safe_text__clean(s->plan->meta.version); /* read from the target's file */
@@ -437,6 +546,20 @@ int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err
 	plan->meta.pid = pid;
 	snprintf(plan->meta.runtime, sizeof(plan->meta.runtime), "%s", plan->row->name);
 	plan__machine_meta(&plan->meta);
+	return 0;
+}
+
+int plan__check_layout(struct attach_plan *plan, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!plan->layout_pending)
+		return 0;
+	ret = layout_check__live(plan->pid, plan->runtime, &plan->layout,
+				 plan->has_debug ? &plan->debug : NULL, plan->debug_head, err, errlen);
+	if (ret < 0)
+		return ret;
+	plan->layout_pending = ret == 1;
 	return 0;
 }
 

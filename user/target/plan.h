@@ -13,6 +13,7 @@
 
 #include "giltrace.h"
 #include "trace_meta.h"
+#include "target/py_debug.h"
 #include "target/runtimes.h"
 
 struct plan_probe {
@@ -31,6 +32,18 @@ struct attach_plan {
 	int libc_fd;          /* cond mode: the mapped C library, or -1 */
 	struct gil_target target; /* what BPF knows of the GIL when the PID is
 	                           * registered (span; CPython: address and layout) */
+	struct cpython_layout layout; /* CPython 3: the row's, completed from the
+	                               * process's _Py_DebugOffsets (3.13+) */
+	char warning[200];        /* said once when attached, or empty: a CPython
+	                           * newer than any tested, traced on its own word */
+	/* CPython 3: the live layout check (target/layout_check.c), put off
+	 * while the interpreter has not started (a command giltrace started):
+	 * plan__check_layout() makes it at the self-check's readings. */
+	bool layout_pending;
+	__u64 runtime;            /* &_PyRuntime in the process */
+	bool has_debug;
+	struct py_debug debug;
+	unsigned char debug_head[16];
 	int nprobes;
 	struct plan_probe probes[RUNTIME_MAX_HOOKS];
 	struct trace_meta meta;
@@ -48,6 +61,9 @@ struct attach_plan {
  * version giltrace does not know, -EINVAL for a mode the runtime lacks. */
 int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err,
 		size_t errlen);
+/* The layout check put off at plan time, once the interpreter has started:
+ * 0 (passed, or still not started), or -EPROTO with the check in err. */
+int plan__check_layout(struct attach_plan *plan, char *err, size_t errlen);
 /* Closes the files the plan holds open. */
 void plan__release(struct attach_plan *plan);
 

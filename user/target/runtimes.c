@@ -120,25 +120,39 @@ static const struct cpython_layout py312 = {
 		  .instr = INSTR_POINTER, .ascii_data = 40, .compact_data = 56 },
 };
 
-/* 3.13.0: _main_interpreter at 0x15920, _gil at +0x1e48. The drop request
- * is bit 0 (_PY_GIL_DROP_REQUEST_BIT) of the holder's tstate->eval_breaker
- * (+0x18); drop_gil() tests it on its own tstate, which take_gil stored in
- * gil->last_holder (+8). */
-static const struct cpython_layout py313 = {
-	.gil = 0x15920 + 0x1e48, .gil_size = 208, .locked = 16, .switch_number = 24,
-	.cond = 32, .cond_size = 48, .switch_cond = 0x78, .drop_how = DROP_REQ_HOLDER, .drop_req = 8,
-	.drop_req_off = 0x18, .drop_req_mask = 1,
-	.tstate_thread = 160, .thread_how = THREAD_NATIVE,
-	/* tstate->current_frame (72), no _PyCFrame any more: f_executable 0,
-	 * previous 8, instr_ptr 56, owner 70 (C-stack: 3). */
-	.frames = { .last_holder = 8, .tstate_frame = 72, .frame_code = 0, .frame_back = 8,
-		    .frame_instr = 56, .frame_owner = 70, .instr_size = 8, .owner_cstack = 3,
-		    .flags = BLAME_OWNER },
-	/* co_firstlineno 0x44, co_code_adaptive 0xc8. */
-	.code = { .filename = 112, .name = 120, .qualname = 128, .firstlineno = 0x44,
-		  .linetable = 136, .code_adaptive = 0xc8, .lines = LINES_LOCATIONS,
-		  .instr = INSTR_POINTER, .ascii_data = 40, .compact_data = 56 },
-};
+/*
+ * 3.13 and later describe themselves (_Py_DebugOffsets, target/py_debug.c):
+ * the GIL's place in the main interpreter, locked, last_holder, the thread
+ * id, frames and code objects come from the process's own file, so a patch
+ * release that moves them (3.13.0 and Debian's 3.13.18 differ) is read
+ * right. The rows keep what the debug offsets lack, the same in 3.13.0
+ * (gdb ptype /o on pyenv's DWARF) and in Debian sid's stripped 3.13.18,
+ * 3.14.10 and 3.15.2 (Include/internal/pycore_gil.h, pycore_ceval.h of
+ * their libpython3.X-dev; checked live by tests/e2e/test_trace_sid.py:
+ * hand-offs equal switch_number, forced releases seen):
+ * - struct _gil_runtime_state after locked: switch_number 24, cond 32 (48
+ *   bytes), mutex 80, switch_cond 0x78; 208 bytes;
+ * - the drop request: bit 0 (_PY_GIL_DROP_REQUEST_BIT) of the holder's
+ *   tstate->eval_breaker, which drop_gil() tests on its own tstate; 0x18 in
+ *   3.13 (prev, next, interp before it), described by the debug offsets
+ *   from 3.14 (debugger_support.eval_breaker);
+ * - blame: instruction pointers (8 bytes), location tables, C-stack entry
+ *   frames to skip (owner 3: FRAME_OWNED_BY_CSTACK in 3.13,
+ *   FRAME_OWNED_BY_INTERPRETER in 3.14/3.15), f_executable a _PyStackRef
+ *   from 3.14 (Py_TAG_BITS 3 at most), PyCompactUnicodeObject 16 bytes past
+ *   PyASCIIObject (ascii_data is replaced, the difference kept).
+ */
+#define CPYTHON_313_ON(tag)                                                                 \
+	{ .debug_offsets = true, .gil_size = 208, .switch_number = 24, .cond = 32,           \
+	  .cond_size = 48, .switch_cond = 0x78, .drop_how = DROP_REQ_HOLDER,                 \
+	  .drop_req_off = 0x18, .drop_req_mask = 1, .thread_how = THREAD_NATIVE,            \
+	  .frames = { .instr_size = 8, .owner_cstack = 3, .flags = BLAME_OWNER },            \
+	  .code = { .lines = LINES_LOCATIONS, .instr = INSTR_POINTER, .ascii_data = 40,     \
+		    .compact_data = 56, .ref_tag_bits = tag } }
+
+static const struct cpython_layout py313 = CPYTHON_313_ON(0);
+static const struct cpython_layout py314 = CPYTHON_313_ON(3);
+static const struct cpython_layout py315 = CPYTHON_313_ON(3);
 
 /* take_gil's entry and return, drop_gil's entry. GCC may clone take_gil
  * (3.8 has take_gil.constprop.0); a clone is probed beside it. */
@@ -239,8 +253,13 @@ static const struct runtime_row rows[] = {
 		    "checked live (gil->interval == 5000, switch_number grows)"),
 	CPYTHON_ROW("3.12", py312, "Python/ceval_gil.c, Include/internal/pycore_{runtime,interp}.h "
 		    "3.12.1; gdb ptype /o on pyenv libpython3.12.so.1.0"),
-	CPYTHON_ROW("3.13", py313, "Python/ceval_gil.c, Include/internal/pycore_{runtime,interp,"
-		    "tstate}.h 3.13.0; gdb ptype /o on pyenv libpython3.13.so.1.0"),
+	CPYTHON_ROW("3.13", py313, "_Py_DebugOffsets; Python/ceval_gil.c, Include/internal/"
+		    "pycore_{runtime,gil,ceval}.h 3.13.0 (gdb ptype /o on pyenv) and 3.13.18 "
+		    "(Debian sid, checked live)"),
+	CPYTHON_ROW("3.14", py314, "_Py_DebugOffsets; Include/internal/pycore_{debug_offsets,gil,"
+		    "ceval}.h 3.14.10 (Debian sid libpython3.14-dev), checked live"),
+	CPYTHON_ROW("3.15", py315, "_Py_DebugOffsets; Include/internal/pycore_{debug_offsets,gil,"
+		    "ceval}.h 3.15.2 (Debian sid libpython3.15-dev), checked live"),
 };
 
 const struct runtime_row *runtimes__table(int *count)
@@ -251,7 +270,7 @@ const struct runtime_row *runtimes__table(int *count)
 
 const char *runtimes__cpython_versions(void)
 {
-	return "CPython 2.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13 (GIL builds)";
+	return "CPython 2.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.15 (GIL builds)";
 }
 
 bool runtimes__has_mode(const char *mode)
@@ -272,11 +291,16 @@ const char runtimes_mode_doc[] =
 	"(probes in the interpreter; exact, costly). Default: each runtime's own "
 	"(docs/cpython.md)";
 
-/* Rows with frames have last_holder set (8 in every CPython 3 layout);
- * 2.7 and the toy VM have none. */
+/* Rows with frames have last_holder set (8 in every CPython 3 layout), or
+ * read it from the debug offsets; 2.7 and the toy VM have none. */
+static bool has_frames(const struct cpython_layout *l)
+{
+	return l && (l->frames.last_holder || l->debug_offsets);
+}
+
 const struct cpython_layout *runtime__blame_layout(const struct runtime_row *row)
 {
-	return row && row->cpython && row->cpython->frames.last_holder ? row->cpython : NULL;
+	return row && has_frames(row->cpython) ? row->cpython : NULL;
 }
 
 /* The table lists versions in order, so the first and last rows blame

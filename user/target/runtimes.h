@@ -56,6 +56,8 @@ struct cpython_code_layout {
 	enum cpython_instr instr;
 	__u16 ascii_data;    /* sizeof(PyASCIIObject): compact ASCII text */
 	__u16 compact_data;  /* sizeof(PyCompactUnicodeObject): other compact text */
+	__u8 ref_tag_bits;   /* low bits of a frame's code reference that tag a
+			      * _PyStackRef (3.14+), cleared before reading it */
 };
 
 /* How the thread of a PyThreadState is found (the self-check's holder). */
@@ -68,6 +70,11 @@ enum tstate_thread_how {
 /* Where a CPython version keeps the main interpreter's GIL and its state.
  * All offsets are bytes; "gil" is struct _gil_runtime_state. */
 struct cpython_layout {
+	/* 3.13+: the offsets _Py_DebugOffsets gives (the GIL's place, locked,
+	 * last_holder, the thread id, frames and code objects) are read from
+	 * the process's file at plan time (target/py_debug.c); the row holds
+	 * only the facts it lacks. */
+	bool debug_offsets;
 	__u64 gil;              /* &_PyRuntime to the main interpreter's gil */
 	__u32 gil_size;         /* sizeof(struct _gil_runtime_state) */
 	__u16 locked;           /* gil->locked */

@@ -214,7 +214,7 @@ static void drop_links(struct trace_session *s, __u32 pid)
 static int blame_add(struct trace_session *s, const struct attach_plan *plan, char *err,
 		     size_t errlen)
 {
-	const struct cpython_layout *l = runtime__blame_layout(plan->row);
+	const struct cpython_layout *l = runtime__blame_layout(plan->row) ? &plan->layout : NULL;
 	int ret;
 
 	if (!s->blame || !l)

@@ -10,7 +10,11 @@ switch_number taken there is exact.
                            pure-Python loop, the rest socket round trips
   quiet_edges.py convoy N  an echo thread beside a pure-Python spinner; the
                            client, another process, sends N 8 KB messages
+  quiet_edges.py pinned-convoy N  the same with this process on CPU 0 and the
+                           client on CPU 1, so that every message waits out a
+                           switch interval (docs/cpython.md, "The convoy")
 """
+import os
 import socket
 import subprocess
 import sys
@@ -41,7 +45,9 @@ def pool(n):
 
 
 CLIENT = """
-import socket, sys
+import os, socket, sys
+if sys.argv[3] == "pin":
+    os.sched_setaffinity(0, {1})
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 msg = b"x" * 8192
 for _ in range(int(sys.argv[2])):
@@ -52,11 +58,14 @@ for _ in range(int(sys.argv[2])):
 """
 
 
-def convoy(n):
+def convoy(n, pin=False):
+    if pin:
+        os.sched_setaffinity(0, {0})
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
-    client = subprocess.Popen([sys.executable, "-c", CLIENT, str(srv.getsockname()[1]), str(n)])
+    client = subprocess.Popen([sys.executable, "-c", CLIENT, str(srv.getsockname()[1]), str(n),
+                               "pin" if pin else "-"])
     conn, _ = srv.accept()
     done = []
 
@@ -82,7 +91,8 @@ def convoy(n):
     srv.close()
 
 
-WORKLOADS = {"cpu": two_threads, "pool": pool, "convoy": convoy}
+WORKLOADS = {"cpu": two_threads, "pool": pool, "convoy": convoy,
+             "pinned-convoy": lambda n: convoy(n, pin=True)}
 
 if __name__ == "__main__":
     work, n = WORKLOADS[sys.argv[1]], int(sys.argv[2])

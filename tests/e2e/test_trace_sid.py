@@ -263,3 +263,21 @@ def test_wrong_layout_of_a_command_stops_its_trace():
     assert r.returncode == 1
     assert re.search(r"^giltrace: PID \d+: layout check 'ceval\.gil' failed: .*; tracing of "
                      r"it stopped$", r.stderr, re.M), r.stderr
+
+
+@pytest.mark.parametrize("ver", VERSIONS)
+def test_command_through_chroot(sid, ver):
+    """`giltrace -- chroot DIR pythonX.Y app.py`: followed through chroot to
+    the interpreter, named, and traced exactly (the self-check: hand-offs
+    seen == the interpreter's own count between its readings)."""
+    interpreter(sid, ver)
+    r = subprocess.run([GILTRACE, "--json", "--", "chroot", str(sid), f"python{ver}",
+                        f"{INSIDE}/countdown.py", "3000000"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert re.search(rf"tracing PID \d+ \(\S*/usr/bin/python{ver}, cpython {ver}[.\d]*, cond mode\), "
+                     rf"started by `chroot ", r.stderr), r.stderr
+    s = json.loads(r.stdout[r.stdout.index("{"):])
+    check = s["handoff_check"]
+    assert check["interpreter"] > 0 and check["seen"] == check["interpreter"], check
+    assert len([t for t in s["threads"] if t["acquisitions"]]) >= 2

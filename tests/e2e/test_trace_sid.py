@@ -157,7 +157,7 @@ def test_convoy_exact(sid, ver):
     assert s["drops"] == 0
     convoy = [d for d in s["diagnoses"] if d["kind"] == "convoy"]
     assert convoy and convoy[0]["tid"] == echo["tid"], s["diagnoses"]
-    assert 4_000_000 < convoy[0]["figure"] < 8_000_000
+    assert 4_000_000 < convoy[0]["wait_after_io_ns"] < 8_000_000
 
 
 @pytest.mark.parametrize("ver", VERSIONS)

@@ -235,7 +235,7 @@ clean:
 # keeps what it finds in $(BUILD)/fuzz/NAME, seeded from tests/fuzz/corpus/NAME.
 .PHONY: fuzz fuzz-run
 FUZZ_SECONDS ?= 30
-FUZZ_NAMES := capture elf proc pyobj
+FUZZ_NAMES := capture elf proc pyobj pydebug
 FUZZ_SRCS_capture := $(wildcard user/capture/*.c) user/util/safe_text.c
 FUZZ_LIBS_capture := -lz
 FUZZ_SRCS_elf := user/target/elf_file.c
@@ -243,6 +243,7 @@ FUZZ_LIBS_elf := -lelf
 FUZZ_SRCS_proc := user/target/proc.c user/util/safe_text.c
 FUZZ_SRCS_pyobj := user/target/pyobj.c user/target/proc.c user/target/runtimes.c \
 	user/util/safe_text.c
+FUZZ_SRCS_pydebug := user/target/py_debug.c user/target/runtimes.c
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
 .SECONDEXPANSION:
 $(FUZZ_BINS): $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard user/*/*.h) \

@@ -108,7 +108,7 @@ static int on_event(void *ctx, const struct gil_event *ev)
  * followed on when it is no runtime at all (a wrapper). */
 static int take_runtime(pid_t pid, void *ctx, char *err, size_t errlen)
 {
-	int ret = targets__plan(ctx, (__u32)pid, err, errlen);
+	int ret = targets__plan(ctx, (__u32)pid, true, err, errlen);
 
 	return ret == PLAN_NOT_RUNTIME ? FOLLOW_GO_ON : ret;
 }
@@ -130,7 +130,7 @@ static int plan_targets(const struct live_opts *o, struct targets *tg, struct sp
 		ret = spawn__start(o->cmd, o->keep_root, &fo, child, err, sizeof(err));
 	}
 	for (unsigned int i = 0; !ret && i < o->npids; i++) {
-		ret = targets__plan(tg, o->pids[i], err, sizeof(err));
+		ret = targets__plan(tg, o->pids[i], false, err, sizeof(err));
 		/* A free-threaded process beside others: say so, trace the rest. */
 		if (ret == PLAN_NO_GIL && (o->npids > 1 || o->all)) {
 			fprintf(stderr, "giltrace: %s\n", err);

@@ -132,9 +132,12 @@ static void drop(struct targets *t, struct target *e)
 }
 
 /* The pidfd comes first, so that the plan and the exit we wait for are of
- * the same process even if its PID is reused at once. */
-static int plan_one(const struct targets *t, struct target *e, __u32 pid, char *err,
-		    size_t errlen)
+ * the same process even if its PID is reused at once. at_entry: a command's
+ * runtime stopped at its entry point, whose interpreter does not exist yet
+ * (its layout is checked at the first reading after it does); any other
+ * process must have one to check the layout against, or is refused. */
+static int plan_one(const struct targets *t, struct target *e, __u32 pid, bool at_entry,
+		    char *err, size_t errlen)
 {
 	int ret;
 
@@ -150,6 +153,12 @@ static int plan_one(const struct targets *t, struct target *e, __u32 pid, char *
 		return -ENOMEM;
 	}
 	ret = plan__build(pid, t->mode, e->plan, err, errlen);
+	if (!ret && e->plan->layout_pending && !at_entry) {
+		snprintf(err, errlen, "cannot trace PID %u (%s): its _PyRuntime holds no running "
+			 "interpreter, so its layout cannot be checked", pid, e->plan->meta.comm);
+		plan__release(e->plan);
+		ret = -EPROTO;
+	}
 	if (ret) {
 		free(e->plan);
 		e->plan = NULL;
@@ -188,7 +197,7 @@ void targets__set_mode(struct targets *t, const char *mode)
 	t->mode = mode;
 }
 
-int targets__plan(struct targets *t, __u32 pid, char *err, size_t errlen)
+int targets__plan(struct targets *t, __u32 pid, bool at_entry, char *err, size_t errlen)
 {
 	struct target *e;
 	int ret;
@@ -202,7 +211,7 @@ int targets__plan(struct targets *t, __u32 pid, char *err, size_t errlen)
 	}
 	e->is_explicit = true;
 	discover__identify(pid, &e->id);
-	ret = plan_one(t, e, pid, err, errlen);
+	ret = plan_one(t, e, pid, at_entry, err, errlen);
 	if (ret)
 		drop(t, e);
 	return ret;
@@ -231,7 +240,7 @@ static int on_found(const struct proc_id *id, void *ctx)
 	if (!e)
 		return -ENOMEM;
 	e->seen = true;
-	if (plan_one(t, e, id->pid, err, sizeof(err))) {
+	if (plan_one(t, e, id->pid, false, err, sizeof(err))) {
 		skip(e);
 		e->id = *id;
 		return 0;

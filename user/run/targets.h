@@ -27,8 +27,10 @@ void targets__free(struct targets *t);
 /* The tracing mode every later plan asks for (--mode; NULL: each
  * runtime's default). mode must outlive t. */
 void targets__set_mode(struct targets *t, const char *mode);
-/* Plans PID as an explicit target; 0, or -errno with a reason in err. */
-int targets__plan(struct targets *t, __u32 pid, char *err, size_t errlen);
+/* Plans PID as an explicit target; 0, or -errno with a reason in err.
+ * at_entry: a command's runtime stopped at its entry point (before its
+ * interpreter exists). */
+int targets__plan(struct targets *t, __u32 pid, bool at_entry, char *err, size_t errlen);
 /* Plans every supported process that passes f and is not known yet;
  * while a session is set, attaches them too. 0 or -errno (/proc unreadable). */
 int targets__scan(struct targets *t, const struct discover_filter *f);

@@ -313,6 +313,8 @@ static void gil_state_at_attach(struct engine *eng, struct engine_proc *p,
 		return;
 	t = thread_get(eng, ev->tgid, ev->tid);
 	if (t && t->pub.state == THREAD_UNKNOWN) {
+		engine__advance_held(p, ev->ts);
+		p->holding++;
 		t->pub.state = THREAD_HOLDING;
 		t->since = ev->ts;
 		t->tl_start = ev->ts;
@@ -398,6 +400,18 @@ static void on_sched_run(struct engine *eng, const struct gil_event *ev)
 		hist__add(&c->wake_to_run, ev->value);
 }
 
+void engine__advance_held(struct engine_proc *p, __u64 ts)
+{
+	__u64 d = span(p->held_since, ts) * p->blame_waiting;
+
+	if (p->holding && d) {
+		p->wait_held_ns += d;
+		p->acc_wait_held_ns += d;
+	}
+	if (ts > p->held_since)
+		p->held_since = ts;
+}
+
 void engine__feed(struct engine *eng, const struct gil_event *ev)
 {
 	struct timeline_pre pre;
@@ -458,6 +472,7 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 	before = t->pub.state;
 	/* Blame: what passed since the last event is charged before this one
 	 * changes who waits or holds. */
+	engine__advance_held(t->proc, ev->ts);
 	if (eng->blame)
 		blame__advance(eng, t->proc, ev->ts);
 	switch (ev->kind) {
@@ -490,6 +505,8 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 	}
 	if ((before == THREAD_WAITING) != (t->pub.state == THREAD_WAITING))
 		t->proc->blame_waiting += t->pub.state == THREAD_WAITING ? 1 : -1;
+	if ((before == THREAD_HOLDING) != (t->pub.state == THREAD_HOLDING))
+		t->proc->holding += t->pub.state == THREAD_HOLDING ? 1 : -1;
 	if (eng->tl_on)
 		timeline__after(eng, t, ev, &pre);
 }

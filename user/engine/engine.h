@@ -164,7 +164,16 @@ struct engine_proc {
 	__u64 holder_stack;
 	__u32 holder_stack_tid; /* the holder it belongs to, 0 = not known */
 	__u64 holder_stack_ts;  /* since when */
-	/* engine-internal blame state */
+	/* Thread-time spent waiting while another thread held the GIL: the
+	 * wait its holders caused. The rest of the wait is hand-off, the GIL
+	 * free and the next holder not yet running (a busy CPU, a wake-up in
+	 * flight), which the GIL's holders did not cause. */
+	__u64 wait_held_ns;
+	__u64 iv_wait_held_ns;  /* the same in the last closed interval */
+	/* engine-internal state */
+	__u32 holding;          /* threads in THREAD_HOLDING (1, or 0: free) */
+	__u64 held_since;       /* wait_held_ns is counted up to here */
+	__u64 acc_wait_held_ns; /* the interval in progress */
 	__u32 blame_waiting;    /* threads in THREAD_WAITING */
 	int blame_on;           /* a HOLDER_STACK was seen: waits are charged */
 	int holder_sampled;     /* holder_stack was sampled in the hold in progress */

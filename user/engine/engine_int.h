@@ -68,6 +68,9 @@ struct engine {
 	__u64 tl_flows;          /* flow ids handed out */
 };
 
+/* Counts the process's waiting-while-held time up to ts (engine.c). */
+void engine__advance_held(struct engine_proc *p, __u64 ts);
+
 /* Events from different CPUs may arrive slightly out of order: a duration
  * whose end precedes its start counts as 0, never as a huge unsigned. */
 static inline __u64 span(__u64 start, __u64 end)

@@ -134,6 +134,7 @@ static struct json_object *procs_json(const struct engine *eng)
 		put_u64(o, "threads", procs[i]->nthreads);
 		put_u64(o, "acquisitions", procs[i]->acquisitions);
 		put_u64(o, "hold_ns", procs[i]->hold_ns);
+		put_u64(o, "wait_held_ns", procs[i]->wait_held_ns);
 		put_u64(o, "switches", procs[i]->switches);
 		engine__handoff_check(procs[i], &h);
 		json_object_object_add(o, "handoff_check", handoff_json(&h));

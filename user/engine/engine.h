@@ -297,6 +297,8 @@ void engine__thread_figures(const struct engine *eng, const struct engine_thread
 /* Hold share of interval i (0 = oldest kept) of t's sparkline history. */
 float engine_thread__history(const struct engine_thread *t, unsigned int i);
 
+/* The process a thread belongs to. */
+const struct engine_proc *engine__thread_proc(const struct engine_thread *t);
 size_t engine__procs(const struct engine *eng, const struct engine_proc **out, size_t cap);
 /* p's hand-off self-check (processes = 0: fewer than two readings). */
 void engine__handoff_check(const struct engine_proc *p, struct handoff_figures *out);

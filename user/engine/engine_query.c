@@ -112,6 +112,11 @@ float engine_thread__history(const struct engine_thread *t, unsigned int i)
 	return t->history[(oldest + i) % ENGINE_HISTORY];
 }
 
+const struct engine_proc *engine__thread_proc(const struct engine_thread *t)
+{
+	return slot_of(t)->proc;
+}
+
 size_t engine__procs(const struct engine *eng, const struct engine_proc **out, size_t cap)
 {
 	size_t i;

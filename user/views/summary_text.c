@@ -228,6 +228,9 @@ int summary__print_text(FILE *out, const struct engine *eng, const struct trace_
 
 	engine__totals(eng, &tot);
 	print_header(out, meta, &tot);
+	/* The verdict first: what hurts and who causes it; the tables after
+	 * are its evidence. */
+	print_diagnoses(out, eng);
 	err = print_threads(out, eng);
 	if (err)
 		return err;
@@ -236,6 +239,5 @@ int summary__print_text(FILE *out, const struct engine *eng, const struct trace_
 	if (err)
 		return err;
 	print_convoy(out, &tot);
-	print_diagnoses(out, eng);
 	return ferror(out) ? -EIO : 0;
 }

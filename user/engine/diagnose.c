@@ -11,15 +11,19 @@
 
 /*
  * Is the GIL the bottleneck? Only if it is busy: held at least
- * BUSY_MIN_UTILISATION of the time. On a GIL held a fifth of the time,
- * threads that wait for it (hashlib or zlib threads on more threads than
- * CPUs: 22% held, yet 0.4 threads waiting) wait for a CPU, not for the
- * GIL's holders; taking Python work away would not shorten their waits.
- * Measured on the app workloads (tests/e2e/py/apps): 92-94% on the web
- * server and the mixed pool, 53-67% beside one hog, 5-35% on the healthy
- * ones.
+ * BUSY_MIN_UTILISATION of the time, or taken from its holders by force
+ * BUSY_MIN_FORCED_PER_S times a second or more (each a waiter that waited
+ * a whole switch interval for a holder that would not let go: 15 a second
+ * is 7.5% of the time at 5 ms). On a GIL held a quarter of the time and
+ * rarely forced, threads that wait for it (hashlib or zlib threads, more
+ * than there are CPUs) wait for a CPU, not for the GIL's holders: taking
+ * Python work away would not shorten their waits. Measured on the app
+ * workloads (tests/e2e/py/apps, 2 CPUs): the web server and the mixed pool
+ * 92-94% held and 130-140 forced/s, one hog beside four hashlib threads
+ * 53-69% and 20-43/s; the healthy ones 5-35% and 0-6/s.
  */
-#define BUSY_MIN_UTILISATION 0.6
+#define BUSY_MIN_UTILISATION 0.5
+#define BUSY_MIN_FORCED_PER_S 15.0
 
 /*
  * GIL-bound latency: on average WAITING_MIN threads (a fifth of a thread)
@@ -123,9 +127,15 @@ static __u64 wait_of(const struct rule_ctx *ctx, const struct engine_thread *t)
 	return ctx->scope == DIAG_RUN ? t->c.wait_ns : t->iv.wait_ns;
 }
 
+static double forced_per_s(const struct rule_ctx *ctx)
+{
+	return (double)ctx->p.forced * 1e9 / (double)ctx->p.len_ns;
+}
+
 static int gil_busy(const struct rule_ctx *ctx)
 {
-	return ctx->p.utilisation >= BUSY_MIN_UTILISATION;
+	return ctx->p.utilisation >= BUSY_MIN_UTILISATION ||
+	       forced_per_s(ctx) >= BUSY_MIN_FORCED_PER_S;
 }
 
 /* The process's figures over the scope; 0 if it has nothing to judge. */
@@ -352,7 +362,7 @@ static void starved_rule(struct rule_ctx *ctx)
 
 static void switching_rule(struct rule_ctx *ctx)
 {
-	double per_s = (double)ctx->p.forced * 1e9 / (double)ctx->p.len_ns;
+	double per_s = forced_per_s(ctx);
 	struct diagnosis *d;
 
 	if (per_s < SWITCHING_MIN_FORCED_PER_S)

@@ -221,7 +221,8 @@ static int cpus_json(struct json_object *root, const struct engine *eng)
 	return 0;
 }
 
-static struct json_object *diagnoses_json(const struct engine *eng)
+/* The diagnoses, and the first one's message as the run's "verdict". */
+static void diagnoses_json(struct json_object *root, const struct engine *eng)
 {
 	struct json_object *arr = json_object_new_array();
 	struct diagnosis diags[DIAG_MAX];
@@ -237,11 +238,19 @@ static struct json_object *diagnoses_json(const struct engine *eng)
 		put_u64(o, "tgid", diags[i].tgid);
 		put_u64(o, "tid", diags[i].tid);
 		put_double(o, "figure", diags[i].figure);
+		put_u64(o, "count", diags[i].count);
+		put_u64(o, "threads", diags[i].threads);
+		put_double(o, "utilisation", diags[i].utilisation);
+		put_u64(o, "wait_p99_ns", diags[i].wait_p99_ns);
+		put_u64(o, "holder_tid", diags[i].holder_tid);
+		put_double(o, "holder_share", diags[i].holder_share);
 		put_str(o, "message", msg);
 		put_str(o, "hint", hint);
 		json_object_array_add(arr, o);
+		if (i == 0)
+			put_str(root, "verdict", msg);
 	}
-	return arr;
+	json_object_object_add(root, "diagnoses", arr);
 }
 
 int summary__print_json(FILE *out, const struct engine *eng, const struct trace_meta *meta)
@@ -266,7 +275,7 @@ int summary__print_json(FILE *out, const struct engine *eng, const struct trace_
 	if (!err)
 		err = cpus_json(root, eng);
 	if (!err) {
-		json_object_object_add(root, "diagnoses", diagnoses_json(eng));
+		diagnoses_json(root, eng);
 		fprintf(out, "%s\n", json_object_to_json_string_ext(root,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		if (ferror(out))

@@ -7,7 +7,8 @@ Four threads hash (sha256) and compress (zlib) 1 MB buffers in a loop; both
 release the GIL for buffers this large, so alone they are healthy: the GIL
 is not the problem. "python" adds a thread burning pure-Python CPU (a hog);
 "re" adds one running a regular expression over a large input, which holds
-the GIL for the whole search. Prints the buffers done on stderr.
+the GIL for the whole search. The extra thread prints "hog TID" on stderr
+(its kernel thread id), and at the end the buffers done.
 """
 import hashlib
 import os
@@ -15,6 +16,7 @@ import re
 import sys
 import threading
 import time
+import zlib
 
 from common import burn
 
@@ -30,19 +32,25 @@ def hasher(i):
         if i % 2:
             hashlib.sha256(DATA).digest()
         else:
-            import zlib
             zlib.compress(DATA, 1)
         n += 1
     counts.append(n)
 
 
+def say_hog():
+    sys.stderr.write(f"hog {threading.get_native_id()}\n")
+    sys.stderr.flush()
+
+
 def python_hog():
+    say_hog()
     while not done:
         burn(100000)
 
 
 def re_hog():
     pattern = re.compile(r"[xy]z")  # never matches: about 40 ms over the whole input
+    say_hog()
     while not done:
         pattern.search(TEXT)  # RE_SEARCH
 

@@ -119,3 +119,18 @@ def test_report_and_summary_lead_with_the_verdict(tmp_path):
         first = lines.index("diagnoses:")
         assert lines[first + 1].startswith("  GIL-bound latency:"), out
         assert first < next(i for i, l in enumerate(lines) if "TGID" in l), out
+
+
+def top_plain(*app):
+    r = subprocess.run([GILTRACE, "top", "--", "/usr/bin/python3", str(APPS / app[0]), *app[1:]],
+                       capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    return re.findall(r"^  diagnosis (\S+):", r.stdout, re.M)
+
+
+def test_top_names_the_problem_and_not_the_healthy():
+    """top's plain lines, one interval a second: the web server's
+    intervals show GIL-bound latency; the hashlib/zlib threads' show only
+    the healthy verdict."""
+    assert "gil-latency" in top_plain("wsgi_server.py", "3", "2")
+    assert set(top_plain("c_release.py", "3")) == {"healthy"}

@@ -3,8 +3,8 @@ answer, traced in the default mode on Debian's python3 and pyenv 3.12:
 
   wsgi_server.py 3 2     waitress, 8 threads, 2 heavy clients    gil-latency
   executor_mix.py 3 2    pool of CPU and socket I/O tasks        gil-latency
-  c_release.py 3 python  hashlib/zlib beside a Python loop       gil-latency, hog = the loop
-  c_release.py 3 re      hashlib/zlib beside re on 4 MB          gil-latency, hog = the re thread
+  c_release.py 3 python  hashlib/zlib beside a Python loop       gil-latency, hog = the loop, no c-hold
+  c_release.py 3 re      hashlib/zlib beside re on 4 MB          gil-latency, hog and c-hold = the re thread
   executor_mix.py 3 0    pool doing only socket I/O              healthy, nothing else
   c_release.py 3         hashlib/zlib threads alone              healthy, nothing else
   sqlite_threads.py 3    sqlite3 aggregates from 4 threads       healthy, nothing else
@@ -35,11 +35,12 @@ pytestmark = [
 ]
 
 INTERPRETERS = ["debian", "3.12"]
+# (app, the hog thread prints its id, the hog is C code holding the GIL)
 PROBLEMS = [
-    (["wsgi_server.py", "3", "2"], None),
-    (["executor_mix.py", "3", "2"], None),
-    (["c_release.py", "3", "python"], "hog"),
-    (["c_release.py", "3", "re"], "hog"),
+    (["wsgi_server.py", "3", "2"], False, False),
+    (["executor_mix.py", "3", "2"], False, False),
+    (["c_release.py", "3", "python"], True, False),
+    (["c_release.py", "3", "re"], True, True),
 ]
 HEALTHY = [
     ["executor_mix.py", "3", "0"],
@@ -77,8 +78,9 @@ def kinds(s):
 
 
 @pytest.mark.parametrize("which", INTERPRETERS)
-@pytest.mark.parametrize("app,hog", [pytest.param(a, h, id=" ".join(a)) for a, h in PROBLEMS])
-def test_problem_named(which, app, hog):
+@pytest.mark.parametrize("app,hog,c_hold",
+                         [pytest.param(a, h, c, id=" ".join(a)) for a, h, c in PROBLEMS])
+def test_problem_named(which, app, hog, c_hold):
     s, err = trace(which, app)
     assert s["drops"] == 0
     assert kinds(s)[0] == "gil-latency", s["diagnoses"]
@@ -92,6 +94,11 @@ def test_problem_named(which, app, hog):
         hogs = [d for d in s["diagnoses"] if d["kind"] == "hog"]
         assert hogs and hogs[0]["tid"] == tid, (tid, s["diagnoses"])
         assert latency["holder_tid"] == tid, latency
+        c = [d for d in s["diagnoses"] if d["kind"] == "c-hold"]
+        if c_hold:
+            assert c and c[0]["tid"] == tid, (tid, s["diagnoses"])
+        else:
+            assert not c, s["diagnoses"]
 
 
 @pytest.mark.parametrize("which", INTERPRETERS)

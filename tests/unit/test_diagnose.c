@@ -281,6 +281,61 @@ static void test_switching(void **state)
 	engine__free(eng);
 }
 
+/* A holds the GIL for 50 ms at a time; B asks for it after 5 ms. A lets
+ * go delay_us after the request: C code (30 ms) or Python (0.1 ms). */
+static struct engine *asked_stream(int rounds, __u64 delay_us)
+{
+	struct engine *eng = new_engine();
+	int k;
+
+	for (k = 0; k < rounds; k++) {
+		__u64 base = (__u64)k * 60 * MS;
+
+		feed(eng, base, GIL_EV_ACQUIRE, A);
+		feed(eng, base + 10 * US, GIL_EV_WAIT, B);
+		feed(eng, base + 5 * MS, GIL_EV_TIMEOUT, B);
+		feed(eng, base + 5 * MS, GIL_EV_DROP_REQUEST, B);
+		feed(eng, base + 5 * MS + delay_us * US, GIL_EV_FORCED_RELEASE, A);
+		feed(eng, base + 5 * MS + delay_us * US + 10, GIL_EV_ACQUIRE, B);
+		feed(eng, base + 59 * MS, GIL_EV_RELEASE, B);
+	}
+	return eng;
+}
+
+static void test_c_hold(void **state)
+{
+	struct engine *eng = asked_stream(6, 30000);
+	struct diagnosis d[DIAG_MAX];
+	const struct diagnosis *c;
+	char msg[DIAG_TEXT], hint[DIAG_TEXT];
+	size_t n;
+
+	(void)state;
+	n = diagnose__run(eng, DIAG_RUN, d, DIAG_MAX);
+	c = find(d, n, DIAG_C_HOLD);
+	assert_non_null(c);
+	assert_int_equal(c->tid, A);
+	assert_int_equal(c->count, 6);
+	assert_true(c->figure > 29.9 * MS && c->figure < 30.1 * MS);
+	render(c, eng, msg, hint);
+	assert_string_equal(msg, "C code holding the GIL: thread 101 (cruncher) kept it long after "
+				 "a waiter asked for it, 6 times (up to 30.0 ms); Python lets go at "
+				 "once");
+	assert_non_null(strstr(hint, "Py_BEGIN_ALLOW_THREADS"));
+	assert_string_equal(diagnosis_text__kind(c->kind), "c-hold");
+	engine__free(eng);
+	/* Four such holds are not yet a pattern. */
+	eng = asked_stream(4, 30000);
+	n = diagnose__run(eng, DIAG_RUN, d, DIAG_MAX);
+	assert_null(find(d, n, DIAG_C_HOLD));
+	engine__free(eng);
+	/* Python, forced off 100 us after the request, is no C hold. */
+	eng = asked_stream(20, 100);
+	n = diagnose__run(eng, DIAG_RUN, d, DIAG_MAX);
+	assert_null(find(d, n, DIAG_C_HOLD));
+	engine__free(eng);
+}
+
 static void test_single_thread_is_healthy(void **state)
 {
 	struct engine *eng = new_engine();
@@ -423,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_pool_latency_without_hog),
 		cmocka_unit_test(test_waits_on_a_free_gil_are_healthy),
 		cmocka_unit_test(test_switching),
+		cmocka_unit_test(test_c_hold),
 		cmocka_unit_test(test_single_thread_is_healthy),
 		cmocka_unit_test(test_battle),
 		cmocka_unit_test(test_starved_interval),

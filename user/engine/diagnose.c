@@ -42,6 +42,20 @@
 #define HOG_MIN_SHARE 0.6
 
 /*
+ * C code holding the GIL: pure Python honours a drop request within a few
+ * bytecodes (web server and mixed pool: at most 2.1 ms from the request
+ * to the release; a Python loop beside four busy hashlib threads, where
+ * the holder is often descheduled, 12.8 ms), C code that never releases
+ * the GIL only when it returns (re over 4 MB: half the releases 13 ms or
+ * later, a fifth 20 ms or later, up to 56 ms). C_HOLD_MIN_SLOW releases
+ * C_HOLD_MIN_DELAY_NS (four switch intervals) or more after the request
+ * make a pattern; a startup import or a descheduled holder gives one.
+ * Whole run only: the interval keeps no histogram of these delays.
+ */
+#define C_HOLD_MIN_DELAY_NS 20000000ULL
+#define C_HOLD_MIN_SLOW 5
+
+/*
  * Convoy effect (Beazley, "Understanding the Python GIL"): a thread that
  * releases the GIL for I/O finds it taken by a CPU-bound thread when the
  * I/O completes, and waits a whole switch interval (new GIL: 5 ms) to get
@@ -252,6 +266,31 @@ static void hog_rule(struct rule_ctx *ctx)
 	d->holder_share = share;
 }
 
+static void c_hold_rule(struct rule_ctx *ctx)
+{
+	const struct engine_thread *worst = NULL;
+	__u64 worst_slow = 0;
+	struct diagnosis *d;
+	size_t i;
+
+	if (ctx->scope != DIAG_RUN)
+		return;
+	for (i = 0; i < ctx->p.n; i++) {
+		const struct hist *h = &ctx->p.grp[i]->release_delay;
+		__u64 slow = h->count - hist__count_le(h, C_HOLD_MIN_DELAY_NS - 1);
+
+		if (slow > worst_slow) {
+			worst = ctx->p.grp[i];
+			worst_slow = slow;
+		}
+	}
+	if (!worst || worst_slow < C_HOLD_MIN_SLOW)
+		return;
+	d = diag_add(ctx, DIAG_C_HOLD, worst, (double)worst->release_delay.max);
+	if (d)
+		d->count = worst_slow;
+}
+
 /* How long thread t typically waits after an I/O, over how many waits. */
 static double convoy_wait(const struct rule_ctx *ctx, const struct engine_thread *t,
 			  __u64 *waits)
@@ -388,7 +427,7 @@ typedef void (*rule_fn)(struct rule_ctx *ctx);
 size_t diagnose__run(const struct engine *eng, enum diag_scope scope,
 		     struct diagnosis *out, size_t cap)
 {
-	static const rule_fn rules[] = { latency_rule, hog_rule,     convoy_rule,
+	static const rule_fn rules[] = { latency_rule, hog_rule,     c_hold_rule,   convoy_rule,
 					 battle_rule,  starved_rule, switching_rule };
 	struct rule_ctx ctx = { .eng = eng, .scope = scope, .out = out, .cap = cap };
 	const struct engine_thread **threads;

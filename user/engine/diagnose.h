@@ -13,6 +13,7 @@ struct engine;
 enum diag_kind {
 	DIAG_LATENCY = 1,  /* the GIL is busy and threads queue behind its holder */
 	DIAG_HOG,          /* one thread holds the GIL most of the time */
+	DIAG_C_HOLD,       /* C code keeps the GIL long after it is asked for */
 	DIAG_CONVOY,       /* I/O threads wait a switch interval per I/O */
 	DIAG_BATTLE,       /* threads are woken for a GIL taken again */
 	DIAG_STARVED,      /* a thread spends most of its time waiting */
@@ -35,18 +36,21 @@ struct diagnosis {
 	__u32 tgid;
 	/* The thread concerned: convoy, the one waiting most after I/O;
 	 * battle, the one with most retries; starved, the starved one; hog,
-	 * the hog; latency, healthy, switching: 0, the whole process. */
+	 * the hog; c-hold, the holder slowest to let go; latency, healthy,
+	 * switching: 0, the whole process. */
 	__u32 tid;
 	/* The figure that crossed the threshold: convoy, the typical wait
 	 * after an I/O (ns); battle, failed wake-ups per acquisition in the
 	 * process; starved, the thread's share of the time spent waiting;
 	 * latency and healthy, threads waiting behind a holder on average;
 	 * hog, its share of the time holding the GIL; switching, forced
-	 * switches a second. */
+	 * switches a second; c-hold, the longest delay from a drop request
+	 * to the release (ns). */
 	double figure;
 	/* convoy: contended re-acquisitions after I/O, over all its
 	 * threads; battle: failed wake-ups in the process; latency and
-	 * healthy: threads that waited; otherwise 0 */
+	 * healthy: threads that waited; c-hold: releases that came
+	 * C_HOLD_MIN_DELAY_NS or more after the request; otherwise 0 */
 	__u64 count;
 	__u32 threads;       /* convoy: threads in a convoy */
 	double utilisation;  /* the process's GIL held share of the time, 0..1 */

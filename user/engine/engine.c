@@ -236,13 +236,33 @@ static void on_acquire(struct engine *eng, struct thread_slot *t, const struct g
 
 	t->pub.state = THREAD_HOLDING;
 	t->since = ev->ts;
+	t->asked_ts = 0;
 	if (eng->blame)
 		blame__acquired(eng, t, ev->ts);
+}
+
+/* A waiter asks the holder to let go: the holder's hold is timed from the
+ * first request to its release. */
+static void on_drop_request(struct engine *eng, struct thread_slot *t, const struct gil_event *ev)
+{
+	__u32 holder = t->proc->last_holder;
+	struct thread_slot *h;
+
+	t->pub.c.drop_requests++;
+	if (!holder || holder == ENGINE_HOLDER_NULL || holder == t->pub.tid)
+		return;
+	h = engine__slot(eng, ev->tgid, holder);
+	if (h && h->pub.state == THREAD_HOLDING && !h->asked_ts)
+		h->asked_ts = ev->ts ? ev->ts : 1;
 }
 
 static void on_release(struct engine *eng, struct thread_slot *t, const struct gil_event *ev,
 		       int voluntary)
 {
+	if (t->asked_ts) {
+		hist__add(&t->pub.release_delay, span(t->asked_ts, ev->ts));
+		t->asked_ts = 0;
+	}
 	if (voluntary) {
 		t->pub.c.releases++;
 	} else {
@@ -486,7 +506,7 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		on_timeout(eng, t, ev);
 		break;
 	case GIL_EV_DROP_REQUEST:
-		t->pub.c.drop_requests++;
+		on_drop_request(eng, t, ev);
 		break;
 	case GIL_EV_ACQUIRE:
 		on_acquire(eng, t, ev);

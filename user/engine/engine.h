@@ -87,6 +87,10 @@ struct engine_thread {
 	 * operation, 0 when the GIL was free (the convoy's cost). */
 	struct hist io_wait;
 	__u64 io_wait_contended; /* of those, how many had to WAIT */
+	/* Each hold a waiter asked to end (DROP_REQUEST): from the first
+	 * request to the release. Pure Python lets go within a few bytecodes;
+	 * C code that keeps the GIL only when it returns. */
+	struct hist release_delay;
 	enum thread_state state; /* now, after the last event fed */
 	struct thread_interval iv; /* the last closed interval */
 	float history[ENGINE_HISTORY]; /* hold share per interval, ring */

@@ -12,6 +12,8 @@ const char *diagnosis_text__kind(enum diag_kind kind)
 		return "gil-latency";
 	case DIAG_HOG:
 		return "hog";
+	case DIAG_C_HOLD:
+		return "c-hold";
 	case DIAG_CONVOY:
 		return "convoy";
 	case DIAG_BATTLE:
@@ -66,6 +68,12 @@ void diagnosis_text__message(char *buf, size_t len, const struct diagnosis *d,
 			 "while others wait behind it", d->tid, name, d->figure * 100.0,
 			 d->holder_share * 100.0);
 		return;
+	case DIAG_C_HOLD:
+		snprintf(buf, len,
+			 "C code holding the GIL: thread %u (%s) kept it long after a waiter asked "
+			 "for it, %llu times (up to %.1f ms); Python lets go at once",
+			 d->tid, name, (unsigned long long)d->count, d->figure / 1e6);
+		return;
 	case DIAG_CONVOY:
 		if (d->threads > 1)
 			snprintf(buf, len,
@@ -111,6 +119,10 @@ static const char *advice(enum diag_kind kind)
 		       "multiprocessing) or to C code that releases the GIL";
 	case DIAG_HOG:
 		return "move this thread's work to a process; giltrace blame names its code";
+	case DIAG_C_HOLD:
+		return "a C call (an extension, re, a library) runs without releasing the GIL: "
+		       "release it around the call (Py_BEGIN_ALLOW_THREADS), split its input, or "
+		       "move it to a process";
 	case DIAG_CONVOY:
 		return "lower sys.setswitchinterval() or move CPU-bound work to processes";
 	case DIAG_BATTLE:

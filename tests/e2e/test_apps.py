@@ -141,3 +141,20 @@ def test_top_names_the_problem_and_not_the_healthy():
     the healthy verdict."""
     assert "gil-latency" in top_plain("wsgi_server.py", "3", "2")
     assert set(top_plain("c_release.py", "3")) == {"healthy"}
+
+
+@pytest.mark.parametrize("which", INTERPRETERS)
+def test_pool_is_one_row(which):
+    """Pool threads named pool_0..pool_7 (OS names set as CPython 3.14
+    does) are one row of the text summary, "8 x pool_*"; JSON keeps all
+    eight. The pool's CPU tasks make its latency GIL-bound."""
+    py = interpreter(which)
+    r = subprocess.run([GILTRACE, "--", py, str(APPS / "named_pool.py"), "3"],
+                       capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^\s+\d+\s+8 x pool_\*\s+\d+", r.stdout, re.M), r.stdout
+    assert not re.search(r"\bpool_3\b", r.stdout.split("\n\n   TGID")[1]), r.stdout
+    s, _ = trace(which, ["named_pool.py", "3"])
+    names = sorted(t["name"] for t in s["threads"] if t["name"].startswith("pool_"))
+    assert names == [f"pool_{i}" for i in range(8)], names
+    assert kinds(s)[0] == "gil-latency", s["diagnoses"]

@@ -301,6 +301,11 @@ void engine__thread_figures(const struct engine *eng, const struct engine_thread
 /* Hold share of interval i (0 = oldest kept) of t's sparkline history. */
 float engine_thread__history(const struct engine_thread *t, unsigned int i);
 
+/* Threads of one process seen as one (a pool, in the summary): counts
+ * summed into sum, histograms merged, out as engine__thread_figures()
+ * gives for a thread. 0, or -ENOMEM. */
+int engine__group_figures(const struct engine *eng, const struct engine_thread *const *members,
+			  size_t n, struct gil_counts *sum, struct thread_figures *out);
 /* The process a thread belongs to. */
 const struct engine_proc *engine__thread_proc(const struct engine_thread *t);
 size_t engine__procs(const struct engine *eng, const struct engine_proc **out, size_t cap);

@@ -160,8 +160,8 @@ static void test_hog_and_latency(void **state)
 	assert_string_equal(msg, "GIL-bound latency: the GIL is held 100% of the time and 0.52 "
 				 "threads on average wait behind its holder (2 threads waited; "
 				 "p99 wait 5.00 ms)");
-	assert_string_equal(hint, "move CPU-bound Python work to processes (ProcessPoolExecutor, "
-				  "multiprocessing) or to C code that releases the GIL; thread 101 "
+	assert_string_equal(hint, "giltrace blame names the code holding it; move CPU-bound Python "
+				  "work to processes or to C code that releases the GIL; thread 101 "
 				  "(cruncher) holds the GIL most (99%)");
 	assert_string_equal(diagnosis_text__kind(l->kind), "gil-latency");
 	assert_int_equal(h->tid, A);

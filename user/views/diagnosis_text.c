@@ -115,8 +115,8 @@ static const char *advice(enum diag_kind kind)
 {
 	switch (kind) {
 	case DIAG_LATENCY:
-		return "move CPU-bound Python work to processes (ProcessPoolExecutor, "
-		       "multiprocessing) or to C code that releases the GIL";
+		return "giltrace blame names the code holding it; move CPU-bound Python work to "
+		       "processes or to C code that releases the GIL";
 	case DIAG_HOG:
 		return "move this thread's work to a process; giltrace blame names its code";
 	case DIAG_C_HOLD:

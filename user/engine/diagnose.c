@@ -106,7 +106,6 @@ struct proc_ctx {
 };
 
 struct rule_ctx {
-	const struct engine *eng;
 	enum diag_scope scope;
 	struct engine_totals totals;
 	struct proc_ctx p;
@@ -166,9 +165,11 @@ static int proc_figures(struct rule_ctx *ctx, const struct engine_thread **grp, 
 	p->len_ns = ctx->scope == DIAG_RUN ? ctx->totals.duration_ns : 0;
 	p->wait_held_ns = ctx->scope == DIAG_RUN ? proc->wait_held_ns : proc->iv_wait_held_ns;
 	if (ctx->scope == DIAG_RUN) {
+		/* A process's waits, merged: 8 KiB, too large for the stack. */
 		wait = malloc(sizeof(*wait));
-		if (wait)
-			hist__init(wait);
+		if (!wait)
+			return 0;
+		hist__init(wait);
 	}
 	for (i = 0; i < n; i++) {
 		const struct engine_thread *t = grp[i];
@@ -429,7 +430,7 @@ size_t diagnose__run(const struct engine *eng, enum diag_scope scope,
 {
 	static const rule_fn rules[] = { latency_rule, hog_rule,     c_hold_rule,   convoy_rule,
 					 battle_rule,  starved_rule, switching_rule };
-	struct rule_ctx ctx = { .eng = eng, .scope = scope, .out = out, .cap = cap };
+	struct rule_ctx ctx = { .scope = scope, .out = out, .cap = cap };
 	const struct engine_thread **threads;
 	size_t n, r, i, j, before;
 

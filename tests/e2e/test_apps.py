@@ -58,14 +58,21 @@ def interpreter(which):
     return str(exe)
 
 
-def trace(which, app, *args):
-    """giltrace --json -- PYTHON APP: (its summary, the app's stderr)."""
+def app_env(which, app):
+    """The interpreter and environment to run app with (skips without
+    what it needs)."""
     py = interpreter(which)
     env = dict(os.environ, PYTHONPATH=DIST) if which != "debian" else None
     if app[0] == "wsgi_server.py":
         if subprocess.run([py, "-c", "import waitress"], env=env,
                           capture_output=True).returncode:
             pytest.skip("no waitress (apt-get install python3-waitress)")
+    return py, env
+
+
+def trace(which, app, *args):
+    """giltrace --json -- PYTHON APP: (its summary, the app's stderr)."""
+    py, env = app_env(which, app)
     r = subprocess.run([GILTRACE, "--json", *args, "--", py, str(APPS / app[0]), *app[1:]],
                        capture_output=True, text=True, timeout=90, env=env,
                        stdin=subprocess.DEVNULL)
@@ -128,19 +135,22 @@ def test_report_and_summary_lead_with_the_verdict(tmp_path):
         assert first < next(i for i, l in enumerate(lines) if "TGID" in l), out
 
 
-def top_plain(*app):
-    r = subprocess.run([GILTRACE, "top", "--", "/usr/bin/python3", str(APPS / app[0]), *app[1:]],
-                       capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL)
+def top_plain(which, *app):
+    py, env = app_env(which, app)
+    r = subprocess.run([GILTRACE, "top", "--", py, str(APPS / app[0]), *app[1:]],
+                       capture_output=True, text=True, timeout=90, env=env,
+                       stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     return re.findall(r"^  diagnosis (\S+):", r.stdout, re.M)
 
 
-def test_top_names_the_problem_and_not_the_healthy():
+@pytest.mark.parametrize("which", INTERPRETERS)
+def test_top_names_the_problem_and_not_the_healthy(which):
     """top's plain lines, one interval a second: the web server's
     intervals show GIL-bound latency; the hashlib/zlib threads' show only
     the healthy verdict."""
-    assert "gil-latency" in top_plain("wsgi_server.py", "3", "2")
-    assert set(top_plain("c_release.py", "3")) == {"healthy"}
+    assert "gil-latency" in top_plain(which, "wsgi_server.py", "3", "2")
+    assert set(top_plain(which, "c_release.py", "3")) == {"healthy"}
 
 
 @pytest.mark.parametrize("which", INTERPRETERS)

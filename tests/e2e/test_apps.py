@@ -8,6 +8,8 @@ answer, traced in the default mode on Debian's python3 and pyenv 3.12:
   executor_mix.py 3 0    pool doing only socket I/O              healthy, nothing else
   c_release.py 3         hashlib/zlib threads alone              healthy, nothing else
   sqlite_threads.py 3    sqlite3 aggregates from 4 threads       healthy, nothing else
+  switching.py 3 100     2 CPU threads, switch interval 100 us   switching (if forced 1000/s)
+  named_pool.py 3        a pool naming its OS threads pool_N     gil-latency; one "8 x pool_*" row
 
 The verdict (the first diagnosis) is what the summary leads with.
 docs/diagnoses.md gives the rules and their thresholds.
@@ -167,4 +169,19 @@ def test_pool_is_one_row(which):
     s, _ = trace(which, ["named_pool.py", "3"])
     names = sorted(t["name"] for t in s["threads"] if t["name"].startswith("pool_"))
     assert names == [f"pool_{i}" for i in range(8)], names
+    assert kinds(s)[0] == "gil-latency", s["diagnoses"]
+
+
+@pytest.mark.parametrize("which", INTERPRETERS)
+def test_switching_too_often(which):
+    """Two CPU-bound threads at a 100 us switch interval: "switching too
+    often" exactly when the GIL was forced off 1000 times a second or more
+    (idle, about 2000; on a loaded machine the two threads take turns on
+    one CPU, by the scheduler's slices, and the rate falls to 300); at the
+    default 5 ms, never."""
+    s, _ = trace(which, ["switching.py", "3", "100"])
+    forced = s["totals"]["forced_switches"] * 1e9 / s["duration_ns"]
+    assert ("switching" in kinds(s)) == (forced >= 1000), (forced, s["diagnoses"])
+    s, _ = trace(which, ["switching.py", "3", "5000"])
+    assert "switching" not in kinds(s), s["diagnoses"]
     assert kinds(s)[0] == "gil-latency", s["diagnoses"]

@@ -365,6 +365,7 @@ static void test_battle(void **state)
 	struct diagnosis d[DIAG_MAX];
 	char msg[DIAG_TEXT], hint[DIAG_TEXT];
 	__u64 ts = 0;
+	const struct diagnosis *b;
 	size_t n;
 	int i;
 
@@ -391,23 +392,23 @@ static void test_battle(void **state)
 	assert_int_equal(d[0].kind, DIAG_LATENCY);
 	assert_int_equal(d[1].kind, DIAG_HOG);
 	assert_int_equal(d[3].kind, DIAG_SWITCHING);
-	memmove(&d[0], &d[2], sizeof(d[0]));
-	assert_int_equal(d[0].kind, DIAG_BATTLE);
-	assert_int_equal(d[0].tid, B);
+	b = &d[2];
+	assert_int_equal(b->kind, DIAG_BATTLE);
+	assert_int_equal(b->tid, B);
 	/* 300 retries / 600 acquisitions */
-	assert_true(d[0].figure > 0.49 && d[0].figure < 0.51);
-	assert_int_equal(d[0].tgid, PID);
-	assert_int_equal(d[0].count, 300);
+	assert_true(b->figure > 0.49 && b->figure < 0.51);
+	assert_int_equal(b->tgid, PID);
+	assert_int_equal(b->count, 300);
 	/* A holds 40 + 19 us a round, B 29 us: 59 / 88 */
-	assert_int_equal(d[0].holder_tid, A);
-	assert_true(d[0].holder_share > 0.6704 && d[0].holder_share < 0.6705);
-	render(&d[0], eng, msg, hint);
+	assert_int_equal(b->holder_tid, A);
+	assert_true(b->holder_share > 0.6704 && b->holder_share < 0.6705);
+	render(b, eng, msg, hint);
 	assert_non_null(strstr(hint, "thread 101 (cruncher)"));
 	assert_string_equal(msg, "GIL battle in process 100: 0.50 failed wake-ups per acquisition "
 				 "(300), most in thread 102 (io-loop)");
 	assert_string_equal(hint, "CPU-bound threads fight over the GIL: move them to processes or "
 				  "pin to one CPU; thread 101 (cruncher) holds the GIL most (67%)");
-	assert_string_equal(diagnosis_text__kind(d[0].kind), "gil-battle");
+	assert_string_equal(diagnosis_text__kind(b->kind), "gil-battle");
 	engine__free(eng);
 }
 

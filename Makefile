@@ -214,7 +214,7 @@ install-completion:
 # Debian 12 packages the build, the tests and the demo need.
 DEB_PACKAGES := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libjson-c-dev libncurses-dev libcmocka-dev pkg-config binutils \
-	python3 python3-pytest python3-yaml python3-jsonschema tmux bpftrace gdb \
+	python3 python3-pytest python3-yaml python3-jsonschema python3-waitress tmux bpftrace gdb \
 	libmicrohttpd-dev libcap-dev prometheus gcc cppcheck clang-tidy libclang-rt-14-dev \
 	dpkg-dev debhelper lintian debootstrap
 deps:

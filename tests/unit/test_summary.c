@@ -236,7 +236,9 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "worker"));
 	assert_non_null(strstr(buf, "5.00 ms")); /* B's wait */
 	assert_non_null(strstr(buf, "convoy cost:"));
-	assert_non_null(strstr(buf, "diagnoses: none"));
+	/* The verdict leads, before the thread table it rests on. */
+	assert_non_null(strstr(buf, "\ndiagnoses:\n  "));
+	assert_true(strstr(buf, "diagnoses:") < strstr(buf, "TGID"));
 	free(buf);
 	engine__free(eng);
 }
@@ -254,6 +256,43 @@ static void test_text_drops_zero_still_shown(void **state)
 	assert_int_equal(summary__print_text(f, eng, NULL), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "drops 0"));
+	free(buf);
+	engine__free(eng);
+}
+
+/* Five threads named "w1".."w5" are one row, "5 x w*", with their counts
+ * summed; the main thread and two threads that carry the process's name
+ * ("python3", which ends in a digit too) stay rows of their own. */
+static void test_text_groups_pools(void **state)
+{
+	struct engine_opts opts = { 0 };
+	struct engine *eng = engine__new(&opts);
+	char *buf = NULL, name[8], *row;
+	unsigned long long acq, busy;
+	size_t len = 0;
+	__u32 tid;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(eng);
+	for (tid = PID; tid < PID + 8; tid++) {
+		feed(eng, tid * MS, GIL_EV_ACQUIRE, tid, 0, 0, 0);
+		feed(eng, tid * MS + MS / 2, GIL_EV_RELEASE, tid, 0, 0, 0);
+		snprintf(name, sizeof(name), "w%u", tid - PID - 2);
+		engine__name_thread(eng, PID, tid, tid < PID + 3 ? "python3" : name);
+	}
+	f = open_memstream(&buf, &len);
+	assert_int_equal(summary__print_text(f, eng, NULL), 0);
+	fclose(f);
+	row = strstr(buf, "  5 x w* ");
+	assert_non_null(row);
+	/* 5 acquisitions, none busy */
+	assert_int_equal(sscanf(row, " 5 x w* %llu %llu", &acq, &busy), 2);
+	assert_int_equal(acq, 5);
+	assert_int_equal(busy, 0);
+	assert_null(strstr(buf, " w3 "));
+	assert_non_null(strstr(buf, "   4242 python3"));
+	assert_non_null(strstr(buf, "   4244 python3"));
 	free(buf);
 	engine__free(eng);
 }
@@ -283,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_json_empty_engine),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_text_drops_zero_still_shown),
+		cmocka_unit_test(test_text_groups_pools),
 		cmocka_unit_test(test_format),
 	};
 

@@ -11,9 +11,14 @@
 struct engine;
 
 enum diag_kind {
-	DIAG_CONVOY = 1,   /* an I/O thread waits a switch interval per I/O */
+	DIAG_LATENCY = 1,  /* the GIL is busy and threads queue behind its holder */
+	DIAG_HOG,          /* one thread holds the GIL most of the time */
+	DIAG_C_HOLD,       /* C code keeps the GIL long after it is asked for */
+	DIAG_CONVOY,       /* I/O threads wait a switch interval per I/O */
 	DIAG_BATTLE,       /* threads are woken for a GIL taken again */
 	DIAG_STARVED,      /* a thread spends most of its time waiting */
+	DIAG_SWITCHING,    /* the GIL is forced from thread to thread too often */
+	DIAG_HEALTHY,      /* none of the above: the GIL is not the problem */
 };
 
 enum diag_scope {
@@ -24,26 +29,43 @@ enum diag_scope {
 /* Enough for every rule to fire on a handful of threads; views show few. */
 #define DIAG_MAX 16
 
-/* A diagnosis as data; views put it in words (views/diagnosis_text.h). */
+/* A diagnosis as data; views put it in words (views/diagnosis_text.h).
+ * Thresholds and the meaning of each figure: docs/diagnoses.md. */
 struct diagnosis {
 	enum diag_kind kind;
 	__u32 tgid;
-	__u32 tid;          /* the thread concerned (battle: the one with most retries) */
+	/* The thread concerned: convoy, the one waiting most after I/O;
+	 * battle, the one with most retries; starved, the starved one; hog,
+	 * the hog; c-hold, the holder slowest to let go; latency, healthy,
+	 * switching: 0, the whole process. */
+	__u32 tid;
 	/* The figure that crossed the threshold: convoy, the typical wait
 	 * after an I/O (ns); battle, failed wake-ups per acquisition in the
-	 * process; starved, the thread's share of the time spent waiting. */
+	 * process; starved, the thread's share of the time spent waiting;
+	 * latency and healthy, threads waiting behind a holder on average;
+	 * hog, its share of the time holding the GIL; switching, forced
+	 * switches a second; c-hold, the longest delay from a drop request
+	 * to the release (ns). */
 	double figure;
-	/* convoy: contended re-acquisitions after I/O; battle: failed
-	 * wake-ups in the process; starved: 0 */
+	/* convoy: contended re-acquisitions after I/O, over all its
+	 * threads; battle: failed wake-ups in the process; latency and
+	 * healthy: threads that waited; c-hold: releases that came
+	 * C_HOLD_MIN_DELAY_NS or more after the request; otherwise 0 */
 	__u64 count;
+	__u32 threads;       /* convoy: threads in a convoy */
+	double utilisation;  /* the process's GIL held share of the time, 0..1 */
+	/* latency, healthy: the p99 wait (0 over an interval, which keeps no
+	 * histogram) */
+	__u64 wait_p99_ns;
 	/* The process's thread that held the GIL most (other than tid, but
 	 * for battle), and its share of the process's hold time; 0: none. */
 	__u32 holder_tid;
 	double holder_share;
 };
 
-/* Fills out[] with at most cap diagnoses, most severe kinds first (convoy,
- * battle, starvation); returns how many were written. */
+/* Fills out[] with at most cap diagnoses, in the order of enum diag_kind
+ * (the verdict, GIL-bound latency, first), and one DIAG_HEALTHY for each
+ * process no other rule fired on; returns how many were written. */
 size_t diagnose__run(const struct engine *eng, enum diag_scope scope,
 		     struct diagnosis *out, size_t cap);
 

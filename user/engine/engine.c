@@ -236,13 +236,33 @@ static void on_acquire(struct engine *eng, struct thread_slot *t, const struct g
 
 	t->pub.state = THREAD_HOLDING;
 	t->since = ev->ts;
+	t->asked_ts = 0;
 	if (eng->blame)
 		blame__acquired(eng, t, ev->ts);
+}
+
+/* A waiter asks the holder to let go: the holder's hold is timed from the
+ * first request to its release. */
+static void on_drop_request(struct engine *eng, struct thread_slot *t, const struct gil_event *ev)
+{
+	__u32 holder = t->proc->last_holder;
+	struct thread_slot *h;
+
+	t->pub.c.drop_requests++;
+	if (!holder || holder == ENGINE_HOLDER_NULL || holder == t->pub.tid)
+		return;
+	h = engine__slot(eng, ev->tgid, holder);
+	if (h && h->pub.state == THREAD_HOLDING && !h->asked_ts)
+		h->asked_ts = ev->ts ? ev->ts : 1;
 }
 
 static void on_release(struct engine *eng, struct thread_slot *t, const struct gil_event *ev,
 		       int voluntary)
 {
+	if (t->asked_ts) {
+		hist__add(&t->pub.release_delay, span(t->asked_ts, ev->ts));
+		t->asked_ts = 0;
+	}
 	if (voluntary) {
 		t->pub.c.releases++;
 	} else {
@@ -313,6 +333,8 @@ static void gil_state_at_attach(struct engine *eng, struct engine_proc *p,
 		return;
 	t = thread_get(eng, ev->tgid, ev->tid);
 	if (t && t->pub.state == THREAD_UNKNOWN) {
+		engine__advance_held(p, ev->ts);
+		p->holding++;
 		t->pub.state = THREAD_HOLDING;
 		t->since = ev->ts;
 		t->tl_start = ev->ts;
@@ -398,6 +420,18 @@ static void on_sched_run(struct engine *eng, const struct gil_event *ev)
 		hist__add(&c->wake_to_run, ev->value);
 }
 
+void engine__advance_held(struct engine_proc *p, __u64 ts)
+{
+	__u64 d = span(p->held_since, ts) * p->blame_waiting;
+
+	if (p->holding && d) {
+		p->wait_held_ns += d;
+		p->acc_wait_held_ns += d;
+	}
+	if (ts > p->held_since)
+		p->held_since = ts;
+}
+
 void engine__feed(struct engine *eng, const struct gil_event *ev)
 {
 	struct timeline_pre pre;
@@ -458,6 +492,7 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 	before = t->pub.state;
 	/* Blame: what passed since the last event is charged before this one
 	 * changes who waits or holds. */
+	engine__advance_held(t->proc, ev->ts);
 	if (eng->blame)
 		blame__advance(eng, t->proc, ev->ts);
 	switch (ev->kind) {
@@ -471,7 +506,7 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		on_timeout(eng, t, ev);
 		break;
 	case GIL_EV_DROP_REQUEST:
-		t->pub.c.drop_requests++;
+		on_drop_request(eng, t, ev);
 		break;
 	case GIL_EV_ACQUIRE:
 		on_acquire(eng, t, ev);
@@ -490,6 +525,8 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 	}
 	if ((before == THREAD_WAITING) != (t->pub.state == THREAD_WAITING))
 		t->proc->blame_waiting += t->pub.state == THREAD_WAITING ? 1 : -1;
+	if ((before == THREAD_HOLDING) != (t->pub.state == THREAD_HOLDING))
+		t->proc->holding += t->pub.state == THREAD_HOLDING ? 1 : -1;
 	if (eng->tl_on)
 		timeline__after(eng, t, ev, &pre);
 }

@@ -87,6 +87,10 @@ struct engine_thread {
 	 * operation, 0 when the GIL was free (the convoy's cost). */
 	struct hist io_wait;
 	__u64 io_wait_contended; /* of those, how many had to WAIT */
+	/* Each hold a waiter asked to end (DROP_REQUEST): from the first
+	 * request to the release. Pure Python lets go within a few bytecodes;
+	 * C code that keeps the GIL only when it returns. */
+	struct hist release_delay;
 	enum thread_state state; /* now, after the last event fed */
 	struct thread_interval iv; /* the last closed interval */
 	float history[ENGINE_HISTORY]; /* hold share per interval, ring */
@@ -164,7 +168,16 @@ struct engine_proc {
 	__u64 holder_stack;
 	__u32 holder_stack_tid; /* the holder it belongs to, 0 = not known */
 	__u64 holder_stack_ts;  /* since when */
-	/* engine-internal blame state */
+	/* Thread-time spent waiting while another thread held the GIL: the
+	 * wait its holders caused. The rest of the wait is hand-off, the GIL
+	 * free and the next holder not yet running (a busy CPU, a wake-up in
+	 * flight), which the GIL's holders did not cause. */
+	__u64 wait_held_ns;
+	__u64 iv_wait_held_ns;  /* the same in the last closed interval */
+	/* engine-internal state */
+	__u32 holding;          /* threads in THREAD_HOLDING (1, or 0: free) */
+	__u64 held_since;       /* wait_held_ns is counted up to here */
+	__u64 acc_wait_held_ns; /* the interval in progress */
 	__u32 blame_waiting;    /* threads in THREAD_WAITING */
 	int blame_on;           /* a HOLDER_STACK was seen: waits are charged */
 	int holder_sampled;     /* holder_stack was sampled in the hold in progress */
@@ -288,6 +301,13 @@ void engine__thread_figures(const struct engine *eng, const struct engine_thread
 /* Hold share of interval i (0 = oldest kept) of t's sparkline history. */
 float engine_thread__history(const struct engine_thread *t, unsigned int i);
 
+/* Threads of one process seen as one (a pool, in the summary): counts
+ * summed into sum, histograms merged, out as engine__thread_figures()
+ * gives for a thread. 0, or -ENOMEM. */
+int engine__group_figures(const struct engine *eng, const struct engine_thread *const *members,
+			  size_t n, struct gil_counts *sum, struct thread_figures *out);
+/* The process a thread belongs to. */
+const struct engine_proc *engine__thread_proc(const struct engine_thread *t);
 size_t engine__procs(const struct engine *eng, const struct engine_proc **out, size_t cap);
 /* p's hand-off self-check (processes = 0: fewer than two readings). */
 void engine__handoff_check(const struct engine_proc *p, struct handoff_figures *out);

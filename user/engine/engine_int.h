@@ -18,6 +18,7 @@ struct thread_slot {
 	__u64 since;         /* HOLDING: ACQUIRE ts; WAITING: WAIT ts */
 	__u64 seg_start;     /* start of the current timed wait (WAIT/RETRY/TIMEOUT) */
 	int after_release;   /* last release was voluntary: next ACQUIRE is I/O */
+	__u64 asked_ts;      /* HOLDING: the hold's first drop request, 0 = none */
 	__u64 tl_start;      /* timeline: when the current state began */
 	__u64 tl_released;   /* timeline: ts of the last release, 0 = none */
 	__u64 blame_last;    /* blame: the last stack sampled while it held the GIL */
@@ -67,6 +68,9 @@ struct engine {
 	void *tl_ctx;
 	__u64 tl_flows;          /* flow ids handed out */
 };
+
+/* Counts the process's waiting-while-held time up to ts (engine.c). */
+void engine__advance_held(struct engine_proc *p, __u64 ts);
 
 /* Events from different CPUs may arrive slightly out of order: a duration
  * whose end precedes its start counts as 0, never as a huge unsigned. */

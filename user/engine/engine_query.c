@@ -83,12 +83,9 @@ static void io_figures(const struct hist *h, __u64 contended, struct io_wait_fig
 	io->total_ns = h->sum;
 }
 
-void engine__thread_figures(const struct engine *eng, const struct engine_thread *t,
-			    struct thread_figures *out)
+static void figures_of(const struct engine_thread *t, const struct engine_proc *p,
+		       struct thread_figures *out)
 {
-	const struct engine_proc *p = slot_of(t)->proc;
-
-	(void)eng;
 	memset(out, 0, sizeof(*out));
 	out->contention_pct = 100.0 * ratio(t->c.busy, t->c.acquisitions);
 	out->wait_mean_ns = ratio(t->c.wait_ns, t->c.waits);
@@ -102,6 +99,41 @@ void engine__thread_figures(const struct engine *eng, const struct engine_thread
 	io_figures(&t->io_wait, t->io_wait_contended, &out->io);
 }
 
+void engine__thread_figures(const struct engine *eng, const struct engine_thread *t,
+			    struct thread_figures *out)
+{
+	(void)eng;
+	figures_of(t, slot_of(t)->proc, out);
+}
+
+static void add_counts(struct gil_counts *sum, const struct gil_counts *c);
+
+int engine__group_figures(const struct engine *eng, const struct engine_thread *const *members,
+			  size_t n, struct gil_counts *sum, struct thread_figures *out)
+{
+	struct engine_thread *g;
+	size_t i;
+
+	(void)eng;
+	memset(sum, 0, sizeof(*sum));
+	memset(out, 0, sizeof(*out));
+	if (!n)
+		return 0;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		add_counts(&g->c, &members[i]->c);
+		hist__merge(&g->wait, &members[i]->wait);
+		hist__merge(&g->io_wait, &members[i]->io_wait);
+		g->io_wait_contended += members[i]->io_wait_contended;
+	}
+	figures_of(g, slot_of(members[0])->proc, out);
+	*sum = g->c;
+	free(g);
+	return 0;
+}
+
 float engine_thread__history(const struct engine_thread *t, unsigned int i)
 {
 	unsigned int oldest;
@@ -110,6 +142,11 @@ float engine_thread__history(const struct engine_thread *t, unsigned int i)
 		return 0.0f;
 	oldest = (t->history_next + ENGINE_HISTORY - t->history_len) % ENGINE_HISTORY;
 	return t->history[(oldest + i) % ENGINE_HISTORY];
+}
+
+const struct engine_proc *engine__thread_proc(const struct engine_thread *t)
+{
+	return slot_of(t)->proc;
 }
 
 size_t engine__procs(const struct engine *eng, const struct engine_proc **out, size_t cap)

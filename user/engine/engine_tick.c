@@ -52,9 +52,15 @@ void engine__tick(struct engine *eng, __u64 now_ts)
 		thread_close(eng->threads[i], start, now_ts);
 		hold += eng->threads[i]->pub.iv.hold_ns;
 	}
-	for (i = 0; i < eng->nprocs; i++)
-		if (eng->procs[i]->acquisitions)
+	for (i = 0; i < eng->nprocs; i++) {
+		struct engine_proc *p = eng->procs[i];
+
+		if (p->acquisitions)
 			nprocs++;
+		engine__advance_held(p, now_ts);
+		p->iv_wait_held_ns = p->acc_wait_held_ns;
+		p->acc_wait_held_ns = 0;
+	}
 	for (i = 0; i < eng->cpus_cap; i++) {
 		if (eng->cpus[i])
 			eng->cpus[i]->iv = eng->cpu_acc[i];

@@ -3,16 +3,27 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
+#include "views/format.h"
 
 const char *diagnosis_text__kind(enum diag_kind kind)
 {
 	switch (kind) {
+	case DIAG_LATENCY:
+		return "gil-latency";
+	case DIAG_HOG:
+		return "hog";
+	case DIAG_C_HOLD:
+		return "c-hold";
 	case DIAG_CONVOY:
 		return "convoy";
 	case DIAG_BATTLE:
 		return "gil-battle";
 	case DIAG_STARVED:
 		return "starved";
+	case DIAG_SWITCHING:
+		return "switching";
+	case DIAG_HEALTHY:
+		return "healthy";
 	}
 	return "unknown";
 }
@@ -24,16 +35,57 @@ static const char *name_of(const struct engine *eng, __u32 tgid, __u32 tid)
 	return t && t->name[0] ? t->name : "?";
 }
 
+static void latency_message(char *buf, size_t len, const struct diagnosis *d)
+{
+	char p99[FORMAT_LEN];
+	int n;
+
+	n = snprintf(buf, len,
+		     "GIL-bound latency: the GIL is held %.0f%% of the time and %.2f threads on "
+		     "average wait behind its holder (%llu threads waited",
+		     d->utilisation * 100.0, d->figure, (unsigned long long)d->count);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (d->wait_p99_ns)
+		snprintf(buf + n, len - (size_t)n, "; p99 wait %s)",
+			 format__duration(p99, sizeof(p99), (double)d->wait_p99_ns));
+	else
+		snprintf(buf + n, len - (size_t)n, ")");
+}
+
 void diagnosis_text__message(char *buf, size_t len, const struct diagnosis *d,
 			     const struct engine *eng)
 {
 	const char *name = name_of(eng, d->tgid, d->tid);
 
 	switch (d->kind) {
-	case DIAG_CONVOY:
+	case DIAG_LATENCY:
+		latency_message(buf, len, d);
+		return;
+	case DIAG_HOG:
 		snprintf(buf, len,
-			 "convoy: thread %u (%s) waits %.2f ms for the GIL after each I/O (%llu times)",
-			 d->tid, name, d->figure / 1e6, (unsigned long long)d->count);
+			 "hog: thread %u (%s) holds the GIL %.0f%% of the time (%.0f%% of all holds) "
+			 "while others wait behind it", d->tid, name, d->figure * 100.0,
+			 d->holder_share * 100.0);
+		return;
+	case DIAG_C_HOLD:
+		snprintf(buf, len,
+			 "C code holding the GIL: thread %u (%s) kept it long after a waiter asked "
+			 "for it, %llu times (up to %.1f ms); Python lets go at once",
+			 d->tid, name, (unsigned long long)d->count, d->figure / 1e6);
+		return;
+	case DIAG_CONVOY:
+		if (d->threads > 1)
+			snprintf(buf, len,
+				 "convoy: %u threads wait for the GIL after each I/O (%llu times), "
+				 "thread %u (%s) %.2f ms each time",
+				 d->threads, (unsigned long long)d->count, d->tid, name,
+				 d->figure / 1e6);
+		else
+			snprintf(buf, len,
+				 "convoy: thread %u (%s) waits %.2f ms for the GIL after each I/O "
+				 "(%llu times)",
+				 d->tid, name, d->figure / 1e6, (unsigned long long)d->count);
 		return;
 	case DIAG_BATTLE:
 		snprintf(buf, len,
@@ -44,6 +96,17 @@ void diagnosis_text__message(char *buf, size_t len, const struct diagnosis *d,
 		snprintf(buf, len, "starved: thread %u (%s) waited for the GIL %.0f%% of the time",
 			 d->tid, name, d->figure * 100.0);
 		return;
+	case DIAG_SWITCHING:
+		snprintf(buf, len,
+			 "switching too often: the GIL is forced from thread to thread %.0f times a "
+			 "second (every %.0f us)", d->figure, d->figure > 0 ? 1e6 / d->figure : 0);
+		return;
+	case DIAG_HEALTHY:
+		snprintf(buf, len,
+			 "the GIL is not your problem: it is held %.0f%% of the time and %.2f "
+			 "threads on average wait behind its holder", d->utilisation * 100.0,
+			 d->figure);
+		return;
 	}
 	snprintf(buf, len, "%s: thread %u (%s)", diagnosis_text__kind(d->kind), d->tid, name);
 }
@@ -51,12 +114,26 @@ void diagnosis_text__message(char *buf, size_t len, const struct diagnosis *d,
 static const char *advice(enum diag_kind kind)
 {
 	switch (kind) {
+	case DIAG_LATENCY:
+		return "giltrace blame names the code holding it; move CPU-bound Python work to "
+		       "processes or to C code that releases the GIL";
+	case DIAG_HOG:
+		return "move this thread's work to a process; giltrace blame names its code";
+	case DIAG_C_HOLD:
+		return "a C call (an extension, re, a library) runs without releasing the GIL: "
+		       "release it around the call (Py_BEGIN_ALLOW_THREADS), split its input, or "
+		       "move it to a process";
 	case DIAG_CONVOY:
 		return "lower sys.setswitchinterval() or move CPU-bound work to processes";
 	case DIAG_BATTLE:
 		return "CPU-bound threads fight over the GIL: move them to processes or pin to one CPU";
 	case DIAG_STARVED:
 		return "shorten the GIL holder's pure-Python stretches or move it to a process";
+	case DIAG_SWITCHING:
+		return "each forced switch costs two context switches and cold caches: raise "
+		       "sys.setswitchinterval() (default 5 ms)";
+	case DIAG_HEALTHY:
+		return "look elsewhere: CPU, I/O, locks, or C code (which runs without the GIL)";
 	}
 	return "";
 }
@@ -64,7 +141,7 @@ static const char *advice(enum diag_kind kind)
 void diagnosis_text__hint(char *buf, size_t len, const struct diagnosis *d,
 			  const struct engine *eng)
 {
-	if (d->holder_tid)
+	if (d->holder_tid && d->kind != DIAG_HOG)
 		snprintf(buf, len, "%s; thread %u (%s) holds the GIL most (%.0f%%)", advice(d->kind),
 			 d->holder_tid, name_of(eng, d->tgid, d->holder_tid),
 			 d->holder_share * 100.0);

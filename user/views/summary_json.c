@@ -136,6 +136,7 @@ static struct json_object *procs_json(const struct engine *eng)
 		put_u64(o, "threads", procs[i]->nthreads);
 		put_u64(o, "acquisitions", procs[i]->acquisitions);
 		put_u64(o, "hold_ns", procs[i]->hold_ns);
+		put_u64(o, "wait_held_ns", procs[i]->wait_held_ns);
 		put_u64(o, "switches", procs[i]->switches);
 		engine__handoff_check(procs[i], &h);
 		json_object_object_add(o, "handoff_check", handoff_json(&h));
@@ -222,13 +223,28 @@ static int cpus_json(struct json_object *root, const struct engine *eng)
 	return 0;
 }
 
-/* What crossed the threshold, named with its unit, per kind. */
+/* What crossed the threshold, named with its unit, per kind
+ * (docs/json.md, docs/diagnoses.md). */
 static void diagnosis_figures(struct json_object *o, const struct diagnosis *d)
 {
 	switch (d->kind) {
+	case DIAG_LATENCY:
+	case DIAG_HEALTHY:
+		put_double(o, "threads_waiting", d->figure);
+		put_u64(o, "threads_that_waited", d->count);
+		put_u64(o, "wait_p99_ns", d->wait_p99_ns);
+		break;
+	case DIAG_HOG:
+		put_double(o, "hold_pct", d->figure * 100.0);
+		break;
+	case DIAG_C_HOLD:
+		put_double(o, "release_delay_max_ns", d->figure);
+		put_u64(o, "late_releases", d->count);
+		break;
 	case DIAG_CONVOY:
 		put_double(o, "wait_after_io_ns", d->figure);
 		put_u64(o, "contended_after_io", d->count);
+		put_u64(o, "threads_in_convoy", d->threads);
 		break;
 	case DIAG_BATTLE:
 		put_double(o, "retries_per_acquisition", d->figure);
@@ -237,14 +253,19 @@ static void diagnosis_figures(struct json_object *o, const struct diagnosis *d)
 	case DIAG_STARVED:
 		put_double(o, "wait_pct", d->figure * 100.0);
 		break;
+	case DIAG_SWITCHING:
+		put_double(o, "forced_switches_per_s", d->figure);
+		break;
 	}
+	put_double(o, "utilisation_pct", d->utilisation * 100.0);
 	if (d->holder_tid) {
 		put_u64(o, "holder_tid", d->holder_tid);
 		put_double(o, "holder_pct", d->holder_share * 100.0);
 	}
 }
 
-static struct json_object *diagnoses_json(const struct engine *eng)
+/* The diagnoses, and the first one's message as the run's "verdict". */
+static void diagnoses_json(struct json_object *root, const struct engine *eng)
 {
 	struct json_object *arr = json_object_new_array();
 	struct diagnosis diags[DIAG_MAX];
@@ -263,8 +284,10 @@ static struct json_object *diagnoses_json(const struct engine *eng)
 		put_str(o, "message", msg);
 		put_str(o, "hint", hint);
 		json_object_array_add(arr, o);
+		if (i == 0)
+			put_str(root, "verdict", msg);
 	}
-	return arr;
+	json_object_object_add(root, "diagnoses", arr);
 }
 
 int summary__print_json(FILE *out, const struct engine *eng, const struct trace_meta *meta)
@@ -290,7 +313,7 @@ int summary__print_json(FILE *out, const struct engine *eng, const struct trace_
 	if (!err)
 		err = cpus_json(root, eng);
 	if (!err) {
-		json_object_object_add(root, "diagnoses", diagnoses_json(eng));
+		diagnoses_json(root, eng);
 		fprintf(out, "%s\n", json_object_to_json_string_ext(root,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		if (ferror(out))

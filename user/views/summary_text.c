@@ -65,27 +65,110 @@ static void print_header(FILE *out, const struct trace_meta *meta,
 	print_handoff_check(out, meta, &tot->handoffs);
 }
 
-static void print_thread(FILE *out, const struct engine *eng, const struct engine_thread *t)
+/* One row of the thread table: a thread, or a group of them ("8 x"). */
+static void print_row(FILE *out, __u32 tgid, const char *tid, const char *label,
+		      const struct gil_counts *c, const struct thread_figures *f)
 {
 	char tot[FORMAT_LEN], mean[FORMAT_LEN], p50[FORMAT_LEN], p99[FORMAT_LEN];
 	char max[FORMAT_LEN], hold[FORMAT_LEN], name[ENGINE_NAME_LEN * 4];
+
+	safe_text__cell(name, sizeof(name), label[0] ? label : "-", 15);
+	fprintf(out, "%7u %7s %s %9llu %8llu %5.1f %8llu %6llu %6llu %7llu "
+		"%9s %9s %9s %9s %9s %9s %5.1f\n",
+		tgid, tid, name, (unsigned long long)c->acquisitions, (unsigned long long)c->busy,
+		f->contention_pct, (unsigned long long)c->retries,
+		(unsigned long long)c->timeouts, (unsigned long long)c->drop_requests,
+		(unsigned long long)c->forced_switches,
+		format__duration(tot, sizeof(tot), (double)c->wait_ns),
+		format__duration(mean, sizeof(mean), f->wait_mean_ns),
+		format__duration(p50, sizeof(p50), (double)f->wait_p50_ns),
+		format__duration(p99, sizeof(p99), (double)f->wait_p99_ns),
+		format__duration(max, sizeof(max), (double)f->wait_max_ns),
+		format__duration(hold, sizeof(hold), (double)c->hold_ns),
+		f->gil_share * 100.0);
+}
+
+static void print_thread(FILE *out, const struct engine *eng, const struct engine_thread *t)
+{
 	struct thread_figures f;
+	char tid[16];
 
 	engine__thread_figures(eng, t, &f);
-	safe_text__cell(name, sizeof(name), t->name[0] ? t->name : "-", 15);
-	fprintf(out, "%7u %7u %s %9llu %8llu %5.1f %8llu %6llu %6llu %7llu "
-		"%9s %9s %9s %9s %9s %9s %5.1f\n",
-		t->tgid, t->tid, name, (unsigned long long)t->c.acquisitions, (unsigned long long)t->c.busy,
-		f.contention_pct, (unsigned long long)t->c.retries,
-		(unsigned long long)t->c.timeouts, (unsigned long long)t->c.drop_requests,
-		(unsigned long long)t->c.forced_switches,
-		format__duration(tot, sizeof(tot), (double)t->c.wait_ns),
-		format__duration(mean, sizeof(mean), f.wait_mean_ns),
-		format__duration(p50, sizeof(p50), (double)f.wait_p50_ns),
-		format__duration(p99, sizeof(p99), (double)f.wait_p99_ns),
-		format__duration(max, sizeof(max), (double)f.wait_max_ns),
-		format__duration(hold, sizeof(hold), (double)t->c.hold_ns),
-		f.gil_share * 100.0);
+	snprintf(tid, sizeof(tid), "%u", t->tid);
+	print_row(out, t->tgid, tid, t->name, &t->c, &f);
+}
+
+/*
+ * Pools: GROUP_MIN threads or more of one process whose names differ only
+ * in a trailing number ("pool_3", "worker-12") or not at all ("ThreadPoolExecu",
+ * the 15 bytes Linux keeps of "ThreadPoolExecutor-0_3") are one row, "8 x"
+ * and "pool_*"; --json keeps every thread. Threads that carry the
+ * process's name (CPython before 3.14 names no thread) stay apart: the
+ * diagnoses name them by thread id.
+ */
+#define GROUP_MIN 4
+
+/* The length of t's name without its trailing digits; 0 if that leaves
+ * nothing or the name is its process's ("python3"). */
+static size_t stem_len(const struct engine *eng, const struct engine_thread *t)
+{
+	const struct engine_thread *main = engine__find_thread(eng, t->tgid, t->tgid);
+	size_t n = strnlen(t->name, ENGINE_NAME_LEN);
+
+	if (main && !strncmp(main->name, t->name, ENGINE_NAME_LEN))
+		return 0;
+	while (n && t->name[n - 1] >= '0' && t->name[n - 1] <= '9')
+		n--;
+	return n;
+}
+
+static bool same_stem(const struct engine *eng, const struct engine_thread *a,
+		      const struct engine_thread *b)
+{
+	size_t n = stem_len(eng, a);
+
+	return n && a->tgid == b->tgid && stem_len(eng, b) == n && !strncmp(a->name, b->name, n);
+}
+
+/* Prints threads[i]'s group if it is the first of one, and says whether
+ * threads[i] belongs to a group (printed then or before). */
+static int print_group(FILE *out, const struct engine *eng,
+		       const struct engine_thread *const *threads, size_t n, size_t i)
+{
+	const struct engine_thread **members;
+	struct thread_figures f;
+	struct gil_counts c;
+	size_t j, m = 0, first = n;
+	char tid[16], label[ENGINE_NAME_LEN + 1];
+	int err;
+
+	for (j = 0; j < n; j++) {
+		if (!same_stem(eng, threads[i], threads[j]))
+			continue;
+		if (first == n)
+			first = j;
+		m++;
+	}
+	if (m < GROUP_MIN)
+		return 0;
+	if (first != i)
+		return 1;
+	members = malloc(m * sizeof(*members));
+	if (!members)
+		return -ENOMEM;
+	for (j = 0, m = 0; j < n; j++)
+		if (same_stem(eng, threads[i], threads[j]))
+			members[m++] = threads[j];
+	err = engine__group_figures(eng, members, m, &c, &f);
+	free(members);
+	if (err)
+		return err;
+	snprintf(tid, sizeof(tid), "%zu x", m);
+	j = stem_len(eng, threads[i]);
+	snprintf(label, sizeof(label), "%.*s%s", (int)j, threads[i]->name,
+		 threads[i]->name[j] ? "*" : "");
+	print_row(out, threads[i]->tgid, tid, label, &c, &f);
+	return 1;
 }
 
 static bool many_procs(const struct engine_thread *const *threads, size_t n)
@@ -133,9 +216,17 @@ static int print_threads(FILE *out, const struct engine *eng)
 	for (i = 0; i < n; i++) {
 		/* Threads come sorted by tgid: a heading starts each process
 		 * when there are several. */
+		int grouped;
+
 		if (many_procs(threads, n) && (i == 0 || threads[i]->tgid != threads[i - 1]->tgid))
 			print_proc(out, eng, threads, n, i);
-		print_thread(out, eng, threads[i]);
+		grouped = print_group(out, eng, threads, n, i);
+		if (grouped < 0) {
+			free(threads);
+			return grouped;
+		}
+		if (!grouped)
+			print_thread(out, eng, threads[i]);
 	}
 	free(threads);
 	return 0;
@@ -228,6 +319,9 @@ int summary__print_text(FILE *out, const struct engine *eng, const struct trace_
 
 	engine__totals(eng, &tot);
 	print_header(out, meta, &tot);
+	/* The verdict first: what hurts and who causes it; the tables after
+	 * are its evidence. */
+	print_diagnoses(out, eng);
 	err = print_threads(out, eng);
 	if (err)
 		return err;
@@ -236,6 +330,5 @@ int summary__print_text(FILE *out, const struct engine *eng, const struct trace_
 	if (err)
 		return err;
 	print_convoy(out, &tot);
-	print_diagnoses(out, eng);
 	return ferror(out) ? -EIO : 0;
 }

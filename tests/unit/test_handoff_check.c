@@ -180,13 +180,43 @@ static void test_extra(void **state)
 
 	(void)state;
 	reading(eng, 1 * MS, 50, A, 0);
-	feed(eng, 2 * MS, GIL_EV_ACQUIRE, B);
-	feed(eng, 3 * MS, GIL_EV_ACQUIRE, A);
-	reading(eng, 4 * MS, 51, A, GIL_STATE_END);
+	feed(eng, 3 * MS, GIL_EV_ACQUIRE, B);
+	feed(eng, 5 * MS, GIL_EV_ACQUIRE, A);
+	reading(eng, 8 * MS, 51, A, GIL_STATE_END);
 	handoffs(eng, &h);
 	assert_int_equal(h.seen, 2);
 	assert_int_equal(h.extra, 1);
 	assert_int_equal(h.missed, 0);
+	assert_int_equal(h.at_edges, 0);
+	engine__free(eng);
+}
+
+/* A woken waiter's acquisition stamped just before the last reading while
+ * the interpreter counted it just after: within HANDOFF_EDGE_NS of a
+ * reading, a difference up to the hand-offs there is no mismatch, and one
+ * beyond them still is. */
+static void test_edges(void **state)
+{
+	struct engine *eng = new_engine();
+	struct handoff_figures h;
+
+	(void)state;
+	reading(eng, 1 * MS, 50, A, 0);
+	feed(eng, 4 * MS, GIL_EV_ACQUIRE, B);
+	feed(eng, 8 * MS - MS / 2, GIL_EV_ACQUIRE, A);
+	reading(eng, 8 * MS, 51, A, 0);
+	handoffs(eng, &h);
+	assert_int_equal(h.seen, 2);
+	assert_int_equal(h.at_edges, 1);
+	assert_int_equal(h.extra, 0);
+	/* two more seen, one of them near the next reading, none counted */
+	feed(eng, 12 * MS, GIL_EV_ACQUIRE, B);
+	feed(eng, 16 * MS - MS / 2, GIL_EV_ACQUIRE, A);
+	reading(eng, 16 * MS, 51, A, GIL_STATE_END);
+	handoffs(eng, &h);
+	assert_int_equal(h.seen, 4);
+	assert_int_equal(h.at_edges, 0);
+	assert_int_equal(h.extra, 3);
 	engine__free(eng);
 }
 
@@ -217,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_hold_across_trace),
 		cmocka_unit_test(test_holder_at_attach_releases),
 		cmocka_unit_test(test_extra),
+		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_tid_filter_skips_check),
 	};
 

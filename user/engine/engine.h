@@ -130,12 +130,24 @@ struct thread_figures {
  * streamed before a reading happened before it, so hand-offs seen after the
  * last reading wait in seen_after until the next reading covers them.
  */
+/* A reading cannot place a hand-off whose event and whose switch_number
+ * step straddle it: a woken waiter's ACQUIRE is stamped as its timed wait
+ * returns, a few microseconds before take_gil counts the hand-off (more if
+ * it is preempted in between). Hand-offs seen this close to the window's
+ * first or last reading may fall on either side of it: the check allows
+ * a difference of at most that many (handoff_figures.at_edges). */
+#define HANDOFF_EDGE_NS 1000000ull
+#define HANDOFF_RECENT 64 /* hand-off times kept to count those near the last reading */
+
 struct handoff_check {
 	__u64 readings;
 	__u64 first_ts, first_sn; /* the first reading: ts and switch_number */
 	__u64 last_ts, last_sn;   /* the latest reading */
 	__u64 seen;               /* hand-offs seen in (first_ts, last_ts] */
 	__u64 seen_after;         /* hand-offs seen after last_ts */
+	__u64 near_first;         /* hand-offs within HANDOFF_EDGE_NS of first_ts */
+	__u64 recent[HANDOFF_RECENT]; /* the latest hand-offs' times, a ring */
+	__u32 nrecent;
 };
 
 /* What engine__handoff_check() derives from it. */
@@ -145,6 +157,10 @@ struct handoff_figures {
 	__u64 seen;        /* hand-offs giltrace saw in the same window */
 	__u64 missed;      /* interpreter - seen, when positive: not seen */
 	__u64 extra;       /* seen - interpreter, when positive: seen in excess */
+	/* |interpreter - seen| when no more than the hand-offs seen near the
+	 * window's edges (HANDOFF_EDGE_NS), which the readings cannot place;
+	 * missed and extra are then 0 */
+	__u64 at_edges;
 };
 
 /* engine_proc.last_holder when the interpreter says no thread has held its

@@ -161,17 +161,27 @@ size_t engine__procs(const struct engine *eng, const struct engine_proc **out, s
 void engine__handoff_check(const struct engine_proc *p, struct handoff_figures *out)
 {
 	const struct handoff_check *c = &p->check;
+	__u64 edges = c->near_first, diff;
 
 	memset(out, 0, sizeof(*out));
 	if (c->readings < 2)
 		return;
+	for (__u32 i = 0; i < c->nrecent && i < HANDOFF_RECENT; i++) {
+		__u64 ts = c->recent[i];
+
+		edges += (ts > c->last_ts ? ts - c->last_ts : c->last_ts - ts) <= HANDOFF_EDGE_NS;
+	}
 	out->processes = 1;
 	out->interpreter = c->last_sn - c->first_sn;
 	out->seen = c->seen;
-	if (out->interpreter > out->seen)
-		out->missed = out->interpreter - out->seen;
+	diff = out->interpreter > out->seen ? out->interpreter - out->seen
+					    : out->seen - out->interpreter;
+	if (diff <= edges)
+		out->at_edges = diff;
+	else if (out->interpreter > out->seen)
+		out->missed = diff;
 	else
-		out->extra = out->seen - out->interpreter;
+		out->extra = diff;
 }
 
 size_t engine__cpus(const struct engine *eng, const struct engine_cpu **out, size_t cap)
@@ -271,6 +281,7 @@ void engine__totals(const struct engine *eng, struct engine_totals *out)
 		out->handoffs.seen += h.seen;
 		out->handoffs.missed += h.missed;
 		out->handoffs.extra += h.extra;
+		out->handoffs.at_edges += h.at_edges;
 	}
 	out->nthreads = eng->nthreads;
 	out->first_ts = eng->first_ts;

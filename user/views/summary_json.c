@@ -113,6 +113,7 @@ static struct json_object *handoff_json(const struct handoff_figures *h)
 	put_u64(o, "seen", h->seen);
 	put_u64(o, "not_seen", h->missed);
 	put_u64(o, "extra", h->extra);
+	put_u64(o, "at_edges", h->at_edges);
 	return o;
 }
 

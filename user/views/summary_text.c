@@ -33,6 +33,11 @@ static void print_handoff_check(FILE *out, const struct trace_meta *meta,
 		fprintf(out, "warning: %llu GIL hand-offs seen, %llu more than the interpreter's "
 			"own count of %llu\n", (unsigned long long)h->seen,
 			(unsigned long long)h->extra, (unsigned long long)h->interpreter);
+	else if (h->at_edges)
+		fprintf(out, "hand-offs: %llu seen, %llu by the interpreter's own count: equal but "
+			"for %llu within 1 ms of a reading, which it cannot place\n",
+			(unsigned long long)h->seen, (unsigned long long)h->interpreter,
+			(unsigned long long)h->at_edges);
 	else
 		fprintf(out, "hand-offs: %llu, equal to the interpreter's own count\n",
 			(unsigned long long)h->interpreter);

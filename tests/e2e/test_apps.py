@@ -138,21 +138,32 @@ def test_report_and_summary_lead_with_the_verdict(tmp_path):
 
 
 def top_plain(which, *app):
+    """The kinds diagnosed in each interval of top's plain lines (one per
+    diagnosis), and the whole run's summary that follows them."""
     py, env = app_env(which, app)
     r = subprocess.run([GILTRACE, "top", "--", py, str(APPS / app[0]), *app[1:]],
                        capture_output=True, text=True, timeout=90, env=env,
                        stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
-    return re.findall(r"^  diagnosis (\S+):", r.stdout, re.M)
+    intervals = [re.findall(r"^  diagnosis (\S+):", block, re.M)
+                 for block in r.stdout.split("\ntop elapsed=")]
+    return intervals, r.stdout[r.stdout.rindex("giltrace: pid"):]
 
 
 @pytest.mark.parametrize("which", INTERPRETERS)
 def test_top_names_the_problem_and_not_the_healthy(which):
     """top's plain lines, one interval a second: the web server's
-    intervals show GIL-bound latency; the hashlib/zlib threads' show only
-    the healthy verdict."""
-    assert "gil-latency" in top_plain(which, "wsgi_server.py", "3", "2")
-    assert set(top_plain(which, "c_release.py", "3")) == {"healthy"}
+    intervals show GIL-bound latency; the hashlib/zlib threads' show the
+    healthy verdict, and so does the run's summary. One of their intervals
+    may differ: with the machine loaded by other work (a fresh-clone test
+    run beside this one: 1 run in 7), a holder descheduled for a whole
+    slice queues the others behind the GIL for real, for that second."""
+    intervals, _ = top_plain(which, "wsgi_server.py", "3", "2")
+    assert any("gil-latency" in kinds for kinds in intervals), intervals
+    intervals, summary = top_plain(which, "c_release.py", "3")
+    assert len(intervals) >= 3, intervals
+    assert sum(kinds == ["healthy"] for kinds in intervals) >= len(intervals) - 1, intervals
+    assert "\ndiagnoses:\n  the GIL is not your problem" in summary, summary
 
 
 @pytest.mark.parametrize("which", INTERPRETERS)

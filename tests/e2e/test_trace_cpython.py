@@ -93,10 +93,12 @@ def test_acquisitions_equal_bpftrace(ver):
         py.stdin.write("go\n")
         py.stdin.flush()
         assert py.wait(timeout=60) == 0
-        out, err = gt.communicate(timeout=30)
+        out, err = gt.communicate(timeout=60)
         assert gt.returncode == 0, err
         bt.send_signal(signal.SIGINT)
-        bt_out, _ = bt.communicate(timeout=30)
+        # bpftrace prints its maps only after detaching every uprobe: over
+        # 30 s once at load 4 (four test runs at once)
+        bt_out, _ = bt.communicate(timeout=120)
     finally:
         py.kill()
     s = summary(out)

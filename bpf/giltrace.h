@@ -27,11 +27,13 @@
  *                   or -errno, addr: the holder's PyThreadState).
  *   GIL_STATE       synthetic, from user space (CPython 3.x): the
  *                   interpreter's own GIL state read from its memory at
- *                   attach, every second and at the end of the trace
+ *                   attach, every 100 ms and at the end of the trace
  *                   (value: gil->switch_number, its count of hand-offs;
  *                   tid: the thread of gil->last_holder, 0 if unknown;
  *                   ret: GIL_STATE_* flags; addr: the GIL). The engine
- *                   checks the hand-offs it saw against it.
+ *                   checks the hand-offs it saw against it. Other
+ *                   runtimes get only the end, with GIL_STATE_NO_READING:
+ *                   the traced window ends there, holds in progress too.
  *
  * Kind numbers are part of the capture format: never renumber, only add.
  */
@@ -64,6 +66,7 @@ enum gil_event_kind {
 #define GIL_STATE_LOCKED 1    /* gil->locked: a thread holds the GIL */
 #define GIL_STATE_NO_HOLDER 2 /* gil->last_holder is NULL: no thread has held it */
 #define GIL_STATE_END 4       /* the last reading: the traced window ends here */
+#define GIL_STATE_NO_READING 8 /* a runtime with no state to read (toy VM, 2.7): END only */
 
 /*
  * Transport only, never fed to the engine or stored: a traced thread renamed

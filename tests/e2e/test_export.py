@@ -16,7 +16,8 @@ GILTRACE = BUILD_DIR / "giltrace"
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="tracing needs root")
 SVG = "{http://www.w3.org/2000/svg}"
 KINDS = {"wait", "wake", "retry", "timeout", "drop_request", "acquire", "release",
-         "forced_release", "wake_call", "sched_wakeup", "sched_run", "drops"}
+         "forced_release", "wake_call", "sched_wakeup", "sched_run", "drops",
+         "gil_state"}  # the end of the window (GIL_STATE_NO_READING for the toy VM)
 
 
 def run(*args, **kw):

@@ -379,6 +379,11 @@ static void on_gil_state(struct engine *eng, const struct gil_event *ev)
 
 	if (!p)
 		return;
+	if (ev->ret & GIL_STATE_NO_READING) {
+		if (ev->ret & GIL_STATE_END)
+			close_holds(eng, p, ev->ts);
+		return;
+	}
 	c = &p->check;
 	if (!c->readings++) {
 		c->first_ts = c->last_ts = ev->ts;

@@ -361,8 +361,19 @@ int targets__read_gil_states(struct targets *t, int flags,
 		char why[256];
 		int err;
 
-		if (e->state != TARGET_TRACED || !e->plan || !e->plan->row->cpython)
+		if (e->state != TARGET_TRACED || !e->plan)
 			continue;
+		/* A runtime with no GIL state to read still has its window's
+		 * end: the holds in progress are counted up to it. */
+		if (!e->plan->row->cpython) {
+			if (flags & GIL_STATE_END) {
+				ev.ts = mono_now();
+				ev.tgid = e->id.pid;
+				ev.ret = GIL_STATE_END | GIL_STATE_NO_READING;
+				fn(ctx, &ev);
+			}
+			continue;
+		}
 		/* A command started by giltrace is planned before its interpreter
 		 * exists: its layout is checked once it does, and a layout that
 		 * does not fit is not traced on. */

@@ -171,17 +171,12 @@ static void on_wait(struct engine *eng, struct thread_slot *t, const struct gil_
 
 /* A hand-off seen: inside the self-check's window, or after it until the
  * next reading moves the window's end past it. */
-static bool near(__u64 a, __u64 b)
-{
-	return (a > b ? a - b : b - a) <= HANDOFF_EDGE_NS;
-}
-
 static void check_handoff(struct engine_proc *p, __u64 ts)
 {
 	struct handoff_check *c = &p->check;
 
 	c->recent[c->nrecent++ % HANDOFF_RECENT] = ts;
-	if (c->readings && near(ts, c->first_ts))
+	if (c->readings && handoff_near(ts, c->first_ts))
 		c->near_first++;
 	if (!c->readings || ts <= c->first_ts)
 		return;
@@ -389,8 +384,7 @@ static void on_gil_state(struct engine *eng, const struct gil_event *ev)
 		c->first_ts = c->last_ts = ev->ts;
 		c->first_sn = c->last_sn = ev->value;
 		/* hand-offs seen just before it, as the ring keeps them */
-		for (__u32 i = 0; i < c->nrecent && i < HANDOFF_RECENT; i++)
-			c->near_first += near(c->recent[i], c->first_ts);
+		c->near_first += handoff_near_recent(c, c->first_ts);
 		gil_state_at_attach(eng, p, ev);
 	} else if (ev->ts >= c->last_ts) {
 		c->seen += c->seen_after;

@@ -119,4 +119,21 @@ void timeline__after(struct engine *eng, struct thread_slot *t, const struct gil
 		     const struct timeline_pre *pre);
 void timeline__wakeup(struct engine *eng, const struct gil_event *ev);
 
+/* Whether hand-off time ts is close enough to a reading at edge that the
+ * reading cannot place it (HANDOFF_EDGE_NS). */
+static inline int handoff_near(__u64 ts, __u64 edge)
+{
+	return (ts > edge ? ts - edge : edge - ts) <= HANDOFF_EDGE_NS;
+}
+
+/* The hand-offs the ring still holds near a reading at edge. */
+static inline __u64 handoff_near_recent(const struct handoff_check *c, __u64 edge)
+{
+	__u64 n = 0;
+
+	for (__u32 i = 0; i < c->nrecent && i < HANDOFF_RECENT; i++)
+		n += handoff_near(c->recent[i], edge);
+	return n;
+}
+
 #endif

@@ -161,16 +161,11 @@ size_t engine__procs(const struct engine *eng, const struct engine_proc **out, s
 void engine__handoff_check(const struct engine_proc *p, struct handoff_figures *out)
 {
 	const struct handoff_check *c = &p->check;
-	__u64 edges = c->near_first, diff;
+	__u64 edges = c->near_first + handoff_near_recent(c, c->last_ts), diff;
 
 	memset(out, 0, sizeof(*out));
 	if (c->readings < 2)
 		return;
-	for (__u32 i = 0; i < c->nrecent && i < HANDOFF_RECENT; i++) {
-		__u64 ts = c->recent[i];
-
-		edges += (ts > c->last_ts ? ts - c->last_ts : c->last_ts - ts) <= HANDOFF_EDGE_NS;
-	}
 	out->processes = 1;
 	out->interpreter = c->last_sn - c->first_sn;
 	out->seen = c->seen;

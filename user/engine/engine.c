@@ -204,6 +204,7 @@ static void on_acquire(struct engine *eng, struct thread_slot *t, const struct g
 		hist__add(&eng->wait, wait);
 		t->acc.wait_ns += span_in_interval(eng, t->since, ev->ts);
 		t->acc.waits++;
+		eng->acc.waits++;
 		t->acc.wait_sum_ns += wait;
 		if (wait > t->acc.wait_max_ns)
 			t->acc.wait_max_ns = wait;

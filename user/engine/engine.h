@@ -110,7 +110,8 @@ struct io_wait_figures {
 
 /* Derived figures of one thread (engine__thread_figures()). */
 struct thread_figures {
-	double contention_pct;  /* busy / acquisitions * 100 */
+	double contention_pct;  /* waits / acquisitions * 100: busy would count a
+				 * wait still in progress at the window's end */
 	double wait_mean_ns;    /* wait_ns / waits */
 	__u64 wait_p50_ns;
 	__u64 wait_p90_ns;
@@ -240,12 +241,13 @@ struct totals_interval {
 	__u64 len_ns;
 	__u64 acquisitions;
 	__u64 busy;
+	__u64 waits;             /* waits that ended (ACQUIRE) in the interval */
 	__u64 retries;
 	__u64 forced_switches;
 	__u64 switches;
 	__u64 hold_ns;
 	double utilisation_pct;  /* hold_ns / (len_ns * processes) * 100 */
-	double contention_pct;   /* busy / acquisitions * 100 */
+	double contention_pct;   /* waits / acquisitions * 100 */
 	double switches_per_s;
 	double retries_per_s;
 	double forced_per_s;
@@ -263,7 +265,7 @@ struct engine_totals {
 	__u64 switches;
 	double switches_per_s;    /* switches / duration */
 	double utilisation_pct;   /* hold_ns / (duration * nprocs) * 100 */
-	double contention_pct;    /* busy / acquisitions * 100 */
+	double contention_pct;    /* waits / acquisitions * 100 */
 	double badness;           /* retries / acquisitions */
 	double jain;              /* Jain's index of hold_ns over threads that
 				   * acquired at least once; 0 if none */

@@ -87,7 +87,7 @@ static void figures_of(const struct engine_thread *t, const struct engine_proc *
 		       struct thread_figures *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->contention_pct = 100.0 * ratio(t->c.busy, t->c.acquisitions);
+	out->contention_pct = 100.0 * ratio(t->c.waits, t->c.acquisitions);
 	out->wait_mean_ns = ratio(t->c.wait_ns, t->c.waits);
 	out->wait_p50_ns = hist__percentile(&t->wait, 50);
 	out->wait_p90_ns = hist__percentile(&t->wait, 90);
@@ -289,7 +289,7 @@ void engine__totals(const struct engine *eng, struct engine_totals *out)
 	out->switches_per_s = secs > 0 ? (double)out->switches / secs : 0.0;
 	out->utilisation_pct = 100.0 * ratio(out->c.hold_ns,
 					     out->duration_ns * (out->nprocs ? out->nprocs : 1));
-	out->contention_pct = 100.0 * ratio(out->c.busy, out->c.acquisitions);
+	out->contention_pct = 100.0 * ratio(out->c.waits, out->c.acquisitions);
 	out->badness = ratio(out->c.retries, out->c.acquisitions);
 	out->jain = jain(eng);
 	out->wait_mean_ns = ratio(out->c.wait_ns, out->c.waits);

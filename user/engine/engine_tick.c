@@ -71,7 +71,7 @@ void engine__tick(struct engine *eng, __u64 now_ts)
 	iv->len_ns = now_ts - start;
 	iv->hold_ns = hold;
 	iv->utilisation_pct = 100.0 * ratio(hold, iv->len_ns * (nprocs ? nprocs : 1));
-	iv->contention_pct = 100.0 * ratio(iv->busy, iv->acquisitions);
+	iv->contention_pct = 100.0 * ratio(iv->waits, iv->acquisitions);
 	secs = (double)iv->len_ns / 1e9;
 	if (secs > 0) {
 		iv->switches_per_s = (double)iv->switches / secs;

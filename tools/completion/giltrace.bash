@@ -54,6 +54,9 @@ _giltrace()
 	-o|--output|--btf|--folded)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
+	--user)
+		COMPREPLY=($(compgen -u -- "$cur"))
+		return ;;
 	-d|--duration|-i|--interval|--buffer-kib|--max-size|--from|--to|--tid|--top|--width|\
 	--listen|--comm|--exe)
 		return ;;

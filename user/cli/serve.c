@@ -17,10 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/parse.h"
 #include "cli/target_opts.h"
+#include "run/privileges.h"
 #include "stream/proc_demux.h"
 #include "stream/tee.h"
 #include "views/metrics_prom.h"
@@ -43,16 +46,23 @@ struct serve {
 	/* Shared. */
 	pthread_mutex_t lock;
 	struct page pages[2];       /* by enum prom_format */
+	/* HTTP */
+	int listen_fd;              /* bound at the start, served once attached */
+	struct MHD_Daemon *http;
+	const char *as;             /* the user it serves as (--user) */
 };
 
 struct serve_args {
 	struct live_opts live;
 	struct target_opts_input target;
 	const char *listen;
+	const char *user;
 	bool per_thread;
 };
 
-enum { OPT_LISTEN = 0x300, OPT_PER_THREAD };
+#define DEFAULT_USER "nobody"
+
+enum { OPT_LISTEN = 0x300, OPT_PER_THREAD, OPT_USER };
 
 static int render(struct serve *sv, enum prom_format f, struct page *out)
 {
@@ -225,19 +235,48 @@ static int resolve_listen(const char *spec, struct sockaddr_storage *sa, socklen
 	return 0;
 }
 
-static struct MHD_Daemon *start_http(struct serve *sv, const char *spec)
+/* Binds SPEC before anything is traced, so that a port in use is said at
+ * once; -1 after a one-line error. */
+static int open_listener(const char *spec)
 {
 	struct sockaddr_storage sa;
-	const union MHD_DaemonInfo *info;
-	struct MHD_Daemon *d;
-	sigset_t block, old;
-	char err[512], host[128];
 	socklen_t salen;
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+	char err[512];
+	int fd, one = 1;
 
 	if (resolve_listen(spec, &sa, &salen, err, sizeof(err))) {
 		fprintf(stderr, "giltrace: %s\n", err);
-		return NULL;
+		return -1;
+	}
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sa, salen) || listen(fd, MAX_CONNECTIONS)) {
+		fprintf(stderr, "giltrace: cannot listen on %s: %s\n", spec, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The HTTP thread starts once giltrace is down to what a trace keeps, as
+ * another user (--user): capabilities are per thread, and a thread started
+ * before would keep root's. */
+static int start_http(void *ctx)
+{
+	struct serve *sv = ctx;
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof(sa);
+	char host[128], port[16];
+	sigset_t block, old;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+
+	if (getsockname(sv->listen_fd, (struct sockaddr *)&sa, &salen) ||
+	    getnameinfo((struct sockaddr *)&sa, salen, host, sizeof(host), port, sizeof(port),
+			NI_NUMERICHOST | NI_NUMERICSERV)) {
+		fprintf(stderr, "giltrace: cannot read the listening address: %s\n",
+			strerror(errno));
+		return -1;
 	}
 	if (sa.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -247,24 +286,22 @@ static struct MHD_Daemon *start_http(struct serve *sv, const char *spec)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, sv,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
-			     MHD_OPTION_END);
+	sv->http = MHD_start_daemon(flags, 0, NULL, NULL, handle, sv,
+				    MHD_OPTION_LISTEN_SOCKET, sv->listen_fd,
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
+				    MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!d) {
-		fprintf(stderr, "giltrace: cannot listen on %s: %s\n", spec,
-			errno ? strerror(errno) : "address in use or not local");
-		return NULL;
+	if (!sv->http) {
+		fprintf(stderr, "giltrace: cannot start the HTTP server: %s\n",
+			errno ? strerror(errno) : "libmicrohttpd failed");
+		return -1;
 	}
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	if (getnameinfo((struct sockaddr *)&sa, salen, host, sizeof(host), NULL, 0, NI_NUMERICHOST))
-		snprintf(host, sizeof(host), "?");
-	fprintf(stderr, "giltrace: serving metrics on http://%s%s%s:%u/metrics\n",
+	sv->listen_fd = -1; /* MHD's now: MHD_stop_daemon() closes it */
+	fprintf(stderr, "giltrace: serving metrics on http://%s%s%s:%s/metrics as user %s\n",
 		sa.ss_family == AF_INET6 ? "[" : "", host, sa.ss_family == AF_INET6 ? "]" : "",
-		info ? info->port : 0);
-	return d;
+		port, sv->as);
+	return 0;
 }
 
 static const struct argp_option options[] = {
@@ -273,6 +310,9 @@ static const struct argp_option options[] = {
 						DEFAULT_LISTEN "; port 0 picks a free one)", 2 },
 	{ "per-thread", OPT_PER_THREAD, NULL, 0, "Add per-thread series (one per thread: mind "
 						 "the cardinality)", 2 },
+	{ "user", OPT_USER, "USER", 0, "Once attached, run and answer HTTP as USER (a name or "
+				       "uid; default " DEFAULT_USER "), keeping only the "
+				       "capabilities a trace needs (docs/security.md)", 2 },
 	{ 0 },
 };
 
@@ -297,6 +337,9 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 	}
 	case OPT_PER_THREAD:
 		a->per_thread = true;
+		break;
+	case OPT_USER:
+		a->user = arg;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -323,25 +366,31 @@ static const struct argp argp = {
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_args a = { .target.live = &a.live, .listen = DEFAULT_LISTEN };
-	struct serve sv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct serve_args a = { .target.live = &a.live, .listen = DEFAULT_LISTEN,
+				.user = DEFAULT_USER };
+	struct serve sv = { .lock = PTHREAD_MUTEX_INITIALIZER, .listen_fd = -1 };
 	struct stream_sink demux = proc_demux__sink(&sv.demux), sink,
 			   exits = { .target_exit = on_target_exit, .ctx = &sv };
-	struct live_hooks hooks = { .on_tick = on_tick, .ctx = &sv, .input_fd = -1,
-				    .tick_ms = 1000 };
+	struct live_hooks hooks = { .on_tick = on_tick, .on_traced = start_http, .ctx = &sv,
+				    .input_fd = -1, .tick_ms = 1000 };
 	struct stream_tee tee = { 0 };
 	struct live_result res;
-	struct MHD_Daemon *d;
+	char err[256];
 	int ret;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
+	if (privileges__lookup_user(a.user, &a.live.run_as, err, sizeof(err))) {
+		fprintf(stderr, "giltrace: %s\n", err);
+		return 2;
+	}
+	sv.as = a.live.run_as.name;
 	sv.popts.per_thread = a.per_thread;
 	/* An agent outlives its targets: they leave /metrics, it stays up. */
 	a.live.persist = true;
 	publish(&sv);
-	d = start_http(&sv, a.listen);
-	if (!d)
+	sv.listen_fd = open_listener(a.listen);
+	if (sv.listen_fd < 0)
 		return 1;
 	/* live -> [one engine per process, republish when one exits] ->
 	 * /metrics, rendered every tick */
@@ -353,7 +402,10 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "giltrace: out of memory\n");
 		ret = 1;
 	}
-	MHD_stop_daemon(d);
+	if (sv.http)
+		MHD_stop_daemon(sv.http);
+	if (sv.listen_fd >= 0)
+		close(sv.listen_fd);
 	proc_demux__free(&sv.demux);
 	free(sv.pages[0].buf);
 	free(sv.pages[1].buf);

@@ -430,11 +430,16 @@ int live__run(const struct live_opts *o, const struct stream_sink *sink,
 	targets__read_gil_states(tg, 0, on_event, &lc);
 	/* Attached: from here giltrace reads what the targets control, with no
 	 * more privilege than that takes (docs/security.md). */
-	ret = privileges__drop_after_attach(o->all);
+	ret = privileges__drop_after_attach(o->all, &o->run_as);
 	if (ret) {
-		fprintf(stderr, "giltrace: cannot drop capabilities after attaching: %s\n",
-			strerror(-ret));
+		fprintf(stderr, "giltrace: cannot drop %s after attaching: %s\n",
+			o->run_as.set ? "to user and capabilities" : "capabilities", strerror(-ret));
 		goto cleanup;
+	}
+	if (hooks->on_traced) {
+		ret = hooks->on_traced(hooks->ctx);
+		if (ret)
+			goto cleanup;
 	}
 	announce(o, tg, &meta);
 	lc.traced_since = mono_now();

@@ -20,6 +20,7 @@
 #include "giltrace.h"
 #include "trace_meta.h"
 #include "stream/sink.h"
+#include "run/privileges.h"
 #include "target/discover.h"
 
 /* Most PIDs one -p list may name; --all goes up to GILTRACE_MAX_TARGETS. */
@@ -38,6 +39,10 @@ struct live_hooks {
 	 * probes are detached, which takes the kernel a while, so that the
 	 * summary does not wait for it. NULL to ignore. */
 	void (*on_end)(void *ctx, const struct live_result *res);
+	/* Attached and down to the privileges a trace keeps, before "tracing"
+	 * is said; still the only thread. Non-zero stops the run. NULL to
+	 * ignore. */
+	int (*on_traced)(void *ctx);
 	void *ctx;
 	int input_fd; /* -1 for none */
 	int tick_ms;  /* 0 for no ticks */
@@ -62,6 +67,7 @@ struct live_opts {
 	bool blame;         /* read the GIL holder's Python stack at waits */
 	const char *btf_path;
 	const char *mode;   /* --mode: a runtime's tracing mode, NULL: its default */
+	struct run_as run_as; /* --user: whom to become once attached (serve) */
 };
 
 struct live_result {

@@ -1,7 +1,11 @@
 #include "run/privileges.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/capability.h>
 
 /*
@@ -53,15 +57,71 @@ static bool wanted(cap_value_t c, bool later_attaches)
 	return false;
 }
 
-int privileges__drop_after_attach(bool later_attaches)
+int privileges__lookup_user(const char *user, struct run_as *as, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw && user[0] >= '0' && user[0] <= '9') {
+		n = strtoul(user, &end, 10);
+		if (!*end && n < (uid_t)-1)
+			pw = getpwuid((uid_t)n);
+	}
+	if (!pw) {
+		snprintf(err, errlen, "no user '%s' on this machine (--user takes a name or a uid "
+			 "from /etc/passwd)", user);
+		return -ENOENT;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "--user %s is root: name an unprivileged user, such as nobody",
+			 user);
+		return -EINVAL;
+	}
+	as->set = true;
+	as->uid = pw->pw_uid;
+	as->gid = pw->pw_gid;
+	snprintf(as->name, sizeof(as->name), "%s", pw->pw_name);
+	return 0;
+}
+
+/* setgroups and the gid, then the uid, whose change would take the
+ * capability to change the others. libcap keeps the permitted set across
+ * the uid change (PR_SET_KEEPCAPS); the effective set is emptied. Single
+ * threaded here: without libpsx, libcap changes the calling thread only. */
+static int become(const struct run_as *as)
+{
+	if (cap_setgroups(as->gid, 0, NULL))
+		return -errno;
+	if (cap_setuid(as->uid))
+		return -errno;
+	return 0;
+}
+
+int privileges__drop_after_attach(bool later_attaches, const struct run_as *as)
 {
 	static const cap_flag_t sets[] = { CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE };
 	cap_flag_value_t setpcap = CAP_CLEAR;
-	cap_t caps = cap_get_proc(); /* what we have: a partly privileged run keeps less */
+	cap_t caps;
 	int ret = 0;
 
+	if (as && as->set) {
+		ret = become(as);
+		if (ret)
+			return ret;
+	}
+	caps = cap_get_proc(); /* what we have: a partly privileged run keeps less */
 	if (!caps)
 		return -errno;
+	/* A uid change empties the effective set (the permitted one stays):
+	 * what is kept below must be in effect again. */
+	if (cap_fill(caps, CAP_EFFECTIVE, CAP_PERMITTED) || cap_set_proc(caps)) {
+		ret = -errno;
+		cap_free(caps);
+		return ret;
+	}
 	cap_get_flag(caps, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
 	for (cap_value_t c = 0; !ret && c <= CAP_LAST_CAP; c++) {
 		if (wanted(c, later_attaches) || !CAP_IS_SUPPORTED(c))

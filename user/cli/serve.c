@@ -265,7 +265,7 @@ static int open_listener(const char *spec)
 static int start_http(void *ctx)
 {
 	struct serve *sv = ctx;
-	struct sockaddr_storage sa;
+	struct sockaddr_storage sa = { 0 };
 	socklen_t salen = sizeof(sa);
 	char host[128], port[16];
 	sigset_t block, old;

@@ -25,3 +25,5 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "futex.bpf.h"
 #include "sched.bpf.h"
 #include "comm.bpf.h"
+/* Free-threaded CPython's locks (docs/freethreaded-locks.md); registered per target. */
+#include "ftlocks.bpf.h"

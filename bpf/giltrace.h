@@ -35,6 +35,26 @@
  *                   runtimes get only the end, with GIL_STATE_NO_READING:
  *                   the traced window ends there, holds in progress too.
  *
+ * Free-threaded CPython (no GIL; bpf/ftlocks.bpf.h), contended paths only:
+ *   LOCK_WAIT       a contended PyMutex acquisition ended: _PyMutex_LockTimed
+ *                   returned (the inline fast path had failed). addr: the
+ *                   mutex; value: ns spent in it; ret: its PyLockStatus
+ *                   (LOCK_ST_*) | parks << LOCK_PARKS_SHIFT.
+ *   LOCK_SECTION    a critical section takes an object's lock by its slow
+ *                   path (_PyCriticalSection_BeginSlow, or 2_BeginSlow for
+ *                   each mutex it will lock). addr: the mutex (&ob_mutex);
+ *                   value: the object's ob_type as read then (0: unread);
+ *                   ret: 1 or 2, the objects in the section.
+ *   STW             stop-the-world (pystate.c stop_the_world/start_the_world):
+ *                   ret: STW_REQUEST (value: the caller's return address),
+ *                   STW_STOPPED (every other thread stopped), STW_END.
+ *                   addr: the _stoptheworld_state (one per interpreter,
+ *                   one for the whole runtime).
+ *   LOCK_TYPE       synthetic, from user space: 8 bytes of a type's name
+ *                   (value, little-endian), part ret (0-3) of the name of
+ *                   the type at addr, sent before the first LOCK_SECTION
+ *                   that names it.
+ *
  * Kind numbers are part of the capture format: never renumber, only add.
  */
 #ifndef GILTRACE_H
@@ -59,6 +79,11 @@ enum gil_event_kind {
 	GIL_EV_DROPS = 12,
 	GIL_EV_HOLDER_STACK = 13,
 	GIL_EV_GIL_STATE = 14,
+	/* Free-threaded CPython's locks (bpf/ftlocks.bpf.h, docs/freethreaded-locks.md). */
+	GIL_EV_LOCK_WAIT = 16,
+	GIL_EV_LOCK_SECTION = 17,
+	GIL_EV_STW = 18,
+	GIL_EV_LOCK_TYPE = 19,
 	GIL_EV__MAX,
 };
 
@@ -67,6 +92,26 @@ enum gil_event_kind {
 #define GIL_STATE_NO_HOLDER 2 /* gil->last_holder is NULL: no thread has held it */
 #define GIL_STATE_END 4       /* the last reading: the traced window ends here */
 #define GIL_STATE_NO_READING 8 /* a runtime with no state to read (toy VM, 2.7): END only */
+
+/* LOCK_WAIT ret: CPython's PyLockStatus, and the parks it took. */
+#define LOCK_ST_FAILURE 0
+#define LOCK_ST_ACQUIRED 1
+#define LOCK_ST_INTR 2
+#define LOCK_ST_MASK 0xff
+#define LOCK_PARKS_SHIFT 8
+/* STW ret */
+#define STW_REQUEST 1
+#define STW_STOPPED 2
+#define STW_END 3
+/* LOCK_TYPE: a name is at most this many bytes, 8 per event. */
+#define LOCK_TYPE_NAME_MAX 32
+
+/* Per-process facts for bpf/ftlocks.bpf.h (the ftlocks_targets map). */
+struct ftlocks_target {
+	__s32 ob_type_delta; /* &ob->ob_type - &ob->ob_mutex: the type of a
+			      * critical section's object, read from its mutex */
+	__u32 flags;
+};
 
 /*
  * Transport only, never fed to the engine or stored: a traced thread renamed

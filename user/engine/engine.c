@@ -18,6 +18,11 @@ struct engine *engine__new(const struct engine_opts *opts)
 		return NULL;
 	if (opts)
 		eng->opts = *opts;
+	eng->locks = lock_table__new();
+	if (!eng->locks) {
+		free(eng);
+		return NULL;
+	}
 	return eng;
 }
 
@@ -39,6 +44,7 @@ void engine__free(struct engine *eng)
 	free(eng->cpu_acc);
 	u64map__destroy(&eng->by_tid);
 	blame__free(eng->blame);
+	lock_table__free(eng->locks);
 	free(eng);
 }
 
@@ -457,6 +463,11 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 	}
 	if (ev->kind == 0 || ev->kind >= GIL_EV__MAX)
 		return;
+	/* A type's name holds for every window and thread filter. */
+	if (ev->kind == GIL_EV_LOCK_TYPE) {
+		lock_table__feed(eng->locks, ev);
+		return;
+	}
 	if ((eng->opts.from_ts && ev->ts < eng->opts.from_ts) ||
 	    (eng->opts.to_ts && ev->ts > eng->opts.to_ts))
 		return;
@@ -490,6 +501,13 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		/* A check of the whole process: meaningless for one thread. */
 		if (!eng->opts.tid)
 			on_gil_state(eng, ev);
+		return;
+	case GIL_EV_LOCK_WAIT:
+	case GIL_EV_LOCK_SECTION:
+	case GIL_EV_STW:
+		/* No GIL state: the thread is only made known, for its name. */
+		thread_get(eng, ev->tgid, ev->tid);
+		lock_table__feed(eng->locks, ev);
 		return;
 	default:
 		break;

@@ -15,6 +15,7 @@
 
 #include "giltrace.h"
 #include "engine/hist.h"
+#include "engine/locks.h"
 
 struct engine;
 
@@ -347,6 +348,8 @@ void engine__blame_totals(const struct engine *eng, struct engine_blame_totals *
 __u64 engine__blame_holder(const struct engine *eng, __u32 tgid, __u32 *tid);
 /* The wait histogram of all threads together (the merge of every
  * thread's), for views wanting more percentiles than engine_totals has. */
+/* Free-threaded CPython's locks and stop-the-world pauses (engine/locks.h). */
+const struct lock_table *engine__locks(const struct engine *eng);
 void engine__wait_hist(const struct engine *eng, struct hist *out);
 
 #endif

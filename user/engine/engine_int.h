@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "engine/locks.h"
 #include "engine/timeline.h"
 #include "util/u64map.h"
 
@@ -62,6 +63,7 @@ struct engine {
 	struct totals_interval iv;  /* the last closed interval */
 
 	struct blame_table *blame; /* NULL until the first HOLDER_STACK */
+	struct lock_table *locks;  /* free-threaded CPython's locks (locks.c) */
 
 	int tl_on;               /* engine__set_timeline() was given ops */
 	struct timeline_ops tl;

@@ -319,3 +319,8 @@ void engine__totals(const struct engine *eng, struct engine_totals *out)
 	}
 	out->iv = eng->iv;
 }
+
+const struct lock_table *engine__locks(const struct engine *eng)
+{
+	return eng->locks;
+}

@@ -13,6 +13,7 @@
 #include "run/targets.h"
 #include "target/plan.h"
 #include "target/proc.h"
+#include "target/pytype.h"
 #include "target/spawn.h"
 #include "trace/libbpf_log.h"
 #include "trace/session.h"
@@ -41,6 +42,7 @@ struct live_ctx {
 	struct trace_session *session;
 	struct blame_resolver *resolver; /* NULL without blame */
 	struct thread_set stacks;         /* stack ids already resolved */
+	struct u64map lock_types;         /* type objects named: address -> tgid */
 	__u64 traced_since;               /* when "tracing" was announced */
 	__u64 traced_until;               /* when the targets ended, or giltrace */
 };
@@ -81,6 +83,29 @@ static void take_stack(struct live_ctx *lc, const struct gil_event *ev)
 	stream_sink__stack(lc->sink, ev->tgid, ev->value, raw.flags, frames, n);
 }
 
+/* A type that owns a contended lock, named once per process (LOCK_TYPE
+ * records before the section that shows it), while the target holds it;
+ * one that does not read as a type is sent no name and stays unnamed. */
+static void name_lock_type(struct live_ctx *lc, const struct gil_event *ev)
+{
+	const struct ftlocks_layout *l = trace_session__lock_layout(lc->session, ev->tgid);
+	struct gil_event rec = { .kind = GIL_EV_LOCK_TYPE, .ts = ev->ts, .tgid = ev->tgid,
+				 .addr = ev->value };
+	char name[LOCK_TYPE_NAME_MAX] = { 0 };
+	__u64 owner;
+
+	if (u64map__get(&lc->lock_types, ev->value, &owner) && owner == ev->tgid)
+		return;
+	u64map__put(&lc->lock_types, ev->value, ev->tgid);
+	if (!l || pytype__name(ev->tgid, ev->value, l, name, sizeof(name)))
+		return;
+	for (int part = 0; part * 8 < (int)strlen(name); part++) {
+		memcpy(&rec.value, name + part * 8, 8);
+		rec.ret = part;
+		stream_sink__event(lc->sink, &rec);
+	}
+}
+
 static int on_event(void *ctx, const struct gil_event *ev)
 {
 	struct live_ctx *lc = ctx;
@@ -100,6 +125,8 @@ static int on_event(void *ctx, const struct gil_event *ev)
 		name_thread(lc, ev->tgid, ev->tid);
 	if (ev->kind == GIL_EV_HOLDER_STACK && lc->resolver && ev->value >= BLAME_ID_FIRST)
 		take_stack(lc, ev);
+	if (ev->kind == GIL_EV_LOCK_SECTION && ev->value)
+		name_lock_type(lc, ev);
 	return stream_sink__event(lc->sink, ev);
 }
 
@@ -488,6 +515,7 @@ cleanup:
 	}
 	u64map__destroy(&lc.seen.keys);
 	u64map__destroy(&lc.stacks.keys);
+	u64map__destroy(&lc.lock_types);
 	resolver__free(lc.resolver);
 	return ret ? 1 : 0;
 }

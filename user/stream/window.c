@@ -22,7 +22,8 @@ static int on_event(void *ctx, const struct gil_event *ev)
 		w->from_ts = edge(ev->ts, w->from_s);
 		w->to_ts = edge(ev->ts, w->to_s);
 	}
-	if (ev->kind != GIL_EV_DROPS && ((w->from_ts && ev->ts < w->from_ts) ||
+	/* Drops and type names are facts, not moments: every window keeps them. */
+	if (ev->kind != GIL_EV_DROPS && ev->kind != GIL_EV_LOCK_TYPE && ((w->from_ts && ev->ts < w->from_ts) ||
 					 (w->to_ts && ev->ts > w->to_ts)))
 		return 0;
 	return stream_sink__event(&w->next, ev);

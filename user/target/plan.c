@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "target/elf_file.h"
+#include "target/ftlocks_plan.h"
 #include "target/insn.h"
 #include "target/layout_check.h"
 #include "target/proc.h"
@@ -23,16 +24,13 @@ struct search {
 	int ret; /* the first hard error met while matching */
 };
 
-/* Resolves the hooks of row in ef and refuses probe points the kernel
- * would single-step. -ENOENT (with a reason) when a required one is
- * missing, which a CPython row answers by falling back to futex mode. */
-static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
-		      const struct runtime_row *row, const struct runtime_hook *hooks,
-		      char *err, size_t errlen)
+/* Resolves hooks in ef and refuses probe points the kernel would
+ * single-step. */
+int plan__add_hooks(struct attach_plan *plan, struct elf_file *ef, const char *who,
+		    const struct runtime_hook *hooks, char *err, size_t errlen)
 {
 	struct elf_sym_info sym;
 
-	plan->nprobes = 0;
 	for (int i = 0; i < RUNTIME_MAX_HOOKS && hooks[i].symbol; i++) {
 		const struct runtime_hook *h = &hooks[i];
 		unsigned char code[16];
@@ -41,7 +39,7 @@ static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 		if (elf_file__find(ef, h->symbol, &sym) || !sym.is_func) {
 			if (h->optional)
 				continue;
-			snprintf(err, errlen, "%s runtime without function %s", row->name, h->symbol);
+			snprintf(err, errlen, "%s runtime without function %s", who, h->symbol);
 			return -ENOENT;
 		}
 		if (h->at >= sym.size && h->at) {
@@ -60,6 +58,10 @@ static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 				 h->symbol, code[0], code[1], code[2]);
 			return -EOPNOTSUPP;
 		}
+		if (plan->nprobes == PLAN_MAX_PROBES) {
+			snprintf(err, errlen, "too many probes for one target at %s", h->symbol);
+			return -E2BIG;
+		}
 		plan->probes[plan->nprobes].offset = sym.file_offset + h->at;
 		plan->probes[plan->nprobes].prog = h->prog;
 		plan->probes[plan->nprobes].symbol = h->symbol;
@@ -67,6 +69,17 @@ static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 		plan->nprobes++;
 	}
 	return 0;
+}
+
+/* Resolves the hooks of row in ef, in place of any planned before.
+ * -ENOENT (with a reason) when a required one is missing, which a CPython
+ * row answers by falling back to futex mode. */
+static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
+		      const struct runtime_row *row, const struct runtime_hook *hooks,
+		      char *err, size_t errlen)
+{
+	plan->nprobes = 0;
+	return plan__add_hooks(plan, ef, row->name, hooks, err, errlen);
 }
 
 /* The toy VM: the GIL's address is learnt from the first probe hit. */
@@ -394,6 +407,23 @@ static bool detected(struct elf_file *ef, const struct runtime_row *row, bool py
 	return !elf_file__find(ef, row->detect_symbol, &sym) || (row->cpython && pyruntime);
 }
 
+/* The plan is row's, on the mapped file ef (kept open: uprobes go on it). */
+static void take_file(struct search *s, struct elf_file *ef, const struct proc_mapping *m,
+		      const struct runtime_row *row)
+{
+	s->plan->row = row;
+	snprintf(s->plan->meta.note, sizeof(s->plan->meta.note), "%s", row->note ? row->note : "");
+	s->plan->fd = dup(elf_file__fd(ef));
+	snprintf(s->plan->meta.exe, sizeof(s->plan->meta.exe), "%.*s",
+		 (int)sizeof(s->plan->meta.exe) - 1, m->path);
+	safe_text__clean(s->plan->meta.exe); /* a file name the target chose */
+	elf_file__close(ef);
+	if (s->plan->fd < 0) {
+		s->ret = -errno;
+		snprintf(s->err, s->errlen, "cannot keep %s open: %s", m->path, strerror(errno));
+	}
+}
+
 static int try_file(const struct proc_mapping *m, void *ctx)
 {
 	struct search *s = ctx;
@@ -447,18 +477,7 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 			elf_file__close(ef);
 			return 1;
 		}
-		s->plan->row = &rows[i];
-		snprintf(s->plan->meta.note, sizeof(s->plan->meta.note), "%s",
-			 rows[i].note ? rows[i].note : "");
-		s->plan->fd = dup(elf_file__fd(ef));
-		snprintf(s->plan->meta.exe, sizeof(s->plan->meta.exe), "%.*s",
-			 (int)sizeof(s->plan->meta.exe) - 1, m->path);
-		safe_text__clean(s->plan->meta.exe); /* a file name the target chose */
-		elf_file__close(ef);
-		if (s->plan->fd < 0) {
-			s->ret = -errno;
-			snprintf(s->err, s->errlen, "cannot keep %s open: %s", m->path, strerror(errno));
-		}
+		take_file(s, ef, m, &rows[i]);
 		return 1;
 	}
 	/* CPython before 3.7 has no _PyRuntime: named by the function every
@@ -466,6 +485,24 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 	if (!is_cpython && !elf_file__find(ef, "Py_GetVersion", &sym)) {
 		cpython_version(ef, m->path, key, sizeof(key), full, sizeof(full), &free_threaded);
 		is_cpython = true;
+	}
+	/* No GIL row fits a free-threaded build: its locks are traced alone
+	 * where it has their functions (target/ftlocks_plan.c). */
+	if (is_cpython && free_threaded) {
+		const struct runtime_row *row = NULL;
+		int err = ftlocks_plan__only(s->plan, ef, m, s->mode, &row, s->err, s->errlen);
+
+		if (!err) {
+			snprintf(s->plan->meta.version, sizeof(s->plan->meta.version), "%s", full);
+			safe_text__clean(s->plan->meta.version);
+			take_file(s, ef, m, row);
+			return 1;
+		}
+		if (err != -ENOENT) {
+			s->ret = err;
+			elf_file__close(ef);
+			return 1;
+		}
 	}
 	elf_file__close(ef);
 	if (is_cpython && free_threaded) {

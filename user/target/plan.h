@@ -16,6 +16,23 @@
 #include "target/py_debug.h"
 #include "target/runtimes.h"
 
+struct elf_file;
+
+/* A row's hooks, and a free-threaded build's lock probes beside them. */
+#define PLAN_MAX_PROBES (2 * RUNTIME_MAX_HOOKS)
+
+/* Free-threaded CPython: how a lock's owner object and its type's name
+ * are read (target/ftlocks_plan.c), for BPF (ftlocks_target) and for user
+ * space's names (target/pytype.c). */
+struct ftlocks_layout {
+	bool on;              /* the lock probes are in the plan */
+	bool stw;             /* and the stop-the-world ones (local symbols) */
+	__u16 ob_mutex;       /* PyObject.ob_mutex */
+	__u16 ob_type;        /* PyObject.ob_type */
+	__u16 tp_name;        /* PyTypeObject.tp_name */
+	__u64 type_type;      /* &PyType_Type in the process: types' own type */
+};
+
 struct plan_probe {
 	__u64 offset;         /* file offset of the probed instruction */
 	const char *prog;     /* BPF program name */
@@ -45,7 +62,8 @@ struct attach_plan {
 	struct py_debug debug;
 	unsigned char debug_head[16];
 	int nprobes;
-	struct plan_probe probes[RUNTIME_MAX_HOOKS];
+	struct plan_probe probes[PLAN_MAX_PROBES];
+	struct ftlocks_layout locks;
 	struct trace_meta meta;
 };
 
@@ -64,6 +82,11 @@ int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err
 /* The layout check put off at plan time, once the interpreter has started:
  * 0 (passed, or still not started), or -EPROTO with the check in err. */
 int plan__check_layout(struct attach_plan *plan, char *err, size_t errlen);
+/* Appends the probes of hooks found in ef to plan (checked as a row's are;
+ * who names the runtime in messages). 0, or -errno with a reason in err:
+ * -ENOENT when a required one is missing. */
+int plan__add_hooks(struct attach_plan *plan, struct elf_file *ef, const char *who,
+		    const struct runtime_hook *hooks, char *err, size_t errlen);
 /* Closes the files the plan holds open. */
 void plan__release(struct attach_plan *plan);
 

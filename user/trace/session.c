@@ -26,8 +26,17 @@ struct blame_target {
 	const struct cpython_code_layout *code;
 };
 
+/* A free-threaded target whose lock probes are in, and how its lock
+ * owners are named. */
+struct locks_target {
+	__u32 pid;
+	struct ftlocks_layout layout;
+};
+
 struct trace_session {
 	struct giltrace_bpf *skel;
+	struct locks_target *locked;
+	int nlocked, caplocked;
 	struct blame_target *blamed;
 	int nblamed, capblamed;
 	bool blame;
@@ -254,6 +263,61 @@ static void blame_remove(struct trace_session *s, __u32 pid)
 	s->nblamed = kept;
 }
 
+/* Free-threaded CPython: BPF gets where a lock's owner keeps its type,
+ * user space keeps the layout for the names (trace_session__lock_layout). */
+static int locks_add(struct trace_session *s, const struct attach_plan *plan, char *err,
+		     size_t errlen)
+{
+	const struct ftlocks_layout *l = &plan->locks;
+	struct ftlocks_target t = { 0 };
+	int ret;
+
+	if (!l->on)
+		return 0;
+	if (s->nlocked == s->caplocked) {
+		int cap = s->caplocked ? s->caplocked * 2 : 8;
+		struct locks_target *bigger = realloc(s->locked, (size_t)cap * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		s->locked = bigger;
+		s->caplocked = cap;
+	}
+	if (l->ob_type)
+		t.ob_type_delta = (__s32)l->ob_type - (__s32)l->ob_mutex;
+	if (bpf_map__update_elem(s->skel->maps.ftlocks_targets, &plan->pid, sizeof(plan->pid), &t,
+				 sizeof(t), BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot register PID %u for its locks: %s", plan->pid,
+			 strerror(-ret));
+		return ret;
+	}
+	s->locked[s->nlocked].pid = plan->pid;
+	s->locked[s->nlocked].layout = *l;
+	s->nlocked++;
+	return 0;
+}
+
+static void locks_remove(struct trace_session *s, __u32 pid)
+{
+	int kept = 0;
+
+	bpf_map__delete_elem(s->skel->maps.ftlocks_targets, &pid, sizeof(pid), 0);
+	for (int i = 0; i < s->nlocked; i++)
+		if (s->locked[i].pid != pid)
+			s->locked[kept++] = s->locked[i];
+	s->nlocked = kept;
+}
+
+const struct ftlocks_layout *trace_session__lock_layout(const struct trace_session *s,
+							 __u32 pid)
+{
+	for (int i = 0; i < s->nlocked; i++)
+		if (s->locked[i].pid == pid)
+			return &s->locked[i].layout;
+	return NULL;
+}
+
 int trace_session__take_stack(struct trace_session *s, __u32 pid, __u64 id,
 			      struct blame_stack *out, const struct cpython_code_layout **code)
 {
@@ -313,6 +377,8 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 		}
 	}
 	ret = blame_add(s, plan, err, errlen);
+	if (!ret)
+		ret = locks_add(s, plan, err, errlen);
 	if (ret)
 		goto cleanup;
 	/* Filtering starts only once every probe is in place. */
@@ -326,6 +392,7 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 cleanup:
 	/* A half-attached target would emit events the filter then drops. */
 	blame_remove(s, plan->pid);
+	locks_remove(s, plan->pid);
 	drop_links(s, plan->pid);
 	return ret;
 }
@@ -335,6 +402,7 @@ void trace_session__remove(struct trace_session *s, __u32 pid)
 	/* Unfiltered first: no event of a target without its probes. */
 	bpf_map__delete_elem(s->skel->maps.traced_tgids, &pid, sizeof(pid), 0);
 	blame_remove(s, pid);
+	locks_remove(s, pid);
 	drop_links(s, pid);
 }
 
@@ -418,6 +486,7 @@ void trace_session__close(struct trace_session *s)
 	destroy_links(s->links, s->nlinks);
 	free(s->links);
 	free(s->blamed);
+	free(s->locked);
 	giltrace_bpf__destroy(s->skel);
 	free(s);
 }

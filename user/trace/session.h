@@ -62,4 +62,9 @@ void trace_session__close(struct trace_session *s);
 int trace_session__take_stack(struct trace_session *s, __u32 pid, __u64 id,
 			      struct blame_stack *out, const struct cpython_code_layout **code);
 
+/* Free-threaded CPython: how pid's lock owners are named, or NULL when
+ * its locks are not traced. */
+const struct ftlocks_layout *trace_session__lock_layout(const struct trace_session *s,
+							 __u32 pid);
+
 #endif

@@ -29,6 +29,10 @@ static const char *const kind_names[GIL_EV__MAX] = {
 	[GIL_EV_DROPS] = "drops",
 	[GIL_EV_HOLDER_STACK] = "holder_stack",
 	[GIL_EV_GIL_STATE] = "gil_state",
+	[GIL_EV_LOCK_WAIT] = "lock_wait",
+	[GIL_EV_LOCK_SECTION] = "lock_section",
+	[GIL_EV_STW] = "stw",
+	[GIL_EV_LOCK_TYPE] = "lock_type",
 };
 
 static const char *kind_name(unsigned int kind)

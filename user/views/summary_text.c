@@ -9,7 +9,11 @@
 #include "util/safe_text.h"
 #include "views/diagnosis_text.h"
 #include "views/format.h"
+#include "views/locks_text.h"
 #include "views/summary.h"
+
+/* Locks shown; the JSON summary lists every one. */
+#define SUMMARY_LOCKS 10
 
 static const char *or_unknown(const char *s)
 {
@@ -43,9 +47,10 @@ static void print_handoff_check(FILE *out, const struct trace_meta *meta,
 			(unsigned long long)h->interpreter);
 }
 
-static void print_header(FILE *out, const struct trace_meta *meta,
+static void print_header(FILE *out, const struct engine *eng, const struct trace_meta *meta,
 			 const struct engine_totals *tot)
 {
+	struct lock_totals locks;
 	char dur[FORMAT_LEN];
 
 	if (meta && !meta->pid)
@@ -60,9 +65,12 @@ static void print_header(FILE *out, const struct trace_meta *meta,
 		fprintf(out, "giltrace: target unknown\n");
 	if (meta && meta->note[0])
 		fprintf(out, "note: %s\n", meta->note);
+	lock_table__totals(engine__locks(eng), &locks);
 	fprintf(out, "duration %s, %llu threads in %llu processes, drops %llu, unpaired %llu\n",
 		format__duration(dur, sizeof(dur), (double)tot->duration_ns),
-		(unsigned long long)tot->nthreads, (unsigned long long)tot->nprocs,
+		(unsigned long long)tot->nthreads,
+		/* free-threaded processes count too: they take no GIL */
+		(unsigned long long)(tot->nprocs > locks.procs ? tot->nprocs : locks.procs),
 		(unsigned long long)tot->drops, (unsigned long long)tot->unpaired);
 	if (tot->drops)
 		fprintf(out, "warning: %llu events were lost: counts are lower bounds\n",
@@ -323,10 +331,16 @@ int summary__print_text(FILE *out, const struct engine *eng, const struct trace_
 	int err;
 
 	engine__totals(eng, &tot);
-	print_header(out, meta, &tot);
+	print_header(out, eng, meta, &tot);
 	/* The verdict first: what hurts and who causes it; the tables after
 	 * are its evidence. */
 	print_diagnoses(out, eng);
+	err = locks_text__print(out, eng, SUMMARY_LOCKS);
+	if (err)
+		return err;
+	/* A free-threaded process without a GIL has no GIL tables. */
+	if (!tot.c.acquisitions && !tot.c.busy && lock_table__seen(engine__locks(eng)))
+		return ferror(out) ? -EIO : 0;
 	err = print_threads(out, eng);
 	if (err)
 		return err;

@@ -1,0 +1,141 @@
+#include "target/ftlocks_plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "target/elf_file.h"
+
+#define MODE "locks"
+
+/* Python/lock.c and parking_lot.c (3.13): the slow paths of PyMutex, which
+ * an uncontended lock never calls. Two tables: a table holds at most
+ * RUNTIME_MAX_HOOKS. */
+static const struct runtime_hook mutex_hooks[] = {
+	{ "PyMutex_Lock", "ft_mutex_lock_blocking", false, false, 0 },
+	{ "PyMutex_Lock", "ft_mutex_lock_blocking_ret", true, false, 0 },
+	{ "_PyMutex_LockTimed", "ft_mutex_lock", false, false, 0 },
+	{ "_PyMutex_LockTimed", "ft_mutex_lock_ret", true, false, 0 },
+	{ "_PySemaphore_Wait", "ft_park", false, false, 0 },
+	{ NULL, NULL, false, false, 0 },
+};
+
+/* Python/critical_section.c (3.13): a critical section's slow start. */
+static const struct runtime_hook section_hooks[] = {
+	{ "_PyCriticalSection_BeginSlow", "ft_section", false, false, 0 },
+	{ "_PyCriticalSection2_BeginSlow", "ft_section2", false, false, 0 },
+	{ NULL, NULL, false, false, 0 },
+};
+
+/* Python/pystate.c (3.13): the static functions every stop-the-world goes
+ * through (_PyEval_StopTheWorld and ...All jump to them after an add, an
+ * instruction a uprobe would single-step). Local symbols: a stripped
+ * build has none, and then pauses are not traced (said at attach). */
+static const struct runtime_hook stw_hooks[] = {
+	{ "stop_the_world", "ft_stop_world", false, false, 0 },
+	{ "stop_the_world", "ft_stop_world_ret", true, false, 0 },
+	{ "start_the_world", "ft_start_world", false, false, 0 },
+	{ NULL, NULL, false, false, 0 },
+};
+
+/* How a free-threaded build is shown when its locks are traced alone: no
+ * GIL layout, so no GIL state is read (the window ends at the last event). */
+static const struct runtime_row locks_row = {
+	.name = "cpython",
+	.version = "3.13t",
+	.mode = MODE,
+	.note = "free-threaded: no GIL, lock contention only (docs/freethreaded-locks.md)",
+};
+
+/* Include/object.h (3.13, Py_GIL_DISABLED): ob_tid (8), _padding (2),
+ * ob_mutex, ob_gc_bits, ob_ref_local (4), ob_ref_shared (8), ob_type. */
+#define FT_OB_MUTEX 10
+#define FT_OB_TYPE 24
+#define FT_OBJECT_SIZE 32
+/* Include/internal/pycore_runtime.h (3.13): where _Py_DebugOffsets keeps
+ * free_threaded, pyobject.{size, ob_type} and type_object.{size, tp_name}. */
+#define DBG_FREE_THREADED 16
+#define DBG_OBJECT_SIZE 352
+#define DBG_OB_TYPE 360
+#define DBG_TYPE_SIZE 368
+#define DBG_TP_NAME 376
+#define DBG_BYTES 384
+
+static __u64 u64_at(const unsigned char *raw, size_t at)
+{
+	__u64 v;
+
+	memcpy(&v, raw + at, sizeof(v));
+	return v;
+}
+
+/* Names are read only where the file's own _Py_DebugOffsets (3.13) agree
+ * with the object header above; otherwise locks stay unnamed (type 0). */
+static void read_layout(struct attach_plan *plan, struct elf_file *ef,
+			const struct proc_mapping *m)
+{
+	struct ftlocks_layout *l = &plan->locks;
+	unsigned char raw[DBG_BYTES];
+	struct elf_sym_info rt, type;
+	__u64 off, bias, version;
+
+	if (elf_file__find(ef, "_PyRuntime", &rt) || elf_file__find(ef, "PyType_Type", &type) ||
+	    elf_file__vaddr_to_offset(ef, rt.vaddr, &off) || elf_file__read(ef, off, raw, sizeof(raw)) ||
+	    elf_file__load_bias(ef, m->start, m->offset, &bias) || memcmp(raw, "xdebugpy", 8))
+		return;
+	version = u64_at(raw, 8);
+	if ((version >> 16 & 0xffff) != 0x030d || u64_at(raw, DBG_FREE_THREADED) != 1 ||
+	    u64_at(raw, DBG_OBJECT_SIZE) != FT_OBJECT_SIZE || u64_at(raw, DBG_OB_TYPE) != FT_OB_TYPE ||
+	    u64_at(raw, DBG_TP_NAME) >= u64_at(raw, DBG_TYPE_SIZE))
+		return;
+	l->ob_mutex = FT_OB_MUTEX;
+	l->ob_type = FT_OB_TYPE;
+	l->tp_name = (__u16)u64_at(raw, DBG_TP_NAME);
+	l->type_type = type.vaddr + bias;
+}
+
+int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
+		      const struct proc_mapping *m, char *err, size_t errlen)
+{
+	int n = plan->nprobes, ret;
+	char why[160];
+
+	ret = plan__add_hooks(plan, ef, "free-threaded CPython", mutex_hooks, err, errlen);
+	if (!ret)
+		ret = plan__add_hooks(plan, ef, "free-threaded CPython", section_hooks, err, errlen);
+	if (ret) {
+		plan->nprobes = n;
+		return ret;
+	}
+	memset(&plan->locks, 0, sizeof(plan->locks));
+	n = plan->nprobes;
+	plan->locks.stw = !plan__add_hooks(plan, ef, "free-threaded CPython", stw_hooks, why,
+					   sizeof(why));
+	if (!plan->locks.stw) {
+		plan->nprobes = n;
+		snprintf(plan->warning, sizeof(plan->warning),
+			 "stop-the-world pauses are not traced: %.120s", why);
+	}
+	read_layout(plan, ef, m);
+	plan->locks.on = true;
+	return 0;
+}
+
+int ftlocks_plan__only(struct attach_plan *plan, struct elf_file *ef,
+		       const struct proc_mapping *m, const char *mode,
+		       const struct runtime_row **row, char *err, size_t errlen)
+{
+	int ret;
+
+	if (mode && strcmp(mode, MODE)) {
+		snprintf(err, errlen, "a free-threaded CPython has no mode %s (modes: %s)", mode, MODE);
+		return -EINVAL;
+	}
+	plan->nprobes = 0;
+	ret = ftlocks_plan__add(plan, ef, m, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", MODE);
+	*row = &locks_row;
+	return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * Free-threaded CPython (3.13t): the probes on its locks' contended paths
+ * (bpf/ftlocks.bpf.h) and how a lock's owner object is named. Kept apart
+ * from the GIL's plan: a free-threaded build's GIL (off, or switched back
+ * on) is planned elsewhere, and these probes go beside it.
+ */
+#ifndef GILTRACE_FTLOCKS_PLAN_H
+#define GILTRACE_FTLOCKS_PLAN_H
+
+#include <stddef.h>
+
+#include "target/plan.h"
+#include "target/proc.h"
+
+/* Appends the lock probes found in ef (the mapped file holding _PyRuntime)
+ * to plan and fills plan->locks. 0, or -errno with a reason in err:
+ * -ENOENT when the file lacks the lock functions. */
+int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
+		      const struct proc_mapping *m, char *err, size_t errlen);
+
+/* A free-threaded build traced for its locks alone: the probes, the mode
+ * ("locks"; mode asked for must be NULL or that) and the row it is shown
+ * as (*row). 0, or -errno with a reason in err (-ENOENT as above). */
+int ftlocks_plan__only(struct attach_plan *plan, struct elf_file *ef,
+		       const struct proc_mapping *m, const char *mode,
+		       const struct runtime_row **row, char *err, size_t errlen);
+
+#endif

@@ -183,7 +183,7 @@ int BPF_KPROBE(ft_section2, __u64 cs, __u64 m1, __u64 m2, int is_m1_locked)
 	return 0;
 }
 
-static __always_inline void stw(struct pt_regs *ctx, __u64 interp, __u64 value, int edge)
+static __always_inline void stw(__u64 interp, __u64 value, int edge)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -194,25 +194,34 @@ static __always_inline void stw(struct pt_regs *ctx, __u64 interp, __u64 value, 
 }
 
 /* stop_the_world(stw): _PyEval_StopTheWorld jumps here, so the return
- * address is its caller's (the pause's cause, e.g. the collector). */
+ * address is its caller's: inside the collector, the pause is the GC's. */
 SEC("uprobe")
-int BPF_KPROBE(ft_stop_world, __u64 interp)
+int BPF_KPROBE(ft_stop_world, __u64 state)
 {
-	stw(ctx, interp, read_u64(PT_REGS_SP(ctx)), STW_REQUEST);
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ftlocks_target *t = ftlocks_target(id >> 32);
+	__u64 ret = read_u64(PT_REGS_SP(ctx)), cause = STW_CAUSE_OTHER;
+
+	if (!t)
+		return 0;
+	for (int i = 0; i < FTLOCKS_GC_RANGES; i++)
+		if (ret >= t->gc_lo[i] && ret < t->gc_hi[i])
+			cause = STW_CAUSE_GC;
+	stw(state, cause, STW_REQUEST);
 	return 0;
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(ft_stop_world_ret)
 {
-	stw(ctx, 0, 0, STW_STOPPED);
+	stw(0, 0, STW_STOPPED);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ft_start_world, __u64 interp)
 {
-	stw(ctx, interp, 0, STW_END);
+	stw(interp, 0, STW_END);
 	return 0;
 }
 

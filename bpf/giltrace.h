@@ -46,7 +46,7 @@
  *                   value: the object's ob_type as read then (0: unread);
  *                   ret: 1 or 2, the objects in the section.
  *   STW             stop-the-world (pystate.c stop_the_world/start_the_world):
- *                   ret: STW_REQUEST (value: the caller's return address),
+ *                   ret: STW_REQUEST (value: its cause, STW_CAUSE_*),
  *                   STW_STOPPED (every other thread stopped), STW_END.
  *                   addr: the _stoptheworld_state (one per interpreter,
  *                   one for the whole runtime).
@@ -99,6 +99,9 @@ enum gil_event_kind {
 #define LOCK_ST_INTR 2
 #define LOCK_ST_MASK 0xff
 #define LOCK_PARKS_SHIFT 8
+/* STW_REQUEST value: who stopped the world. */
+#define STW_CAUSE_OTHER 1 /* not the collector, or not known */
+#define STW_CAUSE_GC 2    /* the garbage collector (gc_collect_main) */
 /* STW ret */
 #define STW_REQUEST 1
 #define STW_STOPPED 2
@@ -107,11 +110,20 @@ enum gil_event_kind {
 #define LOCK_TYPE_NAME_MAX 32
 
 /* Per-process facts for bpf/ftlocks.bpf.h (the ftlocks_targets map). */
+#define FTLOCKS_GC_RANGES 2
+
 struct ftlocks_target {
 	__s32 ob_type_delta; /* &ob->ob_type - &ob->ob_mutex: the type of a
-			      * critical section's object, read from its mutex */
+			      * critical section's object, read from its mutex;
+			      * 0: not read */
 	__u32 flags;
+	/* The collector's functions that stop the world ([lo, hi) run-time
+	 * addresses; 0, 0: none): a pause requested from one is STW_CAUSE_GC. */
+	__u64 gc_lo[FTLOCKS_GC_RANGES];
+	__u64 gc_hi[FTLOCKS_GC_RANGES];
 };
+
+_Static_assert(sizeof(struct ftlocks_target) == 40, "ftlocks_target layout is shared with BPF");
 
 /*
  * Transport only, never fed to the engine or stored: a traced thread renamed

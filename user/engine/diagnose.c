@@ -448,5 +448,5 @@ size_t diagnose__run(const struct engine *eng, enum diag_scope scope,
 			healthy_verdict(&ctx);
 	}
 	free(threads);
-	return ctx.n;
+	return diagnose_locks__run(eng, scope, out, ctx.n, cap);
 }

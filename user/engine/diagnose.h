@@ -19,6 +19,9 @@ enum diag_kind {
 	DIAG_STARVED,      /* a thread spends most of its time waiting */
 	DIAG_SWITCHING,    /* the GIL is forced from thread to thread too often */
 	DIAG_HEALTHY,      /* none of the above: the GIL is not the problem */
+	/* Free-threaded CPython (whole run only; engine/diagnose_locks.c): */
+	DIAG_HOT_LOCK,     /* threads queue on one object's (or mutex's) lock */
+	DIAG_STW,          /* stop-the-world pauses take a share of the time */
 };
 
 enum diag_scope {
@@ -61,6 +64,12 @@ struct diagnosis {
 	 * for battle), and its share of the process's hold time; 0: none. */
 	__u32 holder_tid;
 	double holder_share;
+	/* hot-lock: the lock (its PyMutex's address; engine/locks.h has the
+	 * rest), figure its total wait (ns), count its contended acquisitions,
+	 * threads its waiting threads, wait_p99_ns its p99 wait. stw: figure
+	 * the share of the time paused, count the pauses, wait_p99_ns the
+	 * longest pause. */
+	__u64 lock;
 };
 
 /* Fills out[] with at most cap diagnoses, in the order of enum diag_kind
@@ -68,5 +77,9 @@ struct diagnosis {
  * process no other rule fired on; returns how many were written. */
 size_t diagnose__run(const struct engine *eng, enum diag_scope scope,
 		     struct diagnosis *out, size_t cap);
+/* The free-threaded rules alone (diagnose__run calls them last): written
+ * from out[n] on, at most cap in all; returns the new count. */
+size_t diagnose_locks__run(const struct engine *eng, enum diag_scope scope,
+			   struct diagnosis *out, size_t n, size_t cap);
 
 #endif

@@ -29,6 +29,7 @@ struct stw_open {
 	__u32 tid;
 	__u64 request_ts;
 	__u64 stopped_ts; /* 0 until every other thread stopped */
+	__u64 cause;      /* STW_CAUSE_* */
 };
 
 struct stw_slot {
@@ -270,13 +271,15 @@ static void on_stw(struct lock_table *lt, const struct gil_event *ev)
 			p->pub.unpaired++;
 			o->request_ts = ev->ts;
 			o->stopped_ts = 0;
+			o->cause = ev->value;
 			return;
 		}
 		v = array__reserve(p->open, p->nopen, &p->open_cap, sizeof(*v), 2);
 		if (!v)
 			return;
 		p->open = v;
-		v[p->nopen++] = (struct stw_open){ .tid = ev->tid, .request_ts = ev->ts };
+		v[p->nopen++] = (struct stw_open){ .tid = ev->tid, .request_ts = ev->ts,
+						   .cause = ev->value };
 		p->pub.open = p->nopen;
 		return;
 	case STW_STOPPED:
@@ -292,6 +295,10 @@ static void on_stw(struct lock_table *lt, const struct gil_event *ev)
 		}
 		p->pub.pauses++;
 		hist__add(&p->pub.pause, ev->ts > o->request_ts ? ev->ts - o->request_ts : 0);
+		if (o->cause == STW_CAUSE_GC) {
+			p->pub.gc_pauses++;
+			p->pub.gc_ns += ev->ts > o->request_ts ? ev->ts - o->request_ts : 0;
+		}
 		if (o->stopped_ts > o->request_ts)
 			p->pub.stop_ns += o->stopped_ts - o->request_ts;
 		*o = p->open[--p->nopen];
@@ -387,6 +394,7 @@ void lock_table__totals(const struct lock_table *lt, struct lock_totals *out)
 		const struct engine_stw *p = &lt->stw[i]->pub;
 
 		out->pauses += p->pauses;
+		out->gc_pauses += p->gc_pauses;
 		out->pause_ns += p->pause.sum;
 		if (p->pauses && p->pause.max > out->pause_max_ns)
 			out->pause_max_ns = p->pause.max;

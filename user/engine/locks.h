@@ -48,6 +48,8 @@ struct engine_stw {
 	__u64 pauses;     /* closed pauses */
 	struct hist pause; /* ns each */
 	__u64 stop_ns;    /* sum of the stopping part */
+	__u64 gc_pauses;  /* of the pauses, those the collector asked for */
+	__u64 gc_ns;
 	__u64 open;       /* requested and not ended when the stream did */
 	__u64 unpaired;   /* edges that contradict the requester's state */
 };
@@ -61,6 +63,7 @@ struct lock_totals {
 	__u64 pauses;
 	__u64 pause_ns;
 	__u64 pause_max_ns;
+	__u64 gc_pauses;
 	__u64 procs;      /* processes with a lock or stop-the-world event */
 	bool seen;        /* any lock or stop-the-world event at all */
 };

@@ -94,6 +94,30 @@ static void read_layout(struct attach_plan *plan, struct elf_file *ef,
 	l->type_type = type.vaddr + bias;
 }
 
+/* Python/gc_free_threading.c (3.13): gc_collect_internal, which stops the
+ * world twice a collection, is inlined into gc_collect_main (and a
+ * constant-propagated copy); local symbols, like stop_the_world's. */
+static const char *const gc_functions[FTLOCKS_GC_RANGES] = {
+	"gc_collect_main",
+	"gc_collect_main.constprop.0",
+};
+
+static void read_gc_ranges(struct attach_plan *plan, struct elf_file *ef,
+			   const struct proc_mapping *m)
+{
+	struct elf_sym_info sym;
+	__u64 bias;
+
+	if (elf_file__load_bias(ef, m->start, m->offset, &bias))
+		return;
+	for (int i = 0; i < FTLOCKS_GC_RANGES; i++) {
+		if (elf_file__find(ef, gc_functions[i], &sym) || !sym.is_func)
+			continue;
+		plan->locks.gc_lo[i] = sym.vaddr + bias;
+		plan->locks.gc_hi[i] = sym.vaddr + bias + sym.size;
+	}
+}
+
 int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
 		      const struct proc_mapping *m, char *err, size_t errlen)
 {
@@ -117,6 +141,7 @@ int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
 			 "stop-the-world pauses are not traced: %.120s", why);
 	}
 	read_layout(plan, ef, m);
+	read_gc_ranges(plan, ef, m);
 	plan->locks.on = true;
 	return 0;
 }

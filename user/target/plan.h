@@ -31,6 +31,8 @@ struct ftlocks_layout {
 	__u16 ob_type;        /* PyObject.ob_type */
 	__u16 tp_name;        /* PyTypeObject.tp_name */
 	__u64 type_type;      /* &PyType_Type in the process: types' own type */
+	__u64 gc_lo[FTLOCKS_GC_RANGES]; /* the collector's functions (run time) */
+	__u64 gc_hi[FTLOCKS_GC_RANGES];
 };
 
 struct plan_probe {

@@ -285,6 +285,8 @@ static int locks_add(struct trace_session *s, const struct attach_plan *plan, ch
 	}
 	if (l->ob_type)
 		t.ob_type_delta = (__s32)l->ob_type - (__s32)l->ob_mutex;
+	memcpy(t.gc_lo, l->gc_lo, sizeof(t.gc_lo));
+	memcpy(t.gc_hi, l->gc_hi, sizeof(t.gc_hi));
 	if (bpf_map__update_elem(s->skel->maps.ftlocks_targets, &plan->pid, sizeof(plan->pid), &t,
 				 sizeof(t), BPF_ANY)) {
 		ret = -errno;

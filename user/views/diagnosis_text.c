@@ -1,9 +1,11 @@
 #include "views/diagnosis_text.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "engine/engine.h"
 #include "views/format.h"
+#include "views/locks_text.h"
 
 const char *diagnosis_text__kind(enum diag_kind kind)
 {
@@ -24,6 +26,10 @@ const char *diagnosis_text__kind(enum diag_kind kind)
 		return "switching";
 	case DIAG_HEALTHY:
 		return "healthy";
+	case DIAG_HOT_LOCK:
+		return "hot-lock";
+	case DIAG_STW:
+		return "stop-the-world";
 	}
 	return "unknown";
 }
@@ -51,6 +57,29 @@ static void latency_message(char *buf, size_t len, const struct diagnosis *d)
 			 format__duration(p99, sizeof(p99), (double)d->wait_p99_ns));
 	else
 		snprintf(buf + n, len - (size_t)n, ")");
+}
+
+/* "threads waited 3.12 s on a dict's lock (...)": the owner's type where
+ * a critical section named it, else the mutex's address. */
+static void hot_lock_message(char *buf, size_t len, const struct diagnosis *d,
+			     const struct engine *eng)
+{
+	const struct engine_lock *l = lock_table__find(engine__locks(eng), d->tgid, d->lock);
+	char tot[FORMAT_LEN], p99[FORMAT_LEN], what[LOCK_TYPE_NAME_MAX + 64];
+	const char *owner = l ? locks_text__owner(l) : "?";
+
+	if (!strcmp(owner, "PyMutex"))
+		snprintf(what, sizeof(what), "the PyMutex at %#llx", (unsigned long long)d->lock);
+	else if (!strcmp(owner, "?"))
+		snprintf(what, sizeof(what), "the lock at %#llx (its owner's type did not read)",
+			 (unsigned long long)d->lock);
+	else
+		snprintf(what, sizeof(what), "a %s's lock (%#llx)", owner, (unsigned long long)d->lock);
+	snprintf(buf, len,
+		 "hot lock: threads waited %s on %s: %llu contended acquisitions by %u threads, "
+		 "p99 wait %s", format__duration(tot, sizeof(tot), d->figure), what,
+		 (unsigned long long)d->count, d->threads,
+		 format__duration(p99, sizeof(p99), (double)d->wait_p99_ns));
 }
 
 void diagnosis_text__message(char *buf, size_t len, const struct diagnosis *d,
@@ -107,6 +136,18 @@ void diagnosis_text__message(char *buf, size_t len, const struct diagnosis *d,
 			 "threads on average wait behind its holder", d->utilisation * 100.0,
 			 d->figure);
 		return;
+	case DIAG_HOT_LOCK:
+		hot_lock_message(buf, len, d, eng);
+		return;
+	case DIAG_STW: {
+		char max[FORMAT_LEN];
+
+		snprintf(buf, len,
+			 "stop-the-world: the process was stopped %llu times, %.0f%% of the time "
+			 "(longest pause %s)", (unsigned long long)d->count, d->figure * 100.0,
+			 format__duration(max, sizeof(max), (double)d->wait_p99_ns));
+		return;
+	}
 	}
 	snprintf(buf, len, "%s: thread %u (%s)", diagnosis_text__kind(d->kind), d->tid, name);
 }
@@ -134,6 +175,12 @@ static const char *advice(enum diag_kind kind)
 		       "sys.setswitchinterval() (default 5 ms)";
 	case DIAG_HEALTHY:
 		return "look elsewhere: CPU, I/O, locks, or C code (which runs without the GIL)";
+	case DIAG_HOT_LOCK:
+		return "threads take turns on one object: give each thread its own (merge the "
+		       "results at the end) or hand the updates to one thread through a queue";
+	case DIAG_STW:
+		return "the collector stops every thread: allocate fewer container objects, "
+		       "gc.freeze() after start-up, or raise gc.set_threshold()";
 	}
 	return "";
 }

@@ -72,9 +72,9 @@ static void print_stw(FILE *out, const struct lock_table *lt)
 		const struct engine_stw *p = v[i];
 		char tot[FORMAT_LEN], max[FORMAT_LEN], p99[FORMAT_LEN], stop[FORMAT_LEN];
 
-		fprintf(out, "stop-the-world (pid %u): %llu pauses, %s in all, p99 %s, max %s; "
-			"stopping the other threads took %s of it",
-			p->tgid, (unsigned long long)p->pauses,
+		fprintf(out, "stop-the-world (pid %u): %llu pauses (%llu by the collector), %s in "
+			"all, p99 %s, max %s; stopping the other threads took %s of it",
+			p->tgid, (unsigned long long)p->pauses, (unsigned long long)p->gc_pauses,
 			format__duration(tot, sizeof(tot), (double)p->pause.sum),
 			format__duration(p99, sizeof(p99), (double)hist__percentile(&p->pause, 99)),
 			format__duration(max, sizeof(max), (double)(p->pauses ? p->pause.max : 0)),

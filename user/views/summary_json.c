@@ -15,6 +15,7 @@
 #include "trace_meta.h"
 #include "views/diagnosis_text.h"
 #include "views/format.h"
+#include "views/locks_json.h"
 #include "views/summary.h"
 
 static void put_u64(struct json_object *o, const char *key, __u64 v)
@@ -257,6 +258,18 @@ static void diagnosis_figures(struct json_object *o, const struct diagnosis *d)
 	case DIAG_SWITCHING:
 		put_double(o, "forced_switches_per_s", d->figure);
 		break;
+	case DIAG_HOT_LOCK:
+		put_u64(o, "lock", d->lock);
+		put_double(o, "wait_ns", d->figure);
+		put_u64(o, "contended_acquisitions", d->count);
+		put_u64(o, "threads_that_waited", d->threads);
+		put_u64(o, "wait_p99_ns", d->wait_p99_ns);
+		break;
+	case DIAG_STW:
+		put_double(o, "paused_pct", d->figure * 100.0);
+		put_u64(o, "pauses", d->count);
+		put_u64(o, "pause_max_ns", d->wait_p99_ns);
+		break;
 	}
 	put_double(o, "utilisation_pct", d->utilisation * 100.0);
 	if (d->holder_tid) {
@@ -313,6 +326,8 @@ int summary__print_json(FILE *out, const struct engine *eng, const struct trace_
 	err = threads_json(root, eng);
 	if (!err)
 		err = cpus_json(root, eng);
+	if (!err)
+		err = locks_json__add(root, eng);
 	if (!err) {
 		diagnoses_json(root, eng);
 		fprintf(out, "%s\n", json_object_to_json_string_ext(root,

@@ -69,23 +69,34 @@ static __u64 u64_at(const unsigned char *raw, size_t at)
 	return v;
 }
 
+/* The start of the file's _Py_DebugOffsets (3.13+), which say whether the
+ * build is free-threaded: the file's name alone does not. */
+static int read_debug(struct elf_file *ef, unsigned char *raw)
+{
+	struct elf_sym_info rt;
+	__u64 off;
+
+	if (elf_file__find(ef, "_PyRuntime", &rt) || elf_file__vaddr_to_offset(ef, rt.vaddr, &off) ||
+	    elf_file__read(ef, off, raw, DBG_BYTES) || memcmp(raw, "xdebugpy", 8))
+		return -ENOENT;
+	return u64_at(raw, DBG_FREE_THREADED) == 1 ? 0 : -ENOENT;
+}
+
 /* Names are read only where the file's own _Py_DebugOffsets (3.13) agree
  * with the object header above; otherwise locks stay unnamed (type 0). */
 static void read_layout(struct attach_plan *plan, struct elf_file *ef,
-			const struct proc_mapping *m)
+			const struct proc_mapping *m, const unsigned char *raw)
 {
 	struct ftlocks_layout *l = &plan->locks;
-	unsigned char raw[DBG_BYTES];
-	struct elf_sym_info rt, type;
-	__u64 off, bias, version;
+	struct elf_sym_info type;
+	__u64 bias, version;
 
-	if (elf_file__find(ef, "_PyRuntime", &rt) || elf_file__find(ef, "PyType_Type", &type) ||
-	    elf_file__vaddr_to_offset(ef, rt.vaddr, &off) || elf_file__read(ef, off, raw, sizeof(raw)) ||
-	    elf_file__load_bias(ef, m->start, m->offset, &bias) || memcmp(raw, "xdebugpy", 8))
+	if (elf_file__find(ef, "PyType_Type", &type) ||
+	    elf_file__load_bias(ef, m->start, m->offset, &bias))
 		return;
 	version = u64_at(raw, 8);
-	if ((version >> 16 & 0xffff) != 0x030d || u64_at(raw, DBG_FREE_THREADED) != 1 ||
-	    u64_at(raw, DBG_OBJECT_SIZE) != FT_OBJECT_SIZE || u64_at(raw, DBG_OB_TYPE) != FT_OB_TYPE ||
+	if ((version >> 16 & 0xffff) != 0x030d || u64_at(raw, DBG_OBJECT_SIZE) != FT_OBJECT_SIZE ||
+	    u64_at(raw, DBG_OB_TYPE) != FT_OB_TYPE ||
 	    u64_at(raw, DBG_TP_NAME) >= u64_at(raw, DBG_TYPE_SIZE))
 		return;
 	l->ob_mutex = FT_OB_MUTEX;
@@ -121,9 +132,14 @@ static void read_gc_ranges(struct attach_plan *plan, struct elf_file *ef,
 int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
 		      const struct proc_mapping *m, char *err, size_t errlen)
 {
+	unsigned char raw[DBG_BYTES];
 	int n = plan->nprobes, ret;
 	char why[160];
 
+	if (read_debug(ef, raw)) {
+		snprintf(err, errlen, "its _Py_DebugOffsets do not say it is free-threaded");
+		return -ENOENT;
+	}
 	ret = plan__add_hooks(plan, ef, "free-threaded CPython", mutex_hooks, err, errlen);
 	if (!ret)
 		ret = plan__add_hooks(plan, ef, "free-threaded CPython", section_hooks, err, errlen);
@@ -140,7 +156,7 @@ int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
 		snprintf(plan->warning, sizeof(plan->warning),
 			 "stop-the-world pauses are not traced: %.120s", why);
 	}
-	read_layout(plan, ef, m);
+	read_layout(plan, ef, m, raw);
 	read_gc_ranges(plan, ef, m);
 	plan->locks.on = true;
 	return 0;

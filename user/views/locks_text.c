@@ -115,3 +115,27 @@ int locks_text__print(FILE *out, const struct engine *eng, size_t max_locks)
 	free(locks);
 	return ferror(out) ? -EIO : 0;
 }
+
+void locks_text__top_row(char *buf, size_t len, const struct engine_lock *l)
+{
+	char tot[FORMAT_LEN], p99[FORMAT_LEN], max[FORMAT_LEN];
+	char owner[LOCK_TYPE_NAME_MAX * 4];
+
+	safe_text__cell(owner, sizeof(owner), locks_text__owner(l), 15);
+	snprintf(buf, len, "%#-16llx %s %8llu %7llu %9s %9s %9s %7zu", (unsigned long long)l->addr,
+		 owner, (unsigned long long)l->waits, (unsigned long long)l->parks,
+		 format__duration(tot, sizeof(tot), (double)l->wait.sum),
+		 format__duration(p99, sizeof(p99), (double)hist__percentile(&l->wait, 99)),
+		 format__duration(max, sizeof(max), (double)(l->waits ? l->wait.max : 0)),
+		 l->nwaiters);
+}
+
+void locks_text__stw_line(char *buf, size_t len, const struct engine_stw *p)
+{
+	char tot[FORMAT_LEN], max[FORMAT_LEN];
+
+	snprintf(buf, len, "stop-the-world: %llu pauses (%llu by the collector), %s in all, max %s",
+		 (unsigned long long)p->pauses, (unsigned long long)p->gc_pauses,
+		 format__duration(tot, sizeof(tot), (double)p->pause.sum),
+		 format__duration(max, sizeof(max), (double)(p->pauses ? p->pause.max : 0)));
+}

@@ -20,5 +20,11 @@ const char *locks_text__owner(const struct engine_lock *l);
  * longest-waiting threads), the pauses. Nothing when no lock event came.
  * 0 or -errno. */
 int locks_text__print(FILE *out, const struct engine *eng, size_t max_locks);
+/* top: one lock as a row under LOCKS_TEXT_TOP_HEADER, since the start. */
+#define LOCKS_TEXT_TOP_HEADER \
+	"LOCK             OWNER              WAITS   PARKS      WAIT       P99       MAX THREADS"
+void locks_text__top_row(char *buf, size_t len, const struct engine_lock *l);
+/* top: the process's pauses in one line. */
+void locks_text__stw_line(char *buf, size_t len, const struct engine_stw *p);
 
 #endif

@@ -3,8 +3,13 @@
 #include <stdlib.h>
 
 #include "views/diagnosis_text.h"
+#include "util/safe_text.h"
 #include "views/format.h"
+#include "views/locks_text.h"
 #include "views/top_plain.h"
+
+/* Locks listed each interval: the hottest since the start. */
+#define TOP_PLAIN_LOCKS 5
 
 /* A duration as one word: "12.3_ms". */
 static char *duration_word(char *buf, size_t len, double ns)
@@ -70,6 +75,38 @@ static void print_cpus(FILE *out, const struct engine *eng)
 	free(cpus);
 }
 
+/* Free-threaded: the hottest locks and the pauses, since the start. */
+static void print_locks(FILE *out, const struct engine *eng)
+{
+	const struct lock_table *lt = engine__locks(eng);
+	const struct engine_lock **locks;
+	const struct engine_stw *stw[8];
+	char line[256];
+	size_t n, i;
+
+	if (!lock_table__seen(lt) || lock_table__list(lt, &locks, &n))
+		return;
+	for (i = 0; i < n && i < TOP_PLAIN_LOCKS; i++) {
+		char owner[LOCK_TYPE_NAME_MAX * 4];
+
+		safe_text__copy(owner, sizeof(owner), locks_text__owner(locks[i]));
+		fprintf(out, "  lock tgid=%u addr=%#llx owner=%s waits=%llu parks=%llu wait_ns=%llu "
+			"p99_ns=%llu max_ns=%llu threads=%zu\n", locks[i]->tgid,
+			(unsigned long long)locks[i]->addr, owner,
+			(unsigned long long)locks[i]->waits, (unsigned long long)locks[i]->parks,
+			(unsigned long long)locks[i]->wait.sum,
+			(unsigned long long)hist__percentile(&locks[i]->wait, 99),
+			(unsigned long long)(locks[i]->waits ? locks[i]->wait.max : 0),
+			locks[i]->nwaiters);
+	}
+	free(locks);
+	n = lock_table__stw(lt, stw, 8);
+	for (i = 0; i < n && i < 8; i++) {
+		locks_text__stw_line(line, sizeof(line), stw[i]);
+		fprintf(out, "  tgid=%u %s\n", stw[i]->tgid, line);
+	}
+}
+
 int top_plain__print(FILE *out, const struct top_frame *f)
 {
 	struct diagnosis diags[DIAG_MAX];
@@ -85,6 +122,7 @@ int top_plain__print(FILE *out, const struct top_frame *f)
 		print_thread(out, f, rows[i]);
 	free(rows);
 	print_cpus(out, f->eng);
+	print_locks(out, f->eng);
 	n = top_diagnoses(f, diags, DIAG_MAX);
 	for (i = 0; i < n; i++) {
 		diagnosis_text__message(msg, sizeof(msg), &diags[i], f->eng);

@@ -127,7 +127,10 @@ const char *top_state__short(enum thread_state state)
 
 size_t top_diagnoses(const struct top_frame *f, struct diagnosis *out, size_t cap)
 {
-	return diagnose__run(f->eng, DIAG_INTERVAL, out, cap);
+	size_t n = diagnose__run(f->eng, DIAG_INTERVAL, out, cap);
+
+	/* The lock table keeps no intervals: its rules judge the run so far. */
+	return diagnose_locks__run(f->eng, DIAG_RUN, out, n, cap);
 }
 
 bool top_rows__holding_now(const struct top_frame *f, const struct engine_thread *t, char *buf,

@@ -13,6 +13,7 @@
 
 #include "util/safe_text.h"
 #include "views/diagnosis_text.h"
+#include "views/locks_text.h"
 #include "views/format.h"
 #include "views/top_screen.h"
 
@@ -389,6 +390,31 @@ static void draw_help(const struct top_frame *f)
 	put(LINES - 1, 0, A_REVERSE, " any key: back ");
 }
 
+/* The hottest locks since the start, then each process's pauses. */
+static void draw_locks(int y, const struct engine *eng)
+{
+	const struct lock_table *lt = engine__locks(eng);
+	const struct engine_lock **locks;
+	const struct engine_stw *stw[4];
+	size_t n, i, np = lock_table__stw(lt, stw, 4);
+	char line[256];
+
+	if (lock_table__list(lt, &locks, &n))
+		return;
+	put(y++, 0, A_BOLD | A_REVERSE, "%-*s", COLS, LOCKS_TEXT_TOP_HEADER " (since start)");
+	for (i = 0; i < n && y < LINES - 1 - (int)np; i++) {
+		locks_text__top_row(line, sizeof(line), locks[i]);
+		put(y++, 0, A_NORMAL, "%s", line);
+	}
+	if (!n)
+		put(y++, 0, A_DIM, "no contended lock yet");
+	for (i = 0; i < np && i < 4 && y < LINES - 1; i++) {
+		locks_text__stw_line(line, sizeof(line), stw[i]);
+		put(y++, 0, A_NORMAL, "%s", line);
+	}
+	free(locks);
+}
+
 void top_screen__draw(struct top_screen *s, const struct top_frame *f)
 {
 	const struct engine_thread **rows;
@@ -411,6 +437,14 @@ void top_screen__draw(struct top_screen *s, const struct top_frame *f)
 	diag_lines = LINES >= 40 ? 9 : LINES >= 20 ? 3 : 0;
 	y += draw_cpus(y, cpu_lines, f->eng);
 	y += draw_diagnoses(y, diag_lines, f);
+	/* Free-threaded, no GIL taken: the hottest locks take the table's place. */
+	if (!tot.c.acquisitions && lock_table__seen(engine__locks(f->eng))) {
+		s->nrows = 0;
+		draw_locks(y, f->eng);
+		draw_keys(LINES - 1, f);
+		refresh();
+		return;
+	}
 	draw_table_header(y++, &l, f->sort);
 	n = top_rows__collect(f, &rows);
 	avail = LINES - 1 - y;

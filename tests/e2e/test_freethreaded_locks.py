@@ -21,6 +21,7 @@ import pytest
 from gilwork import GILTRACE
 
 PY = Path(__file__).resolve().parent / "py"
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "summary.schema.json"
 FT = Path(os.environ.get("GILTRACE_FT_PYTHON",
                          "/var/cache/giltrace/cpython/3.13.0rc2t/bin/python3.13t"))
 
@@ -64,9 +65,19 @@ def trace(mode, threads, n, *args):
     return out, workers, lines
 
 
+def validate(summary):
+    """Against docs/summary.schema.json, where python3-jsonschema is."""
+    try:
+        import jsonschema
+    except ImportError:
+        return
+    jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(summary)
+
+
 def test_shared_dict_contends_on_its_lock_named_dict():
     out, workers, _ = trace("shared", 4, 1_000_000, "--json")
     s = json.loads(out)
+    validate(s)
     locks = s["locks"]
     dicts = [l for l in locks["locks"] if l["owner"] == "dict"]
     print({k: v for k, v in locks.items() if k != "locks"})
@@ -110,6 +121,7 @@ def test_own_dicts_contend_for_nothing():
 
 def test_gc_loop_pauses_equal_twice_the_collections():
     out, _, lines = trace("gc", 2, 200, "--json")
+    validate(json.loads(out))
     stw = json.loads(out)["locks"]["stop_the_world"]
     collections = int(lines["collections"])
     print(stw, collections)
@@ -119,7 +131,7 @@ def test_gc_loop_pauses_equal_twice_the_collections():
     assert p["gc_pauses"] == 2 * collections
     assert p["pauses"] >= p["gc_pauses"]
     assert p["in_progress"] == 0 and p["unpaired"] == 0
-    assert p["pause_ns"] >= p["gc_pause_ns"] >= p["stopping_ns"] * 0
+    assert p["pause_ns"] >= p["gc_pause_ns"] > 0
 
 
 def test_capture_replays_the_same_locks(tmp_path):

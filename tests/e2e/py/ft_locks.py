@@ -14,11 +14,12 @@ then waits for another line before it exits, so that a tracer attached
 with -p sees the work and nothing of start-up or shutdown. The answer:
 "workers TID..." (the worker threads' kernel ids) and, for gc,
 "collections N": the collections gc.callbacks saw between the edges,
-automatic ones included.
+automatic ones included; "elapsed_ns N", the work's wall time.
 """
 import gc
 import sys
 import threading
+import time
 
 
 def update(d, n, key, barrier, tids):
@@ -44,6 +45,7 @@ def main():
 
     print("ready", file=sys.stderr, flush=True)
     sys.stdin.readline()
+    t0 = time.monotonic_ns()
     tids = []
     if mode == "gc":
         stop = threading.Event()
@@ -67,6 +69,7 @@ def main():
             w.start()
         for w in workers:
             w.join()
+    print(f"elapsed_ns {time.monotonic_ns() - t0}", flush=True)
     print("workers " + " ".join(map(str, tids)), flush=True)
     if mode == "gc":
         print(f"collections {starts[0]}", flush=True)

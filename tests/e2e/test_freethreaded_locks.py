@@ -153,3 +153,19 @@ def test_capture_replays_the_same_locks(tmp_path):
     assert rep.returncode == 0, rep.stderr
     live, again = json.loads(w.stdout), json.loads(rep.stdout)
     assert live["locks"] == again["locks"]
+
+
+def test_top_lists_the_hottest_locks():
+    """top's plain lines (stdout not a terminal): the dict's lock among the
+    lock lines, named."""
+    p = subprocess.run([GILTRACE, "top", "--", str(FT), "-c",
+                        "import threading\n"
+                        "d = {}\n"
+                        "def f(k):\n"
+                        "    for i in range(1500000): d[k + i % 8] = i\n"
+                        "ts = [threading.Thread(target=f, args=(t * 100,)) for t in range(4)]\n"
+                        "[t.start() for t in ts]; [t.join() for t in ts]\n"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    locks = [line for line in p.stdout.splitlines() if line.startswith("  lock ")]
+    assert any(" owner=dict " in line for line in locks), p.stdout[-3000:]

@@ -118,8 +118,8 @@ struct capture_writer *capture_writer__open_fd(int fd, const struct trace_meta *
 	chunk_reset(w);
 
 	w->blame = opts && opts->blame;
-	/* Traced for its locks: the stream will hold lock kinds. */
-	bool locks = meta && !strcmp(meta->mode, "locks");
+	/* A free-threaded target's locks: the stream will hold lock kinds. */
+	bool locks = meta && meta->ft_locks;
 	size_t n = capture_header__encode(meta, locks	    ? CAPTURE_VERSION_LOCKS
 						: w->blame ? CAPTURE_VERSION_BLAME
 							   : CAPTURE_VERSION_PLAIN,

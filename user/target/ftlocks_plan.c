@@ -159,6 +159,7 @@ int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
 	read_layout(plan, ef, m, raw);
 	read_gc_ranges(plan, ef, m);
 	plan->locks.on = true;
+	plan->meta.ft_locks = true;
 	return 0;
 }
 
@@ -169,7 +170,8 @@ int ftlocks_plan__only(struct attach_plan *plan, struct elf_file *ef,
 	int ret;
 
 	if (mode && strcmp(mode, MODE)) {
-		snprintf(err, errlen, "a free-threaded CPython has no mode %s (modes: %s)", mode, MODE);
+		snprintf(err, errlen, "a free-threaded CPython is traced for its locks only: no mode %s "
+			 "(leave --mode out)", mode);
 		return -EINVAL;
 	}
 	plan->nprobes = 0;

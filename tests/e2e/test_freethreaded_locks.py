@@ -169,3 +169,35 @@ def test_top_lists_the_hottest_locks():
     assert p.returncode == 0, p.stderr
     locks = [line for line in p.stdout.splitlines() if line.startswith("  lock ")]
     assert any(" owner=dict " in line for line in locks), p.stdout[-3000:]
+
+
+def test_stripped_build_says_what_it_misses(tmp_path):
+    """Stripped, the build keeps its exported slow paths (PyMutex_Lock,
+    the critical sections' BeginSlow, _PySemaphore_Wait) but loses the
+    hidden _PyMutex_LockTimed and the static stop_the_world: the dict is
+    still named, and what is not traced is said at attach and in the
+    summary's note, not shown as zero."""
+    exe = tmp_path / "bin" / "python3.13t"
+    exe.parent.mkdir()
+    exe.write_bytes(FT.read_bytes())
+    exe.chmod(0o755)
+    subprocess.run(["strip", "--strip-all", str(exe)], check=True)
+    env = dict(os.environ, PYTHONHOME=str(FT.parents[1]))
+    p = subprocess.run([GILTRACE, "--json", "--", str(exe), "-c",
+                        "import threading\n"
+                        "d = {}\n"
+                        "def f(k):\n"
+                        "    for i in range(1500000): d[k + i % 8] = i\n"
+                        "ts = [threading.Thread(target=f, args=(t * 100,)) for t in range(4)]\n"
+                        "[t.start() for t in ts]; [t.join() for t in ts]\n"],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr
+    assert ("PyMutex_LockFlags' slow path not traced (no symbol _PyMutex_LockTimed); "
+            "stop-the-world pauses not traced (no symbol stop_the_world)") in p.stderr
+    s = json.loads(p.stdout)
+    validate(s)
+    assert s["target"]["note"].endswith(
+        "not traced: PyMutex_LockFlags' slow path, stop-the-world pauses")
+    assert s["locks"]["stop_the_world"] == []
+    assert any(l["owner"] == "dict" and l["contended_acquisitions"] > 0
+               for l in s["locks"]["locks"]), s["locks"]

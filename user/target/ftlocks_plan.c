@@ -9,14 +9,19 @@
 #define MODE "locks"
 
 /* Python/lock.c and parking_lot.c (3.13): the slow paths of PyMutex, which
- * an uncontended lock never calls. Two tables: a table holds at most
- * RUNTIME_MAX_HOOKS. */
+ * an uncontended lock never calls. Exported: a stripped build has them. */
 static const struct runtime_hook mutex_hooks[] = {
 	{ "PyMutex_Lock", "ft_mutex_lock_blocking", false, false, 0 },
 	{ "PyMutex_Lock", "ft_mutex_lock_blocking_ret", true, false, 0 },
+	{ "_PySemaphore_Wait", "ft_park", false, false, 0 },
+	{ NULL, NULL, false, false, 0 },
+};
+
+/* PyMutex_LockFlags' slow path (the dict keys' lock, ...): a hidden symbol,
+ * in .symtab only, so a stripped build lacks it (said at attach). */
+static const struct runtime_hook timed_hooks[] = {
 	{ "_PyMutex_LockTimed", "ft_mutex_lock", false, false, 0 },
 	{ "_PyMutex_LockTimed", "ft_mutex_lock_ret", true, false, 0 },
-	{ "_PySemaphore_Wait", "ft_park", false, false, 0 },
 	{ NULL, NULL, false, false, 0 },
 };
 
@@ -129,12 +134,43 @@ static void read_gc_ranges(struct attach_plan *plan, struct elf_file *ef,
 	}
 }
 
+/* Hooks the plan can do without: added whole or not at all, and what is
+ * then not traced said (appended to the plan's warning). */
+static bool add_optional(struct attach_plan *plan, struct elf_file *ef,
+			 const struct runtime_hook *hooks, const char *what)
+{
+	size_t used = strlen(plan->warning);
+	int n = plan->nprobes, ret;
+	char why[160];
+
+	ret = plan__add_hooks(plan, ef, "free-threaded CPython", hooks, why, sizeof(why));
+	if (!ret)
+		return true;
+	plan->nprobes = n;
+	if (ret == -ENOENT) /* the usual case: a stripped build */
+		snprintf(why, sizeof(why), "no symbol %s", hooks[0].symbol);
+	snprintf(plan->warning + used, sizeof(plan->warning) - used, "%s%s not traced (%s)",
+		 used ? "; " : "", what, why);
+	return false;
+}
+
+void ftlocks_plan__note(struct attach_plan *plan)
+{
+	size_t used = strlen(plan->meta.note);
+
+	if (!plan->locks.on || (plan->locks.stw && plan->locks.timed))
+		return;
+	snprintf(plan->meta.note + used, sizeof(plan->meta.note) - used, "%snot traced: %s%s%s",
+		 used ? "; " : "", plan->locks.timed ? "" : "PyMutex_LockFlags' slow path",
+		 plan->locks.timed || plan->locks.stw ? "" : ", ",
+		 plan->locks.stw ? "" : "stop-the-world pauses");
+}
+
 int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
 		      const struct proc_mapping *m, char *err, size_t errlen)
 {
 	unsigned char raw[DBG_BYTES];
 	int n = plan->nprobes, ret;
-	char why[160];
 
 	if (read_debug(ef, raw)) {
 		snprintf(err, errlen, "its _Py_DebugOffsets do not say it is free-threaded");
@@ -148,14 +184,8 @@ int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
 		return ret;
 	}
 	memset(&plan->locks, 0, sizeof(plan->locks));
-	n = plan->nprobes;
-	plan->locks.stw = !plan__add_hooks(plan, ef, "free-threaded CPython", stw_hooks, why,
-					   sizeof(why));
-	if (!plan->locks.stw) {
-		plan->nprobes = n;
-		snprintf(plan->warning, sizeof(plan->warning),
-			 "stop-the-world pauses are not traced: %.120s", why);
-	}
+	plan->locks.timed = add_optional(plan, ef, timed_hooks, "PyMutex_LockFlags' slow path");
+	plan->locks.stw = add_optional(plan, ef, stw_hooks, "stop-the-world pauses");
 	read_layout(plan, ef, m, raw);
 	read_gc_ranges(plan, ef, m);
 	plan->locks.on = true;

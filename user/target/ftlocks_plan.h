@@ -18,6 +18,11 @@
 int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
 		      const struct proc_mapping *m, char *err, size_t errlen);
 
+/* After the plan's note is set: appends what a stripped build's lock
+ * probes miss ("not traced: stop-the-world pauses"), which the summary
+ * and a capture's header then carry. */
+void ftlocks_plan__note(struct attach_plan *plan);
+
 /* A free-threaded build traced for its locks alone: the probes, the mode
  * ("locks"; mode asked for must be NULL or that) and the row it is shown
  * as (*row). 0, or -errno with a reason in err (-ENOENT as above). */

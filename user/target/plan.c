@@ -496,6 +496,7 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 			snprintf(s->plan->meta.version, sizeof(s->plan->meta.version), "%s", full);
 			safe_text__clean(s->plan->meta.version);
 			take_file(s, ef, m, row);
+			ftlocks_plan__note(s->plan);
 			return 1;
 		}
 		if (err != -ENOENT) {

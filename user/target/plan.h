@@ -27,6 +27,7 @@ struct elf_file;
 struct ftlocks_layout {
 	bool on;              /* the lock probes are in the plan */
 	bool stw;             /* and the stop-the-world ones (local symbols) */
+	bool timed;           /* and _PyMutex_LockTimed's (a hidden symbol) */
 	__u16 ob_mutex;       /* PyObject.ob_mutex */
 	__u16 ob_type;        /* PyObject.ob_type */
 	__u16 tp_name;        /* PyTypeObject.tp_name */

@@ -256,6 +256,31 @@ static void test_stw_diagnosis(void **state)
 	engine__free(eng);
 }
 
+static void test_table_is_bounded(void **state)
+{
+	struct engine *eng = new_engine();
+	const struct engine_lock **locks;
+	struct lock_totals tot;
+	size_t n;
+
+	(void)state;
+	for (__u64 i = 0; i < LOCK_TABLE_MAX + 5; i++) {
+		feed(eng, MS, GIL_EV_LOCK_SECTION, A, 0x1000 + i * 64, 0, 1);
+		wait_on(eng, MS + i, A, 0x1000 + i * 64, 100, 0);
+	}
+	assert_int_equal(lock_table__list(engine__locks(eng), &locks, &n), 0);
+	assert_int_equal(n, LOCK_TABLE_MAX);
+	free(locks);
+	lock_table__totals(engine__locks(eng), &tot);
+	assert_int_equal(tot.locks, LOCK_TABLE_MAX);
+	assert_int_equal(tot.waits, LOCK_TABLE_MAX + 5);
+	assert_int_equal(tot.sections, LOCK_TABLE_MAX + 5);
+	assert_int_equal(tot.untracked_waits, 5);
+	assert_int_equal(tot.untracked_wait_ns, 500);
+	assert_int_equal(tot.wait_ns, (LOCK_TABLE_MAX + 5) * 100ULL);
+	engine__free(eng);
+}
+
 static void test_type_short_names(void **state)
 {
 	(void)state;
@@ -277,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_type_names_pass_every_filter),
 		cmocka_unit_test(test_hot_lock_diagnosis),
 		cmocka_unit_test(test_stw_diagnosis),
+		cmocka_unit_test(test_table_is_bounded),
 		cmocka_unit_test(test_type_short_names),
 	};
 

@@ -47,6 +47,7 @@ struct lock_table {
 	size_t ntypes, types_cap;
 	struct stw_slot **stw;
 	size_t nstw, stw_cap;
+	__u64 untracked_waits, untracked_wait_ns, untracked_sections;
 	bool seen;
 };
 
@@ -94,7 +95,7 @@ static struct lock_slot *lock_get(struct lock_table *lt, __u32 tgid, __u64 addr)
 	struct lock_slot *s = lock_find(lt, tgid, addr), **locks;
 	__u64 first = 0;
 
-	if (s)
+	if (s || lt->nlocks >= LOCK_TABLE_MAX)
 		return s;
 	locks = array__reserve(lt->locks, lt->nlocks, &lt->locks_cap, sizeof(*locks), 64);
 	if (!locks)
@@ -179,8 +180,11 @@ static void on_wait(struct lock_table *lt, const struct gil_event *ev)
 	__u64 parks = (__u32)ev->ret >> LOCK_PARKS_SHIFT;
 	struct lock_waiter *w;
 
-	if (!s)
+	if (!s) { /* past LOCK_TABLE_MAX (or out of memory): still counted */
+		lt->untracked_waits++;
+		lt->untracked_wait_ns += ev->value;
 		return;
+	}
 	s->pub.waits++;
 	s->pub.parks += parks;
 	if ((ev->ret & LOCK_ST_MASK) != LOCK_ST_ACQUIRED)
@@ -203,8 +207,10 @@ static void on_section(struct lock_table *lt, const struct gil_event *ev)
 	struct lock_slot *s = lock_get(lt, ev->tgid, ev->addr);
 	struct type_slot *t;
 
-	if (!s)
+	if (!s) {
+		lt->untracked_sections++;
 		return;
+	}
 	s->pub.sections++;
 	if (!ev->value || ev->value == s->pub.type)
 		return;
@@ -390,6 +396,11 @@ void lock_table__totals(const struct lock_table *lt, struct lock_totals *out)
 		out->parks += l->parks;
 		out->sections += l->sections;
 	}
+	out->untracked_waits = lt->untracked_waits;
+	out->untracked_wait_ns = lt->untracked_wait_ns;
+	out->waits += lt->untracked_waits;
+	out->wait_ns += lt->untracked_wait_ns;
+	out->sections += lt->untracked_sections;
 	for (size_t i = 0; i < lt->nstw; i++) {
 		const struct engine_stw *p = &lt->stw[i]->pub;
 

@@ -17,6 +17,11 @@
 
 struct lock_table;
 
+/* Locks kept one by one (each with its histogram, ~8 KiB): a program that
+ * contends on ever new objects would otherwise grow the table without end.
+ * Waits on locks past it are counted in the totals as untracked. */
+#define LOCK_TABLE_MAX 4096
+
 /* One waiting thread's share of one lock. */
 struct lock_waiter {
 	__u32 tid;
@@ -64,6 +69,8 @@ struct lock_totals {
 	__u64 pause_ns;
 	__u64 pause_max_ns;
 	__u64 gc_pauses;
+	__u64 untracked_waits;   /* contended acquisitions of locks past LOCK_TABLE_MAX, */
+	__u64 untracked_wait_ns; /* included in waits and wait_ns above */
 	__u64 procs;      /* processes with a lock or stop-the-world event */
 	bool seen;        /* any lock or stop-the-world event at all */
 };

@@ -95,6 +95,8 @@ int locks_json__add(struct json_object *root, const struct engine *eng)
 	put_u64(o, "wait_ns", tot.wait_ns);
 	put_u64(o, "parks", tot.parks);
 	put_u64(o, "slow_sections", tot.sections);
+	put_u64(o, "untracked_acquisitions", tot.untracked_waits);
+	put_u64(o, "untracked_wait_ns", tot.untracked_wait_ns);
 	for (size_t i = 0; i < n; i++)
 		json_object_array_add(arr, lock_json(eng, locks[i]));
 	json_object_object_add(o, "locks", arr);

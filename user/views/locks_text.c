@@ -104,6 +104,11 @@ int locks_text__print(FILE *out, const struct engine *eng, size_t max_locks)
 		(unsigned long long)tot.locks, (unsigned long long)tot.waits,
 		format__duration(waited, sizeof(waited), (double)tot.wait_ns),
 		(unsigned long long)tot.parks, (unsigned long long)tot.sections);
+	if (tot.untracked_waits)
+		fprintf(out, "(of which %llu contended acquisitions, %s, on locks past the first %d, "
+			"which are not listed)\n", (unsigned long long)tot.untracked_waits,
+			format__duration(waited, sizeof(waited), (double)tot.untracked_wait_ns),
+			LOCK_TABLE_MAX);
 	if (n)
 		fprintf(out, "   TGID             LOCK OWNER              WAITS   PARKS FAILED      "
 			"WAIT      MEAN       P99       MAX THREADS\n");

@@ -70,14 +70,18 @@ struct attach_plan {
 	struct trace_meta meta;
 };
 
-/* A free-threaded CPython: no GIL exists, which is no error for the CLI. */
+/* A free-threaded CPython with no GIL and no lock probes to plan (its
+ * _Py_DebugOffsets do not say free-threaded, or it lacks the lock
+ * functions), which is no error for the CLI. One that has them is planned
+ * for its locks (target/ftlocks_plan.c). */
 #define PLAN_NO_GIL (-ENODATA)
 /* No runtime at all (a shell, env, a pyenv shim): `-- CMD` follows it on. */
 #define PLAN_NOT_RUNTIME (-ENOEXEC)
 
 /* Fills plan for PID in mode (a row's mode name, e.g. "full" or "futex";
  * NULL: the row's default); 0, or -errno with a one-line reason in err:
- * PLAN_NO_GIL for a free-threaded CPython, PLAN_NOT_RUNTIME for a process
+ * PLAN_NO_GIL for a free-threaded CPython without lock probes (above),
+ * PLAN_NOT_RUNTIME for a process
  * that is no runtime giltrace knows of, -EPROTONOSUPPORT for a CPython
  * version giltrace does not know, -EINVAL for a mode the runtime lacks. */
 int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err,

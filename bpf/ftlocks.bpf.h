@@ -62,8 +62,14 @@ static __always_inline void lock_enter(__u64 mutex, __s64 timeout)
 	if (!w) {
 		bpf_map_update_elem(&ftlock_waits, &tid, &fresh, BPF_NOEXIST);
 		w = bpf_map_lookup_elem(&ftlock_waits, &tid);
-		if (!w)
+		if (!w) { /* map full: this acquisition's event is lost, and said */
+			__u32 zero = 0;
+			__u64 *cnt = bpf_map_lookup_elem(&drops, &zero);
+
+			if (cnt)
+				(*cnt)++;
 			return;
+		}
 	}
 	d = w->depth++;
 	if (d >= FTLOCK_DEPTH)
@@ -89,10 +95,14 @@ static __always_inline void lock_return(int status)
 	if (!w || !w->depth)
 		return;
 	d = --w->depth;
-	if (d >= FTLOCK_DEPTH || !w->mutex[d] || !ftlocks_target(tgid))
-		return;
-	emit(GIL_EV_LOCK_WAIT, tgid, tid, bpf_get_smp_processor_id(), now, w->mutex[d],
-	     now - w->ts[d], (__s32)((status & LOCK_ST_MASK) | (w->parks[d] << LOCK_PARKS_SHIFT)));
+	if (d < FTLOCK_DEPTH && w->mutex[d] && ftlocks_target(tgid))
+		emit(GIL_EV_LOCK_WAIT, tgid, tid, bpf_get_smp_processor_id(), now, w->mutex[d],
+		     now - w->ts[d],
+		     (__s32)((status & LOCK_ST_MASK) | (w->parks[d] << LOCK_PARKS_SHIFT)));
+	/* Threads come and go (a thread per request): the entry goes with the
+	 * thread's last acquisition, so the map holds threads in a slow path. */
+	if (!d)
+		bpf_map_delete_elem(&ftlock_waits, &tid);
 }
 
 SEC("uprobe")

@@ -57,8 +57,10 @@ int gil_state__read(__u32 pid, __u64 gil, const struct cpython_layout *l,
 	    l->switch_number + sizeof(out->switch_number) > sizeof(head) ||
 	    l->frames.last_holder + sizeof(out->holder) > sizeof(head))
 		return -EPROTO;
-	if (proc__read_mem(pid, gil, head, sizeof(head)))
-		return -EFAULT;
+	int ret = proc__read_mem(pid, gil, head, sizeof(head));
+
+	if (ret)
+		return ret;
 	memcpy(&out->locked, head + l->locked, sizeof(out->locked));
 	memcpy(&out->switch_number, head + l->switch_number, sizeof(out->switch_number));
 	memcpy(&out->holder, head + l->frames.last_holder, sizeof(out->holder));

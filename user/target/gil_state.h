@@ -22,7 +22,8 @@ struct gil_state {
 };
 
 /* Reads the GIL at gil (an address in pid) laid out as l. 0, or -errno:
- * -EFAULT (unreadable memory: the process is gone or the address wrong),
+ * -ESRCH (the process exited or is exiting), -EFAULT (unreadable memory:
+ * the address is wrong),
  * -EPROTO (gil->locked is not -1, 0 or 1: the layout does not fit). */
 int gil_state__read(__u32 pid, __u64 gil, const struct cpython_layout *l,
 		    struct gil_state *out);

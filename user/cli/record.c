@@ -70,7 +70,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->summary_path = arg && strcmp(arg, "-") ? arg : NULL;
 		break;
 	case OPT_BLAME:
-		a->live.blame = a->ws.wopts.blame = true;
+		a->live.blame = true;
 		break;
 	case ARGP_KEY_END:
 		if (!a->ws.path)
@@ -167,6 +167,9 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
+	/* Version 2 always: CPython traces carry HOLDER_FRAME and its one-frame
+	 * stack records, blame or not (docs/capture-format.md). */
+	a.ws.wopts.blame = true;
 	a.ws.wopts.chown = sudo_user(&a.ws.wopts.uid, &a.ws.wopts.gid);
 	if (!strcmp(a.ws.path, "-")) {
 		a.ws.fd = take_stdout();

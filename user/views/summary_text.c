@@ -9,6 +9,7 @@
 #include "util/safe_text.h"
 #include "views/diagnosis_text.h"
 #include "views/format.h"
+#include "views/holder_text.h"
 #include "views/summary.h"
 
 static const char *or_unknown(const char *s)
@@ -317,6 +318,29 @@ static void print_diagnoses(FILE *out, const struct engine *eng)
 	}
 }
 
+/* Who held the GIL when it was taken by force, per process: part of the
+ * verdict, so it follows the diagnoses. */
+static int print_holders(FILE *out, const struct engine *eng)
+{
+	const struct engine_proc *procs[GILTRACE_MAX_TARGETS];
+	size_t n = engine__procs(eng, procs, GILTRACE_MAX_TARGETS);
+	char line[HOLDER_TEXT];
+
+	for (size_t i = 0; i < n && i < GILTRACE_MAX_TARGETS; i++) {
+		int ret = holder_text__line(line, sizeof(line), eng, procs[i]->tgid);
+
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			continue;
+		if (n > 1)
+			fprintf(out, "forced holder, process %u: %s\n", procs[i]->tgid, line);
+		else
+			fprintf(out, "forced holder: %s\n", line);
+	}
+	return 0;
+}
+
 int summary__print_text(FILE *out, const struct engine *eng, const struct trace_meta *meta)
 {
 	struct engine_totals tot;
@@ -327,7 +351,9 @@ int summary__print_text(FILE *out, const struct engine *eng, const struct trace_
 	/* The verdict first: what hurts and who causes it; the tables after
 	 * are its evidence. */
 	print_diagnoses(out, eng);
-	err = print_threads(out, eng);
+	err = print_holders(out, eng);
+	if (!err)
+		err = print_threads(out, eng);
 	if (err)
 		return err;
 	print_totals(out, &tot);

@@ -73,3 +73,22 @@ int holder_text__line(char *buf, size_t len, const struct engine *eng, __u32 tgi
 	engine__forced_holders_free(&h);
 	return 1;
 }
+
+int holder_text__each(const struct engine *eng,
+		      void (*put)(void *ctx, __u32 tgid, const char *line, bool several),
+		      void *ctx)
+{
+	const struct engine_proc *procs[GILTRACE_MAX_TARGETS];
+	size_t n = engine__procs(eng, procs, GILTRACE_MAX_TARGETS);
+	char line[HOLDER_TEXT];
+
+	for (size_t i = 0; i < n && i < GILTRACE_MAX_TARGETS; i++) {
+		int ret = holder_text__line(line, sizeof(line), eng, procs[i]->tgid);
+
+		if (ret < 0)
+			return ret;
+		if (ret)
+			put(ctx, procs[i]->tgid, line, n > 1);
+	}
+	return 0;
+}

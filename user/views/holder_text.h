@@ -6,6 +6,7 @@
 #ifndef GILTRACE_HOLDER_TEXT_H
 #define GILTRACE_HOLDER_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -23,5 +24,11 @@ void holder_text__where(char *buf, size_t len, const struct engine_forced_fn *f)
  * written, 0 when tgid had no forced switch sampled, -ENOMEM.
  */
 int holder_text__line(char *buf, size_t len, const struct engine *eng, __u32 tgid);
+/* Calls put() with each process's line, in the engine's process order;
+ * several: more than one process is traced (the line should name it).
+ * 0 or -ENOMEM. */
+int holder_text__each(const struct engine *eng,
+		      void (*put)(void *ctx, __u32 tgid, const char *line, bool several),
+		      void *ctx);
 
 #endif

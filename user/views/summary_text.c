@@ -320,25 +320,12 @@ static void print_diagnoses(FILE *out, const struct engine *eng)
 
 /* Who held the GIL when it was taken by force, per process: part of the
  * verdict, so it follows the diagnoses. */
-static int print_holders(FILE *out, const struct engine *eng)
+static void put_holder(void *ctx, __u32 tgid, const char *line, bool several)
 {
-	const struct engine_proc *procs[GILTRACE_MAX_TARGETS];
-	size_t n = engine__procs(eng, procs, GILTRACE_MAX_TARGETS);
-	char line[HOLDER_TEXT];
-
-	for (size_t i = 0; i < n && i < GILTRACE_MAX_TARGETS; i++) {
-		int ret = holder_text__line(line, sizeof(line), eng, procs[i]->tgid);
-
-		if (ret < 0)
-			return ret;
-		if (!ret)
-			continue;
-		if (n > 1)
-			fprintf(out, "forced holder, process %u: %s\n", procs[i]->tgid, line);
-		else
-			fprintf(out, "forced holder: %s\n", line);
-	}
-	return 0;
+	if (several)
+		fprintf(ctx, "forced holder, process %u: %s\n", tgid, line);
+	else
+		fprintf(ctx, "forced holder: %s\n", line);
 }
 
 int summary__print_text(FILE *out, const struct engine *eng, const struct trace_meta *meta)
@@ -351,7 +338,7 @@ int summary__print_text(FILE *out, const struct engine *eng, const struct trace_
 	/* The verdict first: what hurts and who causes it; the tables after
 	 * are its evidence. */
 	print_diagnoses(out, eng);
-	err = print_holders(out, eng);
+	err = holder_text__each(eng, put_holder, out);
 	if (!err)
 		err = print_threads(out, eng);
 	if (err)

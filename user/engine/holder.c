@@ -172,7 +172,7 @@ static size_t fn_index(struct engine_forced_fn *fns, size_t *n, const struct hol
 	size_t i;
 
 	for (i = 0; i < *n; i++)
-		if (fns[i].line == c->line && !strcmp(fns[i].name, c->name) &&
+		if (fns[i].name && fns[i].line == c->line && !strcmp(fns[i].name, c->name) &&
 		    !strcmp(fns[i].file, c->file))
 			return i;
 	fns[i] = (struct engine_forced_fn){ .name = c->name, .file = c->file, .line = c->line };

@@ -234,7 +234,7 @@ static int tmp_fd(char *path)
 	return mkstemp(path);
 }
 
-/* A blame capture is version 2 and carries stacks before the events that
+/* A blame capture is version 3 and carries stacks before the events that
  * name them; without blame the writer stays at version 1 and refuses stacks. */
 static void test_capture_stacks(void **state)
 {

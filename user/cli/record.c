@@ -39,7 +39,7 @@ static const struct argp_option options[] = {
 	  "end, to standard output or to OUT, a new file (--force overwrites it)", 2 },
 	{ "json", OPT_JSON, "OUT", OPTION_ARG_OPTIONAL, "The same as JSON", 2 },
 	{ "blame", OPT_BLAME, NULL, 0, "Also record the GIL holder's Python stacks, for report "
-				       "--blame (capture format version 2)", 2 },
+				       "--blame", 2 },
 	{ 0 },
 };
 

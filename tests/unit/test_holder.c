@@ -154,6 +154,7 @@ static void test_share_by_count_without_holds(void **state)
 {
 	struct engine *eng = named_engine();
 	struct engine_forced_holders h;
+	char line[HOLDER_TEXT];
 
 	(void)state;
 	feed(eng, 1 * MS, GIL_EV_HOLDER_FRAME, A, ID_CPU);
@@ -165,9 +166,18 @@ static void test_share_by_count_without_holds(void **state)
 	assert_int_equal(engine__forced_holders(eng, TGID, &h), 0);
 	assert_int_equal(h.sampled, 3);
 	assert_int_equal(h.sampled_ns, 0);
+	assert_int_equal(h.unmeasured, 3);
 	assert_string_equal(h.fns[0].name, "read");
 	assert_true(h.fns[0].share > 0.666 && h.fns[0].share < 0.667);
 	engine__forced_holders_free(&h);
+	assert_int_equal(holder_text__line(line, sizeof(line), eng, TGID), 1);
+	assert_non_null(strstr(line, "67% of the forced holds' count, sampled at 3 of 3"));
+	/* Once some hold is timed, the untimed ones are said apart. */
+	forced_hold(eng, A, 4 * MS, 6 * MS, ID_CPU);
+	assert_int_equal(holder_text__line(line, sizeof(line), eng, TGID), 1);
+	assert_string_equal(line, "held mostly by worker_1 (tid 101) in cpu() app.py:16: 100% of "
+				  "the forced holds' time, sampled at 4 of 4 forced switches (3 of "
+				  "them with no measured start, not timed)");
 	engine__free(eng);
 }
 

@@ -276,8 +276,8 @@ static void on_release(struct engine *eng, struct thread_slot *t, const struct g
 		eng->acc.forced_switches++;
 	}
 	if (!voluntary)
-		holder__forced(eng, t, t->pub.state == THREAD_HOLDING ? span(t->since, ev->ts) : 0,
-			       ev->ts);
+		holder__forced(eng, t, t->pub.state == THREAD_HOLDING,
+			       t->pub.state == THREAD_HOLDING ? span(t->since, ev->ts) : 0, ev->ts);
 	if (t->pub.state == THREAD_HOLDING) {
 		__u64 hold = span(t->since, ev->ts);
 

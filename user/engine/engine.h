@@ -204,6 +204,7 @@ struct engine_proc {
 	 * seen). */
 	__u64 forced_sampled;
 	__u64 forced_sampled_ns;
+	__u64 forced_unmeasured; /* of forced_sampled, holds whose start was not seen */
 };
 
 /* Blame: one holder stack (by process and stack id) and what it cost. */
@@ -249,6 +250,8 @@ struct engine_forced_holders {
 	__u64 sampled;         /* of those, with a HOLDER_FRAME sample */
 	__u64 sampled_ns;      /* their holds' total */
 	__u64 unknown;         /* samples that named no function */
+	__u64 unmeasured;      /* sampled holds whose acquisition was not seen
+				* (attached mid-hold, futex mode): no time */
 	struct engine_forced_fn *fns; /* by hold_ns, then samples; malloc'd */
 	size_t nfns;
 };

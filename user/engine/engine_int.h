@@ -118,7 +118,8 @@ void blame__free(struct blame_table *b);
 
 /* holder.c: the forced holder's function (HOLDER_FRAME). */
 void holder__on_frame(struct thread_slot *t, const struct gil_event *ev);
-void holder__forced(struct engine *eng, struct thread_slot *t, __u64 hold_ns, __u64 ts);
+void holder__forced(struct engine *eng, struct thread_slot *t, bool measured, __u64 hold_ns,
+		    __u64 ts);
 void holder__free(struct holder_table *h);
 
 /* timeline.c: called by engine__feed() only when eng->tl_on. */

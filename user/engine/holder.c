@@ -116,7 +116,8 @@ static struct holder_entry *entry(struct holder_table *h, __u32 tgid, __u32 tid,
 	return e;
 }
 
-void holder__forced(struct engine *eng, struct thread_slot *t, __u64 hold_ns, __u64 ts)
+void holder__forced(struct engine *eng, struct thread_slot *t, bool measured, __u64 hold_ns,
+		    __u64 ts)
 {
 	struct holder_table *h;
 	struct holder_entry *e;
@@ -133,6 +134,8 @@ void holder__forced(struct engine *eng, struct thread_slot *t, __u64 hold_ns, __
 	e->samples++;
 	t->proc->forced_sampled++;
 	t->proc->forced_sampled_ns += hold_ns;
+	if (!measured)
+		t->proc->forced_unmeasured++;
 }
 
 static const struct holder_code *code_of(const struct holder_table *h, __u32 tgid, __u64 id)
@@ -227,6 +230,7 @@ int engine__forced_holders(const struct engine *eng, __u32 tgid, struct engine_f
 			out->forced_switches += eng->threads[i]->pub.c.forced_switches;
 	out->sampled = p->forced_sampled;
 	out->sampled_ns = p->forced_sampled_ns;
+	out->unmeasured = p->forced_unmeasured;
 	if (!h || !h->n)
 		return 0;
 	out->fns = calloc(h->n, sizeof(*out->fns));

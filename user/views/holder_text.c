@@ -55,7 +55,7 @@ int holder_text__line(char *buf, size_t len, const struct engine *eng, __u32 tgi
 	struct engine_forced_holders h;
 	char where[HOLDER_TEXT / 2], thread[ENGINE_NAME_LEN * 4 + 48];
 	const struct engine_forced_fn *f;
-	int err = engine__forced_holders(eng, tgid, &h);
+	int n, err = engine__forced_holders(eng, tgid, &h);
 
 	if (err)
 		return err;
@@ -66,10 +66,14 @@ int holder_text__line(char *buf, size_t len, const struct engine *eng, __u32 tgi
 	f = &h.fns[0];
 	holder_text__where(where, sizeof(where), f);
 	who(thread, sizeof(thread), eng, tgid, f);
-	snprintf(buf, len, "held mostly by %s in %s: %.0f%% of the forced holds' %s, sampled "
-		 "at %llu of %llu forced switches", thread, where, f->share * 100.0,
-		 h.sampled_ns ? "time" : "count", (unsigned long long)h.sampled,
-		 (unsigned long long)h.forced_switches);
+	n = snprintf(buf, len, "held mostly by %s in %s: %.0f%% of the forced holds' %s, "
+		     "sampled at %llu of %llu forced switches", thread, where, f->share * 100.0,
+		     h.sampled_ns ? "time" : "count", (unsigned long long)h.sampled,
+		     (unsigned long long)h.forced_switches);
+	/* Holds whose start was not seen weigh nothing in the time: say so. */
+	if (h.unmeasured && h.sampled_ns && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " (%llu of them with no measured start, not "
+			 "timed)", (unsigned long long)h.unmeasured);
 	engine__forced_holders_free(&h);
 	return 1;
 }

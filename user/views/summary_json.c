@@ -134,6 +134,7 @@ static struct json_object *forced_json(const struct engine *eng, __u32 tgid)
 	put_u64(o, "sampled", h.sampled);
 	put_u64(o, "sampled_hold_ns", h.sampled_ns);
 	put_u64(o, "unknown", h.unknown);
+	put_u64(o, "unmeasured", h.unmeasured);
 	for (size_t i = 0; i < h.nfns && i < FORCED_FNS_MAX; i++) {
 		const struct engine_forced_fn *f = &h.fns[i];
 		const struct engine_thread *t = engine__find_thread(eng, tgid, f->tid);

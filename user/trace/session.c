@@ -232,7 +232,7 @@ static int blame_add(struct trace_session *s, const struct attach_plan *plan, ch
 	if (bpf_map__update_elem(s->skel->maps.blame_targets, &plan->pid, sizeof(plan->pid),
 				 &l->frames, sizeof(l->frames), BPF_ANY)) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot register PID %u for blame: %s", plan->pid,
+		snprintf(err, errlen, "cannot register PID %u's Python frame layout: %s", plan->pid,
 			 strerror(-ret));
 		return ret;
 	}

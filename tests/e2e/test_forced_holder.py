@@ -37,7 +37,8 @@ def loop_lines(file, marker):
 
 def text_line(out):
     m = re.search(r"^forced holder: held mostly by (.+?) in (\S+)\(\) (\S+):(\d+): (\d+)% of "
-                  r"the forced holds' time, sampled at (\d+) of (\d+) forced switches$",
+                  r"the forced holds' time, sampled at (\d+) of (\d+) forced switches"
+                  r"( \(\d+ of them with no measured start, not timed\))?$",
                   out, re.M)
     assert m, out
     return m

@@ -19,6 +19,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "toyvm.bpf.h"
 /* Blame's stack walker and its maps (docs/blame.md); inert unless blame_on is set. */
 #include "blame.bpf.h"
+/* The forced holder's function, in every trace (shares blame_targets). */
+#include "holder.bpf.h"
 #include "cpython.bpf.h"
 #include "cpython_cond.bpf.h"
 #include "cpython27.bpf.h"

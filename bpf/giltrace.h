@@ -34,6 +34,15 @@
  *                   checks the hand-offs it saw against it. Other
  *                   runtimes get only the end, with GIL_STATE_NO_READING:
  *                   the traced window ends there, holds in progress too.
+ *   HOLDER_FRAME    every CPython 3 trace: the forced holder's innermost Python
+ *                   frame, read in drop_gil just before its FORCED_RELEASE
+ *                   (the same ts), at most once per 5 ms per process
+ *                   (bpf/holder.bpf.h). From BPF: addr the code object,
+ *                   value the instruction, ret 0 or -errno (-ENOENT no
+ *                   thread state, -ENODATA no Python frame, -EFAULT). The
+ *                   live source resolves it and streams value = the id of a
+ *                   one-frame stack record naming function, file and line
+ *                   (BLAME_ID_UNKNOWN / BLAME_ID_NO_FRAMES when it cannot).
  *
  * Kind numbers are part of the capture format: never renumber, only add.
  */
@@ -59,6 +68,7 @@ enum gil_event_kind {
 	GIL_EV_DROPS = 12,
 	GIL_EV_HOLDER_STACK = 13,
 	GIL_EV_GIL_STATE = 14,
+	GIL_EV_HOLDER_FRAME = 20,
 	GIL_EV__MAX,
 };
 

@@ -579,7 +579,7 @@ static void test_header_messages(void **state)
 	buf[12] = 20;
 	write_file(path, buf, sizeof(buf));
 	assert_null(capture_reader__open(path, errbuf, sizeof(errbuf)));
-	assert_string_equal(errbuf, "capture format version 7 is newer than this giltrace (2)");
+	assert_string_equal(errbuf, "capture format version 7 is newer than this giltrace (3)");
 
 	write_file(path, "GILTR", 5);
 	assert_null(capture_reader__open(path, errbuf, sizeof(errbuf)));

@@ -39,6 +39,7 @@ void engine__free(struct engine *eng)
 	free(eng->cpu_acc);
 	u64map__destroy(&eng->by_tid);
 	blame__free(eng->blame);
+	holder__free(eng->holder);
 	free(eng);
 }
 
@@ -274,6 +275,9 @@ static void on_release(struct engine *eng, struct thread_slot *t, const struct g
 		t->acc.forced_switches++;
 		eng->acc.forced_switches++;
 	}
+	if (!voluntary)
+		holder__forced(eng, t, t->pub.state == THREAD_HOLDING,
+			       t->pub.state == THREAD_HOLDING ? span(t->since, ev->ts) : 0, ev->ts);
 	if (t->pub.state == THREAD_HOLDING) {
 		__u64 hold = span(t->since, ev->ts);
 
@@ -530,6 +534,9 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		break;
 	case GIL_EV_HOLDER_STACK:
 		blame__on_stack(eng, t, ev);
+		break;
+	case GIL_EV_HOLDER_FRAME:
+		holder__on_frame(t, ev);
 		break;
 	default:
 		break;

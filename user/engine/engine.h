@@ -199,6 +199,12 @@ struct engine_proc {
 	int blame_on;           /* a HOLDER_STACK was seen: waits are charged */
 	int holder_sampled;     /* holder_stack was sampled in the hold in progress */
 	__u64 blame_since;      /* waits are charged up to here */
+	/* Forced releases with a HOLDER_FRAME sample, and their holds' total
+	 * (acquisition to forced release; 0 for a hold whose start was not
+	 * seen). */
+	__u64 forced_sampled;
+	__u64 forced_sampled_ns;
+	__u64 forced_unmeasured; /* of forced_sampled, holds whose start was not seen */
 };
 
 /* Blame: one holder stack (by process and stack id) and what it cost. */
@@ -219,6 +225,35 @@ struct engine_blame_totals {
 	__u64 samples;
 	__u64 unknown_samples; /* BLAME_ID_UNKNOWN */
 	__u64 stacks;          /* distinct (tgid, id) */
+};
+
+/*
+ * The forced holders' functions (HOLDER_FRAME, docs/capture-format.md): the
+ * innermost Python frame of a holder at its forced release, sampled at most
+ * once per 5 ms per process. One row per function, file and line.
+ */
+struct engine_forced_fn {
+	const char *name;   /* the function; "[unknown]", "[no Python frame]" */
+	const char *file;   /* "" with those */
+	__u32 line;         /* 0: not known */
+	__u64 hold_ns;      /* the sampled forced holds that ended in it */
+	__u64 samples;      /* forced switches sampled in it */
+	double share;       /* of sampled_ns (of sampled, when no hold was measured) */
+	__u32 tid;          /* the thread that held it longest in them */
+	__u64 tid_hold_ns;
+	__u64 tid_samples;
+	__u32 nthreads;     /* threads sampled in it */
+};
+
+struct engine_forced_holders {
+	__u64 forced_switches; /* FORCED_RELEASE events of the process */
+	__u64 sampled;         /* of those, with a HOLDER_FRAME sample */
+	__u64 sampled_ns;      /* their holds' total */
+	__u64 unknown;         /* samples that named no function */
+	__u64 unmeasured;      /* sampled holds whose acquisition was not seen
+				* (attached mid-hold, futex mode): no time */
+	struct engine_forced_fn *fns; /* by hold_ns, then samples; malloc'd */
+	size_t nfns;
 };
 
 struct cpu_interval {
@@ -305,6 +340,11 @@ void engine__name_thread(struct engine *eng, __u32 tgid, __u32 tid, const char *
  * at now_ts; holds and waits in progress count up to now_ts. */
 void engine__tick(struct engine *eng, __u64 now_ts);
 
+/* A one-frame stack record (HOLDER_FRAME's id): its function, file, line.
+ * Copied; a second naming of the same (tgid, id) is ignored. */
+void engine__name_code(struct engine *eng, __u32 tgid, __u64 id, const char *name,
+		       const char *file, __u32 line);
+
 /* Accessors: a const snapshot for views. */
 size_t engine__nthreads(const struct engine *eng);
 /* Fills out[] (cap entries at most) sorted by tgid then tid; returns how
@@ -345,6 +385,11 @@ void engine__blame_totals(const struct engine *eng, struct engine_blame_totals *
  * top's "holding now"): 0 when no sample of the hold in progress exists.
  * *tid gets the holder's tid when known. */
 __u64 engine__blame_holder(const struct engine *eng, __u32 tgid, __u32 *tid);
+/* tgid's forced holders by function (names point into the engine, valid
+ * while it lives). 0 or -ENOMEM; free with engine__forced_holders_free(). */
+int engine__forced_holders(const struct engine *eng, __u32 tgid,
+			   struct engine_forced_holders *out);
+void engine__forced_holders_free(struct engine_forced_holders *h);
 /* The wait histogram of all threads together (the merge of every
  * thread's), for views wanting more percentiles than engine_totals has. */
 void engine__wait_hist(const struct engine *eng, struct hist *out);

@@ -39,7 +39,7 @@ struct live_ctx {
 	const struct stream_sink *sink;
 	struct thread_set seen;
 	struct trace_session *session;
-	struct blame_resolver *resolver; /* NULL without blame */
+	struct blame_resolver *resolver; /* blame stacks and HOLDER_FRAME samples */
 	struct thread_set stacks;         /* stack ids already resolved */
 	__u64 traced_since;               /* when "tracing" was announced */
 	__u64 traced_until;               /* when the targets ended, or giltrace */
@@ -81,6 +81,33 @@ static void take_stack(struct live_ctx *lc, const struct gil_event *ev)
 	stream_sink__stack(lc->sink, ev->tgid, ev->value, raw.flags, frames, n);
 }
 
+/*
+ * HOLDER_FRAME from BPF carries the code object and instruction; it leaves
+ * here with value = the id of a one-frame stack record naming them (sent
+ * once per id, ahead of the event), so captures and the engine see names,
+ * not addresses that mean nothing after the process.
+ */
+static void name_frame(struct live_ctx *lc, struct gil_event *ev)
+{
+	const struct cpython_code_layout *code = trace_session__code_layout(lc->session, ev->tgid);
+	struct blame_stack raw = { .nframes = 1 };
+	struct blame_frame frame;
+	__u64 id;
+
+	if (ev->ret || !code) {
+		ev->value = ev->ret == -ENODATA ? BLAME_ID_NO_FRAMES : BLAME_ID_UNKNOWN;
+		return;
+	}
+	id = resolver__frame_id(ev->tgid, ev->addr, ev->value);
+	if (thread_set__add(&lc->stacks, id)) {
+		raw.frames[0].code = ev->addr;
+		raw.frames[0].instr = ev->value;
+		resolver__resolve(lc->resolver, ev->tgid, code, &raw, &frame);
+		stream_sink__stack(lc->sink, ev->tgid, id, 0, &frame, 1);
+	}
+	ev->value = id;
+}
+
 static int on_event(void *ctx, const struct gil_event *ev)
 {
 	struct live_ctx *lc = ctx;
@@ -98,8 +125,14 @@ static int on_event(void *ctx, const struct gil_event *ev)
 	}
 	if (ev->tid && thread_set__add(&lc->seen, (__u64)ev->tgid << 32 | ev->tid))
 		name_thread(lc, ev->tgid, ev->tid);
-	if (ev->kind == GIL_EV_HOLDER_STACK && lc->resolver && ev->value >= BLAME_ID_FIRST)
+	if (ev->kind == GIL_EV_HOLDER_STACK && ev->value >= BLAME_ID_FIRST)
 		take_stack(lc, ev);
+	if (ev->kind == GIL_EV_HOLDER_FRAME) {
+		struct gil_event named = *ev;
+
+		name_frame(lc, &named);
+		return stream_sink__event(lc->sink, &named);
+	}
 	return stream_sink__event(lc->sink, ev);
 }
 
@@ -351,8 +384,7 @@ static void target_gone(void *ctx, __u32 pid)
 {
 	struct live_ctx *lc = ctx;
 
-	if (lc->resolver)
-		resolver__forget(lc->resolver, pid);
+	resolver__forget(lc->resolver, pid);
 	stream_sink__target_exit(lc->sink, pid);
 }
 
@@ -386,10 +418,10 @@ int live__run(const struct live_opts *o, const struct stream_sink *sink,
 			"CAP_SYS_ADMIN (run with sudo)\n");
 		return 1;
 	}
-	if (o->blame)
-		lc.resolver = resolver__new();
+	/* Blame's stacks and every trace's forced-holder frames. */
+	lc.resolver = resolver__new();
 	tg = targets__new(&target_sink);
-	if (!tg || (o->blame && !lc.resolver)) {
+	if (!tg || !lc.resolver) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		targets__free(tg);
 		resolver__free(lc.resolver);

@@ -209,15 +209,16 @@ static void drop_links(struct trace_session *s, __u32 pid)
 	free(gone);
 }
 
-/* Blame on a CPython target: BPF gets the frame layout, user space keeps
- * the code layout for take_stack. Other runtimes have no Python frames. */
+/* A CPython target with frames: BPF gets the frame layout (the forced
+ * holder's function in every trace, blame's walk with blame on), user space
+ * keeps the code layout to name them. Other runtimes have no Python frames. */
 static int blame_add(struct trace_session *s, const struct attach_plan *plan, char *err,
 		     size_t errlen)
 {
 	const struct cpython_layout *l = runtime__blame_layout(plan->row) ? &plan->layout : NULL;
 	int ret;
 
-	if (!s->blame || !l)
+	if (!l)
 		return 0;
 	if (s->nblamed == s->capblamed) {
 		int cap = s->capblamed ? s->capblamed * 2 : 8;
@@ -231,7 +232,7 @@ static int blame_add(struct trace_session *s, const struct attach_plan *plan, ch
 	if (bpf_map__update_elem(s->skel->maps.blame_targets, &plan->pid, sizeof(plan->pid),
 				 &l->frames, sizeof(l->frames), BPF_ANY)) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot register PID %u for blame: %s", plan->pid,
+		snprintf(err, errlen, "cannot register PID %u's Python frame layout: %s", plan->pid,
 			 strerror(-ret));
 		return ret;
 	}
@@ -245,8 +246,7 @@ static void blame_remove(struct trace_session *s, __u32 pid)
 {
 	int kept = 0;
 
-	if (!s->blame)
-		return;
+	bpf_map__delete_elem(s->skel->maps.holder_last, &pid, sizeof(pid), 0);
 	bpf_map__delete_elem(s->skel->maps.blame_targets, &pid, sizeof(pid), 0);
 	for (int i = 0; i < s->nblamed; i++)
 		if (s->blamed[i].pid != pid)
@@ -254,15 +254,21 @@ static void blame_remove(struct trace_session *s, __u32 pid)
 	s->nblamed = kept;
 }
 
+const struct cpython_code_layout *trace_session__code_layout(const struct trace_session *s,
+							     __u32 pid)
+{
+	for (int i = 0; i < s->nblamed; i++)
+		if (s->blamed[i].pid == pid)
+			return s->blamed[i].code;
+	return NULL;
+}
+
 int trace_session__take_stack(struct trace_session *s, __u32 pid, __u64 id,
 			      struct blame_stack *out, const struct cpython_code_layout **code)
 {
 	__u8 one = 1;
 
-	*code = NULL;
-	for (int i = 0; i < s->nblamed; i++)
-		if (s->blamed[i].pid == pid)
-			*code = s->blamed[i].code;
+	*code = trace_session__code_layout(s, pid);
 	if (bpf_map__lookup_and_delete_elem(s->skel->maps.blame_stacks, &id, sizeof(id), out,
 					    sizeof(*out), 0))
 		return -ENOENT;

@@ -28,6 +28,7 @@ static const char *const kind_names[GIL_EV__MAX] = {
 	[GIL_EV_SCHED_RUN] = "sched_run",
 	[GIL_EV_DROPS] = "drops",
 	[GIL_EV_HOLDER_STACK] = "holder_stack",
+	[GIL_EV_HOLDER_FRAME] = "holder_frame",
 	[GIL_EV_GIL_STATE] = "gil_state",
 };
 

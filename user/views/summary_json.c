@@ -117,6 +117,45 @@ static struct json_object *handoff_json(const struct handoff_figures *h)
 	return o;
 }
 
+/* At most this many functions per process: the heaviest, by hold time. */
+#define FORCED_FNS_MAX 5
+
+/* The forced holders' functions (engine__forced_holders()); NULL on ENOMEM. */
+static struct json_object *forced_json(const struct engine *eng, __u32 tgid)
+{
+	struct engine_forced_holders h;
+	struct json_object *o, *arr;
+
+	if (engine__forced_holders(eng, tgid, &h))
+		return NULL;
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	put_u64(o, "forced_switches", h.forced_switches);
+	put_u64(o, "sampled", h.sampled);
+	put_u64(o, "sampled_hold_ns", h.sampled_ns);
+	put_u64(o, "unknown", h.unknown);
+	put_u64(o, "unmeasured", h.unmeasured);
+	for (size_t i = 0; i < h.nfns && i < FORCED_FNS_MAX; i++) {
+		const struct engine_forced_fn *f = &h.fns[i];
+		const struct engine_thread *t = engine__find_thread(eng, tgid, f->tid);
+		struct json_object *fo = json_object_new_object();
+
+		put_str(fo, "function", f->name);
+		put_str(fo, "file", f->file);
+		put_u64(fo, "line", f->line);
+		put_u64(fo, "hold_ns", f->hold_ns);
+		put_u64(fo, "samples", f->samples);
+		put_double(fo, "share_pct", f->share * 100.0);
+		put_u64(fo, "tid", f->tid);
+		put_str(fo, "thread", t ? t->name : "");
+		put_u64(fo, "threads", f->nthreads);
+		json_object_array_add(arr, fo);
+	}
+	json_object_object_add(o, "functions", arr);
+	engine__forced_holders_free(&h);
+	return o;
+}
+
 static struct json_object *procs_json(const struct engine *eng)
 {
 	struct json_object *arr = json_object_new_array();
@@ -141,6 +180,7 @@ static struct json_object *procs_json(const struct engine *eng)
 		put_u64(o, "switches", procs[i]->switches);
 		engine__handoff_check(procs[i], &h);
 		json_object_object_add(o, "handoff_check", handoff_json(&h));
+		json_object_object_add(o, "forced_holder", forced_json(eng, procs[i]->tgid));
 		json_object_array_add(arr, o);
 	}
 	return arr;

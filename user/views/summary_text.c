@@ -9,6 +9,7 @@
 #include "util/safe_text.h"
 #include "views/diagnosis_text.h"
 #include "views/format.h"
+#include "views/holder_text.h"
 #include "views/summary.h"
 
 static const char *or_unknown(const char *s)
@@ -317,6 +318,16 @@ static void print_diagnoses(FILE *out, const struct engine *eng)
 	}
 }
 
+/* Who held the GIL when it was taken by force, per process: part of the
+ * verdict, so it follows the diagnoses. */
+static void put_holder(void *ctx, __u32 tgid, const char *line, bool several)
+{
+	if (several)
+		fprintf(ctx, "forced holder, process %u: %s\n", tgid, line);
+	else
+		fprintf(ctx, "forced holder: %s\n", line);
+}
+
 int summary__print_text(FILE *out, const struct engine *eng, const struct trace_meta *meta)
 {
 	struct engine_totals tot;
@@ -327,7 +338,9 @@ int summary__print_text(FILE *out, const struct engine *eng, const struct trace_
 	/* The verdict first: what hurts and who causes it; the tables after
 	 * are its evidence. */
 	print_diagnoses(out, eng);
-	err = print_threads(out, eng);
+	err = holder_text__each(eng, put_holder, out);
+	if (!err)
+		err = print_threads(out, eng);
 	if (err)
 		return err;
 	print_totals(out, &tot);

@@ -4,6 +4,7 @@
 
 #include "views/diagnosis_text.h"
 #include "views/format.h"
+#include "views/holder_text.h"
 #include "views/top_plain.h"
 
 /* A duration as one word: "12.3_ms". */
@@ -70,6 +71,14 @@ static void print_cpus(FILE *out, const struct engine *eng)
 	free(cpus);
 }
 
+/* Since the start, not per interval: forced switches are sampled at most
+ * once per 5 ms, too few for one interval. */
+static void put_holder(void *ctx, __u32 tgid, const char *line, bool several)
+{
+	(void)several;
+	fprintf(ctx, "  forced_holder tgid=%u since_start: %s\n", tgid, line);
+}
+
 int top_plain__print(FILE *out, const struct top_frame *f)
 {
 	struct diagnosis diags[DIAG_MAX];
@@ -92,6 +101,8 @@ int top_plain__print(FILE *out, const struct top_frame *f)
 		fprintf(out, "  diagnosis %s: %s; hint: %s\n", diagnosis_text__kind(diags[i].kind),
 			msg, hint);
 	}
+	if (holder_text__each(f->eng, put_holder, out))
+		return -ENOMEM;
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
 }

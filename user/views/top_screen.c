@@ -13,6 +13,7 @@
 
 #include "util/safe_text.h"
 #include "views/diagnosis_text.h"
+#include "views/holder_text.h"
 #include "views/format.h"
 #include "views/top_screen.h"
 
@@ -219,6 +220,33 @@ static int draw_diagnoses(int y, int max_lines, const struct top_frame *f)
 	return used;
 }
 
+/* The forced holder of the first process that has one, since the start
+ * (sampled at most once per 5 ms: too few for one interval). */
+struct holder_pick {
+	char line[HOLDER_TEXT];
+	bool found;
+};
+
+static void pick_holder(void *ctx, __u32 tgid, const char *line, bool several)
+{
+	struct holder_pick *p = ctx;
+
+	(void)tgid;
+	(void)several;
+	if (!p->found)
+		snprintf(p->line, sizeof(p->line), "forced holder: %s", line);
+	p->found = true;
+}
+
+static int draw_holder(int y, const struct top_frame *f)
+{
+	struct holder_pick p = { .found = false };
+
+	if (holder_text__each(f->eng, pick_holder, &p) || !p.found)
+		return 0;
+	return put_wrapped(y, 0, A_NORMAL, p.line, 1);
+}
+
 /* Column widths: the name and the sparkline take what a wider screen adds. */
 struct layout {
 	int name_w;
@@ -411,6 +439,8 @@ void top_screen__draw(struct top_screen *s, const struct top_frame *f)
 	diag_lines = LINES >= 40 ? 9 : LINES >= 20 ? 3 : 0;
 	y += draw_cpus(y, cpu_lines, f->eng);
 	y += draw_diagnoses(y, diag_lines, f);
+	if (diag_lines)
+		y += draw_holder(y, f);
 	draw_table_header(y++, &l, f->sort);
 	n = top_rows__collect(f, &rows);
 	avail = LINES - 1 - y;

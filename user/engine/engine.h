@@ -187,6 +187,10 @@ struct ft_gil {
 	char module[FT_GIL_NAME_MAX + 1]; /* the module's name, as BPF read it */
 };
 
+/* Whether ft is a free-threaded CPython whose GIL was off at the latest
+ * reading and never on for good in the trace. */
+int ft_gil__off(const struct ft_gil *ft);
+
 /* engine_proc.last_holder when the interpreter says no thread has held its
  * GIL yet: the first acquisition is then a hand-off, as the interpreter
  * counts it. Never a tid. */

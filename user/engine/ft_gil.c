@@ -9,6 +9,12 @@
 
 #include "engine/engine_int.h"
 
+int ft_gil__off(const struct ft_gil *ft)
+{
+	return ft->free_threaded && ft->off_now && !ft->on_at_first && !ft->enabled_ts &&
+	       !ft->on_by_ts;
+}
+
 void ft_gil__reading(struct engine_proc *p, const struct gil_event *ev)
 {
 	struct ft_gil *ft = &p->ft;

@@ -69,7 +69,11 @@ int gil_state__read(__u32 pid, __u64 gil, const struct cpython_layout *l,
 	 * 3.8-3.15 GIL builds, the second in free-threaded ones
 	 * (Include/internal/pycore_gil.h). */
 	memcpy(&out->interval, head + l->interval, sizeof(out->interval));
-	if (l->free_threaded) {
+	/* gil->enabled is set from the config just before create_gil() makes
+	 * locked 0 (init_own_gil()); before, the GIL is all zeros (static
+	 * _PyRuntime) or has locked -1 and interval set (_gil_initialize()),
+	 * and enabled says nothing yet. */
+	if (l->free_threaded && out->interval && out->locked >= 0) {
 		memcpy(&out->enabled, head + l->enabled, sizeof(out->enabled));
 		if (out->enabled < 0)
 			return -EPROTO;

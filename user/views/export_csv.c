@@ -29,6 +29,7 @@ static const char *const kind_names[GIL_EV__MAX] = {
 	[GIL_EV_DROPS] = "drops",
 	[GIL_EV_HOLDER_STACK] = "holder_stack",
 	[GIL_EV_GIL_STATE] = "gil_state",
+	[GIL_EV_GIL_ENABLED] = "gil_enabled",
 };
 
 static const char *kind_name(unsigned int kind)

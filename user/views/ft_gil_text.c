@@ -15,7 +15,7 @@ const char *ft_gil_text__state(const struct ft_gil *ft)
 		return "re_enabled";
 	if (ft->on_at_first)
 		return "on_from_start";
-	return ft->off_now ? "off" : "on_now";
+	return ft_gil__off(ft) ? "off" : "on_now";
 }
 
 static double secs(__u64 ts, __u64 origin_ts)
@@ -62,7 +62,7 @@ int ft_gil_text__line(char *buf, size_t len, const struct engine_proc *p, __u64 
 	return 1;
 }
 
-int ft_gil_text__first(char *buf, size_t len, const struct engine *eng)
+const char *ft_gil_text__first(char *buf, size_t len, const struct engine *eng)
 {
 	const struct engine_proc *procs[64];
 	size_t n = engine__procs(eng, procs, 64);
@@ -72,6 +72,6 @@ int ft_gil_text__first(char *buf, size_t len, const struct engine *eng)
 	engine__totals(eng, &tot);
 	for (size_t i = 0; i < n && i < 64; i++)
 		if (ft_gil_text__line(buf, len, procs[i], tot.first_ts))
-			return 1;
-	return 0;
+			return ft_gil_text__state(&procs[i]->ft);
+	return NULL;
 }

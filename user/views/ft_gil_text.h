@@ -24,7 +24,8 @@ const char *ft_gil_text__state(const struct ft_gil *ft);
  * Returns 0 with buf empty for a process that is no free-threaded CPython. */
 int ft_gil_text__line(char *buf, size_t len, const struct engine_proc *p, __u64 origin_ts);
 
-/* The line of the first free-threaded process of eng, as above. */
-int ft_gil_text__first(char *buf, size_t len, const struct engine *eng);
+/* The line of the first free-threaded process of eng, as above; returns
+ * its state (ft_gil_text__state()), or NULL with buf empty. */
+const char *ft_gil_text__first(char *buf, size_t len, const struct engine *eng);
 
 #endif

@@ -324,19 +324,18 @@ int summary__print_text(FILE *out, const struct engine *eng, const struct trace_
 {
 	struct engine_totals tot;
 	char ft[FT_GIL_TEXT];
-	bool gil_off = false;
+	const char *ft_state;
 	int err;
 
 	engine__totals(eng, &tot);
 	print_header(out, meta, &tot);
 	/* Free-threaded CPython: whether there was a GIL to trace at all. */
-	if (ft_gil_text__first(ft, sizeof(ft), eng)) {
+	ft_state = ft_gil_text__first(ft, sizeof(ft), eng);
+	if (ft_state)
 		fprintf(out, "%s\n", ft);
-		gil_off = !strncmp(ft, "GIL off", 7);
-	}
 	/* The verdict first: what hurts and who causes it; the tables after
 	 * are its evidence. */
-	print_diagnoses(out, eng, gil_off);
+	print_diagnoses(out, eng, ft_state && !strcmp(ft_state, "off"));
 	err = print_threads(out, eng);
 	if (err)
 		return err;

@@ -78,6 +78,19 @@ def trace(python, mode, secs, *args, env=None):
     return r
 
 
+SCHEMA = json.loads((ROOT / "docs" / "summary.schema.json").read_text())
+
+
+def valid(s):
+    """s against docs/summary.schema.json, where python3-jsonschema is."""
+    try:
+        import jsonschema
+    except ImportError:
+        return s
+    jsonschema.Draft202012Validator(SCHEMA).validate(s)
+    return s
+
+
 def exact_check(s):
     """The self-check's exact verdict: every hand-off the interpreter
     counted was seen, none more."""
@@ -92,7 +105,7 @@ def test_python_gil_1_traced_exactly(pythons):
     """PYTHON_GIL=1: a GIL from the start, no refusal; hand-offs equal to
     the GIL state's switch_number; said to be on from the start."""
     r = trace(pythons[0], "spin", 2, "--json", env={"PYTHON_GIL": "1"})
-    s = json.loads(r.stdout)
+    s = valid(json.loads(r.stdout))
     assert "nothing to trace" not in r.stderr
     assert s["target"]["version"] == "3.13.0rc2t"
     check = exact_check(s)
@@ -115,8 +128,8 @@ def test_legacy_import_brings_the_gil_back(pythons, legacy, tmp_path):
     m = re.search(r"import before=(\d+) after=(\d+) gil=True", r.stderr)
     assert m, r.stderr
     before, after = int(m[1]), int(m[2])
-    s = json.loads(subprocess.run([GILTRACE, "report", "--json", str(cap)], capture_output=True,
-                                  text=True, check=True).stdout)
+    s = valid(json.loads(subprocess.run([GILTRACE, "report", "--json", str(cap)],
+                                        capture_output=True, text=True, check=True).stdout))
     [ft] = s["free_threaded"]
     assert ft["gil"] == "re_enabled" and ft["enabled_exact"] is True, ft
     assert ft["module"] == "legacy" and ft["module_cut"] is False
@@ -143,8 +156,8 @@ def test_gil_off_claims_no_contention(pythons, tmp_path):
     cap = tmp_path / "off.gtr"
     r = trace(pythons[0], "spin", 2, "record", "-o", str(cap))
     assert "end gil=False" in r.stderr
-    s = json.loads(subprocess.run([GILTRACE, "report", "--json", str(cap)], capture_output=True,
-                                  text=True, check=True).stdout)
+    s = valid(json.loads(subprocess.run([GILTRACE, "report", "--json", str(cap)],
+                                        capture_output=True, text=True, check=True).stdout))
     [ft] = s["free_threaded"]
     assert ft["gil"] == "off", ft
     assert s["totals"]["busy"] == 0 and s["totals"]["forced_switches"] == 0
@@ -160,7 +173,7 @@ def test_gil_build_control(pythons):
     """The same source built with the GIL: traced as before, exactly, with
     no free-threaded line."""
     r = trace(pythons[1], "spin", 2, "--json")
-    s = json.loads(r.stdout)
+    s = valid(json.loads(r.stdout))
     assert s["target"]["version"] == "3.13.0rc2" and s["target"]["mode"] == "cond"
     check = exact_check(s)
     assert check["interpreter"] > 20, "no contention: test is void"

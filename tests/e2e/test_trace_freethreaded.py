@@ -178,3 +178,18 @@ def test_gil_build_control(pythons):
     check = exact_check(s)
     assert check["interpreter"] > 20, "no contention: test is void"
     assert "free_threaded" not in s
+
+
+def test_top_says_off_then_back(pythons, legacy):
+    """top's plain lines: the GIL off in the intervals before the import,
+    re-enabled by legacy in those after, never the other way round."""
+    r = subprocess.run([GILTRACE, "top", "-i", "0.5", "--", str(pythons[0]), str(WORK),
+                        "import", "3"], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, PYTHONPATH=str(legacy)))
+    assert r.returncode == 0, r.stderr
+    said = [("off" if "GIL off" in l else "back") for l in r.stdout.splitlines()
+            if l.startswith("  GIL off") or
+            re.match(r"  GIL re-enabled at \d+\.\d\d s by import of legacy ", l)]
+    print(said)
+    assert said[0] == "off" and said[-1] == "back", r.stdout
+    assert said == sorted(said, key=lambda s: s == "back")

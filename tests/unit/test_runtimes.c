@@ -193,7 +193,7 @@ static void test_blame_versions_from_the_table(void **state)
 
 	(void)state;
 	runtimes__blame_versions(buf, sizeof(buf));
-	assert_string_equal(buf, "CPython 3.8-3.15");
+	assert_string_equal(buf, "CPython 3.8-3.15 (GIL builds)");
 	/* A range: no row between its ends is left out. */
 	for (int i = 0; i < n; i++) {
 		if (!runtime__blame_layout(&rows[i]))

@@ -359,10 +359,12 @@ void runtimes__blame_versions(char *buf, size_t len)
 			first = rows[i].version;
 		last = rows[i].version;
 	}
+	/* Free-threaded rows are left out (their object header): said, so
+	 * that "3.13" is not read as 3.13t too. */
 	if (!first)
 		snprintf(buf, len, "no runtime");
 	else if (first == last)
-		snprintf(buf, len, "CPython %s", first);
+		snprintf(buf, len, "CPython %s (GIL builds)", first);
 	else
-		snprintf(buf, len, "CPython %s-%s", first, last);
+		snprintf(buf, len, "CPython %s-%s (GIL builds)", first, last);
 }

@@ -228,6 +228,29 @@ static void test_off_is_not_healthy(void **state)
 	}
 }
 
+/* Off, but an import turned it on for the moment while two threads ran:
+ * the wait is real and said, not "nothing contends". */
+static void test_off_but_waited_during_an_import(void **state)
+{
+	struct engine *eng = engine__new(NULL);
+	char buf[FT_GIL_TEXT];
+
+	(void)state;
+	reading(eng, 1000 * MS, 0, FT | GIL_STATE_GIL_OFF);
+	feed(eng, 1001 * MS, GIL_EV_ACQUIRE, A);
+	feed(eng, 1002 * MS, GIL_EV_WAIT, B);
+	feed(eng, 1005 * MS, GIL_EV_RELEASE, A);
+	feed(eng, 1005 * MS, GIL_EV_ACQUIRE, B);
+	feed(eng, 1006 * MS, GIL_EV_RELEASE, B);
+	reading(eng, 1100 * MS, 1, FT | GIL_STATE_GIL_OFF | GIL_STATE_END);
+	assert_true(ft_gil__off(&proc(eng)->ft));
+	assert_int_equal(proc(eng)->wait_held_ns, 3 * MS);
+	line(eng, buf);
+	assert_string_equal(buf, "GIL off but while extension modules were imported (on for the "
+			    "moment then): its threads waited 3.00 ms for it in those windows");
+	engine__free(eng);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_reenabled_by_the_readings),
 		cmocka_unit_test(test_on_from_the_start),
 		cmocka_unit_test(test_off_is_not_healthy),
+		cmocka_unit_test(test_off_but_waited_during_an_import),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "util/safe_text.h"
+#include "views/format.h"
 
 #define NS_PER_S 1e9
 
@@ -27,7 +28,7 @@ int ft_gil_text__line(char *buf, size_t len, const struct engine_proc *p, __u64 
 {
 	const struct ft_gil *ft = &p->ft;
 	const char *state = ft_gil_text__state(ft);
-	char module[FT_GIL_NAME_MAX + 1];
+	char module[FT_GIL_NAME_MAX + 1], waited[FORMAT_LEN];
 
 	buf[0] = '\0';
 	if (!state)
@@ -50,6 +51,12 @@ int ft_gil_text__line(char *buf, size_t len, const struct engine_proc *p, __u64 
 		snprintf(buf, len, "GIL on from the start of the trace (a free-threaded CPython run "
 			 "with PYTHON_GIL=1 or -X gil=1, or one that imported a module not marked "
 			 "free-threading safe before)");
+	} else if (!strcmp(state, "off") && p->wait_held_ns) {
+		/* Extension imports turn it on for the moment, and threads
+		 * running then queue behind it: real waits, said as such. */
+		format__duration(waited, sizeof(waited), (double)p->wait_held_ns);
+		snprintf(buf, len, "GIL off but while extension modules were imported (on for the "
+			 "moment then): its threads waited %s for it in those windows", waited);
 	} else if (!strcmp(state, "off")) {
 		snprintf(buf, len, "GIL off: a free-threaded CPython whose GIL was never enabled "
 			 "for good, so nothing contends for it%s",
@@ -62,7 +69,7 @@ int ft_gil_text__line(char *buf, size_t len, const struct engine_proc *p, __u64 
 	return 1;
 }
 
-const char *ft_gil_text__first(char *buf, size_t len, const struct engine *eng)
+const struct engine_proc *ft_gil_text__first(char *buf, size_t len, const struct engine *eng)
 {
 	const struct engine_proc *procs[64];
 	size_t n = engine__procs(eng, procs, 64);
@@ -72,6 +79,6 @@ const char *ft_gil_text__first(char *buf, size_t len, const struct engine *eng)
 	engine__totals(eng, &tot);
 	for (size_t i = 0; i < n && i < 64; i++)
 		if (ft_gil_text__line(buf, len, procs[i], tot.first_ts))
-			return ft_gil_text__state(&procs[i]->ft);
+			return procs[i];
 	return NULL;
 }

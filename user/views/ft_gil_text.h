@@ -25,7 +25,7 @@ const char *ft_gil_text__state(const struct ft_gil *ft);
 int ft_gil_text__line(char *buf, size_t len, const struct engine_proc *p, __u64 origin_ts);
 
 /* The line of the first free-threaded process of eng, as above; returns
- * its state (ft_gil_text__state()), or NULL with buf empty. */
-const char *ft_gil_text__first(char *buf, size_t len, const struct engine *eng);
+ * that process, or NULL with buf empty. */
+const struct engine_proc *ft_gil_text__first(char *buf, size_t len, const struct engine *eng);
 
 #endif

@@ -324,18 +324,18 @@ int summary__print_text(FILE *out, const struct engine *eng, const struct trace_
 {
 	struct engine_totals tot;
 	char ft[FT_GIL_TEXT];
-	const char *ft_state;
+	const struct engine_proc *ft_proc;
 	int err;
 
 	engine__totals(eng, &tot);
 	print_header(out, meta, &tot);
 	/* Free-threaded CPython: whether there was a GIL to trace at all. */
-	ft_state = ft_gil_text__first(ft, sizeof(ft), eng);
-	if (ft_state)
+	ft_proc = ft_gil_text__first(ft, sizeof(ft), eng);
+	if (ft_proc)
 		fprintf(out, "%s\n", ft);
 	/* The verdict first: what hurts and who causes it; the tables after
 	 * are its evidence. */
-	print_diagnoses(out, eng, ft_state && !strcmp(ft_state, "off"));
+	print_diagnoses(out, eng, ft_proc && ft_gil__off(&ft_proc->ft) && !ft_proc->wait_held_ns);
 	err = print_threads(out, eng);
 	if (err)
 		return err;

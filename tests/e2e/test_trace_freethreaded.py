@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,25 @@ def test_top_says_off_then_back(pythons, legacy):
     print(said)
     assert said[0] == "off" and said[-1] == "back", r.stdout
     assert said == sorted(said, key=lambda s: s == "back")
+
+
+def test_wrong_layout_refused(pythons):
+    """The free-threaded row passes the same live layout checks as every
+    3.13+: its GIL made 8 bytes wrong on purpose is refused by name (-p)."""
+    py = subprocess.Popen([str(pythons[0]), str(WORK), "spin", "30"],
+                          stderr=subprocess.DEVNULL)
+    try:
+        # Its spinners running: the interpreter has started, so -p checks it now.
+        deadline = time.monotonic() + 60
+        while len(os.listdir(f"/proc/{py.pid}/task")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = subprocess.run([GILTRACE, "-d", "1", "-p", str(py.pid)], capture_output=True,
+                           text=True, timeout=120,
+                           env=dict(os.environ, GILTRACE_TEST_LAYOUT_SKEW="8"))
+    finally:
+        py.kill()
+        py.wait()
+    assert r.returncode == 1
+    assert re.fullmatch(rf"giltrace: cannot trace PID {py.pid} \(python3.13t\): layout check "
+                        r"'ceval.gil' failed: the main interpreter's ceval.gil is 0x[0-9a-f]+, "
+                        r"the layout puts the GIL at 0x[0-9a-f]+\n", r.stderr), r.stderr

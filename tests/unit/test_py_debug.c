@@ -102,8 +102,10 @@ static void test_313t(void **state)
 	fake_put(raw, 128, 0);          /* _gil.enabled, from the GIL state's start */
 	fake_put(raw, 136, 7800);       /* _gil.locked */
 	fake_put(raw, 144, 7792);       /* _gil.last_holder */
+	fake_put(raw, 544, 48);         /* PyASCIIObject.state */
 	fake_put(raw, 560, 56);         /* sizeof(PyASCIIObject) */
 	assert_int_equal(py_debug__parse(raw, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.v[PYDBG_STR_STATE], 48);
 	assert_int_equal(py_debug__layout(&d, &l, err, sizeof(err)), 0);
 	assert_true(l.free_threaded);
 	assert_int_equal(l.gil, 328320 - 215680 + 7776);

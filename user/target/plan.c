@@ -280,8 +280,7 @@ static int debug_layout(struct elf_file *ef, __u64 runtime_vaddr, const char *ke
 
 /* Free-threaded CPython: the probes that see the GIL turned on for good
  * and by which import, in every mode, and where BPF reads a str's text
- * (sizeof(PyASCIIObject) from the debug offsets; its state is the last
- * field, 8 bytes before its end with the padding). */
+ * and state (both from the debug offsets). */
 static int plan_free_threaded(struct attach_plan *plan, struct elf_file *ef,
 			      const struct runtime_row *row, char *err, size_t errlen)
 {
@@ -297,7 +296,11 @@ static int plan_free_threaded(struct attach_plan *plan, struct elf_file *ef,
 	if (!plan->has_ft_probes)
 		plan->nprobes = before;
 	plan->ft.str_data = plan->layout.code.ascii_data;
-	plan->ft.str_state = plan->layout.code.ascii_data - 8;
+	plan->ft.str_state = (__u32)plan->debug.v[PYDBG_STR_STATE];
+	/* A version whose description lacks it: the text follows the state
+	 * and its padding, as in 3.13 (48 and 56 free-threaded). */
+	if (!plan->ft.str_state || plan->ft.str_state + 4 > plan->ft.str_data)
+		plan->ft.str_state = plan->ft.str_data - 8;
 	return 0;
 }
 

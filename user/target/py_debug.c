@@ -14,7 +14,9 @@
  * 3.13.0's DWARF (p _PyRuntime.debug_offsets). 3.14 inserted
  * interpreter_state.threads_main and appended debugger_support (whose
  * eval_breaker giltrace uses); 3.15 added thread_state fields (holds_gil,
- * gil_requested, ...) and PyObject ones before the code object's.
+ * gil_requested, ...) and PyObject ones before the code object's. The
+ * gil's enabled and a str's state (free-threaded 3.13t) were also printed
+ * by gdb from tools/ft-cpython's python3.13t: 128 and 544.
  */
 struct py_debug_desc {
 	unsigned int minor;
@@ -34,7 +36,7 @@ static const struct py_debug_desc descs[] = {
 		[PYDBG_FRAME_INSTR_PTR] = 248, [PYDBG_FRAME_OWNER] = 264,
 		[PYDBG_CODE_FILENAME] = 280, [PYDBG_CODE_NAME] = 288, [PYDBG_CODE_QUALNAME] = 296,
 		[PYDBG_CODE_LINETABLE] = 304, [PYDBG_CODE_FIRSTLINENO] = 312,
-		[PYDBG_CODE_ADAPTIVE] = 344, [PYDBG_ASCII_SIZE] = 560 } },
+		[PYDBG_CODE_ADAPTIVE] = 344, [PYDBG_ASCII_SIZE] = 560, [PYDBG_STR_STATE] = 544 } },
 	{ 14, { COMMON, [PYDBG_CEVAL_GIL] = 120, [PYDBG_GIL_STATE] = 128, [PYDBG_GIL_ENABLED] = 136,
 		[PYDBG_GIL_LOCKED] = 144, [PYDBG_GIL_HOLDER] = 152,
 		[PYDBG_TS_CURRENT_FRAME] = 208, [PYDBG_TS_NATIVE_THREAD_ID] = 224,

@@ -46,6 +46,7 @@ enum py_debug_field {
 	PYDBG_CODE_FIRSTLINENO,
 	PYDBG_CODE_ADAPTIVE,
 	PYDBG_ASCII_SIZE,        /* sizeof(PyASCIIObject) */
+	PYDBG_STR_STATE,         /* PyASCIIObject.state (described for 3.13) */
 	PYDBG_NFIELDS
 };
 

@@ -222,7 +222,7 @@ DEB_PACKAGES := make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libjson-c-dev libncurses-dev libcmocka-dev pkg-config binutils \
 	python3 python3-pytest python3-yaml python3-jsonschema python3-waitress tmux bpftrace gdb \
 	libmicrohttpd-dev libcap-dev prometheus gcc cppcheck clang-tidy libclang-rt-14-dev \
-	dpkg-dev debhelper lintian debootstrap
+	dpkg-dev debhelper lintian debootstrap xz-utils
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_PACKAGES)

@@ -27,3 +27,5 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "futex.bpf.h"
 #include "sched.bpf.h"
 #include "comm.bpf.h"
+/* Free-threaded CPython: the GIL turned back on (bpf/ft_gil.h). */
+#include "ft_gil.bpf.h"

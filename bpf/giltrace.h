@@ -34,6 +34,14 @@
  *                   checks the hand-offs it saw against it. Other
  *                   runtimes get only the end, with GIL_STATE_NO_READING:
  *                   the traced window ends there, holds in progress too.
+ *   GIL_ENABLED     free-threaded CPython only (bpf/ft_gil.bpf.h): the GIL
+ *                   was turned on for good (_PyEval_EnableGILPermanent()
+ *                   returned 1) by the import of a module not marked
+ *                   free-threading safe. addr and value carry 16 bytes of
+ *                   the module's name, ret FT_GIL_* (bpf/ft_gil.h): the
+ *                   chunk (0: the event itself, 1 and 2: the name's bytes
+ *                   16-47, emitted right after it) and whether the name is
+ *                   unknown or cut.
  *   HOLDER_FRAME    every CPython 3 trace: the forced holder's innermost Python
  *                   frame, read in drop_gil just before its FORCED_RELEASE
  *                   (the same ts), at most once per 5 ms per process
@@ -68,6 +76,7 @@ enum gil_event_kind {
 	GIL_EV_DROPS = 12,
 	GIL_EV_HOLDER_STACK = 13,
 	GIL_EV_GIL_STATE = 14,
+	GIL_EV_GIL_ENABLED = 15,
 	GIL_EV_HOLDER_FRAME = 20,
 	GIL_EV__MAX,
 };
@@ -77,6 +86,11 @@ enum gil_event_kind {
 #define GIL_STATE_NO_HOLDER 2 /* gil->last_holder is NULL: no thread has held it */
 #define GIL_STATE_END 4       /* the last reading: the traced window ends here */
 #define GIL_STATE_NO_READING 8 /* a runtime with no state to read (toy VM, 2.7): END only */
+/* Free-threaded CPython: gil->enabled was read (neither OFF nor FOR_GOOD:
+ * on for the moment, while an extension module is imported). */
+#define GIL_STATE_FREE_THREADED 16
+#define GIL_STATE_GIL_OFF 32      /* gil->enabled == 0: no GIL, nothing waits */
+#define GIL_STATE_GIL_FOR_GOOD 64 /* gil->enabled == INT_MAX: on until exit */
 
 /*
  * Transport only, never fed to the engine or stored: a traced thread renamed

@@ -384,6 +384,7 @@ static void on_gil_state(struct engine *eng, const struct gil_event *ev)
 			close_holds(eng, p, ev->ts);
 		return;
 	}
+	ft_gil__reading(p, ev);
 	c = &p->check;
 	if (!c->readings++) {
 		c->first_ts = c->last_ts = ev->ts;
@@ -495,6 +496,13 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		if (!eng->opts.tid)
 			on_gil_state(eng, ev);
 		return;
+	case GIL_EV_GIL_ENABLED: {
+		struct engine_proc *p = proc_get(eng, ev->tgid);
+
+		if (p)
+			ft_gil__enabled(p, ev);
+		return;
+	}
 	default:
 		break;
 	}

@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 #include "giltrace.h"
+#include "ft_gil.h"
 #include "engine/hist.h"
 
 struct engine;
@@ -164,6 +165,32 @@ struct handoff_figures {
 	__u64 at_edges;
 };
 
+/*
+ * Free-threaded CPython (docs/cpython.md, "Free-threaded builds"): its GIL
+ * exists only while gil->enabled is set. GIL_STATE readings say whether it
+ * was (every 100 ms); GIL_ENABLED says exactly when an import turned it on
+ * for good, and which module. Filled by engine/ft_gil.c.
+ */
+struct ft_gil {
+	int free_threaded;      /* a reading said so: the rest is meaningful */
+	int off_at_first;       /* the first reading found the GIL off */
+	int on_at_first;        /* ... on for good (PYTHON_GIL=1, -X gil=1, or an
+				 * import before the trace) */
+	int off_now;            /* the latest reading found it off */
+	__u64 last_off_ts;      /* the latest reading that found it off, 0: none */
+	/* Off, then on for good at a reading: it came back in between, at a
+	 * resolution of the readings (where no GIL_ENABLED says it exactly). */
+	__u64 on_after_ts, on_by_ts;
+	__u64 enabled_ts;       /* GIL_ENABLED: the moment, exactly; 0: not seen */
+	__u32 enabled_tid;      /* the thread that imported the module */
+	__u32 name_flags;       /* FT_GIL_NAME_UNKNOWN, FT_GIL_NAME_CUT (bpf/ft_gil.h) */
+	char module[FT_GIL_NAME_MAX + 1]; /* the module's name, as BPF read it */
+};
+
+/* Whether ft is a free-threaded CPython whose GIL was off at the latest
+ * reading and never on for good in the trace. */
+int ft_gil__off(const struct ft_gil *ft);
+
 /* engine_proc.last_holder when the interpreter says no thread has held its
  * GIL yet: the first acquisition is then a hand-off, as the interpreter
  * counts it. Never a tid. */
@@ -176,6 +203,7 @@ struct engine_proc {
 	__u64 switches; /* acquisitions by another thread than the last holder */
 	__u32 last_holder; /* tid, 0 = none yet, or ENGINE_HOLDER_NULL */
 	struct handoff_check check;
+	struct ft_gil ft;       /* free-threaded CPython only */
 	__u32 nthreads;
 	/* Blame: the stack the holder runs (0: the GIL is free or its holder
 	 * unknown): the latest HOLDER_STACK sample of the hold in progress, or,

@@ -128,6 +128,10 @@ void timeline__after(struct engine *eng, struct thread_slot *t, const struct gil
 		     const struct timeline_pre *pre);
 void timeline__wakeup(struct engine *eng, const struct gil_event *ev);
 
+/* ft_gil.c: free-threaded CPython's GIL coming back. */
+void ft_gil__reading(struct engine_proc *p, const struct gil_event *ev);
+void ft_gil__enabled(struct engine_proc *p, const struct gil_event *ev);
+
 /* Whether hand-off time ts is close enough to a reading at edge that the
  * reading cannot place it (HANDOFF_EDGE_NS). */
 static inline int handoff_near(__u64 ts, __u64 edge)

@@ -162,18 +162,8 @@ static int plan_targets(const struct live_opts *o, struct targets *tg, struct sp
 
 		ret = spawn__start(o->cmd, o->keep_root, &fo, child, err, sizeof(err));
 	}
-	for (unsigned int i = 0; !ret && i < o->npids; i++) {
+	for (unsigned int i = 0; !ret && i < o->npids; i++)
 		ret = targets__plan(tg, o->pids[i], false, err, sizeof(err));
-		/* A free-threaded process beside others: say so, trace the rest. */
-		if (ret == PLAN_NO_GIL && (o->npids > 1 || o->all)) {
-			fprintf(stderr, "giltrace: %s\n", err);
-			ret = 0;
-		}
-	}
-	if (!ret && !o->all && !o->cmd && !targets__first_meta(tg, &(struct trace_meta){})) {
-		snprintf(err, sizeof(err), "none of the processes given has a GIL");
-		ret = PLAN_NO_GIL;
-	}
 	if (!ret && o->all) {
 		ret = targets__scan(tg, &o->filter);
 		if (ret)
@@ -428,10 +418,8 @@ int live__run(const struct live_opts *o, const struct stream_sink *sink,
 		return 1;
 	}
 	ret = plan_targets(o, tg, &child);
-	if (ret == PLAN_NO_GIL || ret == FOLLOW_STOPPED) {
-		/* A free-threaded CPython: nothing failed, there is no GIL. Or
-		 * Ctrl-C before CMD ran one: stopped as asked. */
-		res->no_gil = ret == PLAN_NO_GIL;
+	if (ret == FOLLOW_STOPPED) {
+		/* Ctrl-C before CMD ran a runtime: stopped as asked. */
 		ret = 0;
 		goto cleanup;
 	}

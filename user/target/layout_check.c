@@ -92,7 +92,9 @@ static int check_gil(__u32 pid, __u64 gil, const struct cpython_layout *l, bool 
 		return -EPROTO;
 	}
 	if (ret) {
-		snprintf(err, errlen, "layout check 'locked' failed: gil->locked is not -1, 0 or 1");
+		snprintf(err, errlen, "layout check '%s' failed: gil->%s",
+			 st.enabled < 0 ? "enabled" : "locked",
+			 st.enabled < 0 ? "enabled is negative" : "locked is not -1, 0 or 1");
 		return -EPROTO;
 	}
 	/* Before Py_Initialize the GIL is all zeros (3.8-3.12 have no

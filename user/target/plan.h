@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "giltrace.h"
+#include "ft_gil.h"
 #include "trace_meta.h"
 #include "target/py_debug.h"
 #include "target/runtimes.h"
@@ -44,19 +45,21 @@ struct attach_plan {
 	bool has_debug;
 	struct py_debug debug;
 	unsigned char debug_head[16];
+	/* Free-threaded CPython (layout.free_threaded): what BPF needs to name
+	 * the import that turned the GIL on, and whether its probes are in. */
+	struct ft_gil_target ft;
+	bool has_ft_probes;
 	int nprobes;
-	struct plan_probe probes[RUNTIME_MAX_HOOKS];
+	struct plan_probe probes[RUNTIME_MAX_HOOKS + RUNTIME_FT_HOOKS];
 	struct trace_meta meta;
 };
 
-/* A free-threaded CPython: no GIL exists, which is no error for the CLI. */
-#define PLAN_NO_GIL (-ENODATA)
 /* No runtime at all (a shell, env, a pyenv shim): `-- CMD` follows it on. */
 #define PLAN_NOT_RUNTIME (-ENOEXEC)
 
 /* Fills plan for PID in mode (a row's mode name, e.g. "full" or "futex";
  * NULL: the row's default); 0, or -errno with a one-line reason in err:
- * PLAN_NO_GIL for a free-threaded CPython, PLAN_NOT_RUNTIME for a process
+ * PLAN_NOT_RUNTIME for a process
  * that is no runtime giltrace knows of, -EPROTONOSUPPORT for a CPython
  * version giltrace does not know, -EINVAL for a mode the runtime lacks. */
 int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err,

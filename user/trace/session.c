@@ -321,6 +321,14 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 	ret = blame_add(s, plan, err, errlen);
 	if (ret)
 		goto cleanup;
+	/* Free-threaded CPython: where the import's module name is read. */
+	if (plan->has_ft_probes &&
+	    bpf_map__update_elem(s->skel->maps.ft_gil_targets, &plan->pid, sizeof(plan->pid),
+				 &plan->ft, sizeof(plan->ft), BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot register PID %u: %s", plan->pid, strerror(-ret));
+		goto cleanup;
+	}
 	/* Filtering starts only once every probe is in place. */
 	if (bpf_map__update_elem(s->skel->maps.traced_tgids, &plan->pid, sizeof(plan->pid), &t,
 				 sizeof(t), BPF_ANY)) {
@@ -331,6 +339,7 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 	return 0;
 cleanup:
 	/* A half-attached target would emit events the filter then drops. */
+	bpf_map__delete_elem(s->skel->maps.ft_gil_targets, &plan->pid, sizeof(plan->pid), 0);
 	blame_remove(s, plan->pid);
 	drop_links(s, plan->pid);
 	return ret;
@@ -340,6 +349,7 @@ void trace_session__remove(struct trace_session *s, __u32 pid)
 {
 	/* Unfiltered first: no event of a target without its probes. */
 	bpf_map__delete_elem(s->skel->maps.traced_tgids, &pid, sizeof(pid), 0);
+	bpf_map__delete_elem(s->skel->maps.ft_gil_targets, &pid, sizeof(pid), 0);
 	blame_remove(s, pid);
 	drop_links(s, pid);
 }

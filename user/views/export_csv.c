@@ -30,6 +30,7 @@ static const char *const kind_names[GIL_EV__MAX] = {
 	[GIL_EV_HOLDER_STACK] = "holder_stack",
 	[GIL_EV_HOLDER_FRAME] = "holder_frame",
 	[GIL_EV_GIL_STATE] = "gil_state",
+	[GIL_EV_GIL_ENABLED] = "gil_enabled",
 };
 
 static const char *kind_name(unsigned int kind)

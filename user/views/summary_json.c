@@ -13,8 +13,10 @@
 
 #include "engine/engine.h"
 #include "trace_meta.h"
+#include "util/safe_text.h"
 #include "views/diagnosis_text.h"
 #include "views/format.h"
+#include "views/ft_gil_text.h"
 #include "views/summary.h"
 
 static void put_u64(struct json_object *o, const char *key, __u64 v)
@@ -186,6 +188,52 @@ static struct json_object *procs_json(const struct engine *eng)
 	return arr;
 }
 
+/* Free-threaded CPython processes: whether and when their GIL came back
+ * (docs/json.md, "free_threaded"); NULL when none was traced. */
+static struct json_object *free_threaded_json(const struct engine *eng, __u64 origin_ts)
+{
+	struct json_object *arr = NULL;
+	const struct engine_proc *procs[64];
+	size_t n = engine__procs(eng, procs, 64);
+
+	for (size_t i = 0; i < n && i < 64; i++) {
+		const struct ft_gil *ft = &procs[i]->ft;
+		struct json_object *o;
+		char line[FT_GIL_TEXT], module[FT_GIL_NAME_MAX + 1];
+
+		if (!ft_gil_text__line(line, sizeof(line), procs[i], origin_ts))
+			continue;
+		if (!arr)
+			arr = json_object_new_array();
+		o = json_object_new_object();
+		put_u64(o, "tgid", procs[i]->tgid);
+		put_str(o, "gil", ft_gil_text__state(ft));
+		put_str(o, "message", line);
+		if (ft->enabled_ts || ft->on_by_ts) {
+			__u64 at = ft->enabled_ts ? ft->enabled_ts : ft->on_by_ts;
+
+			put_u64(o, "enabled_ts_ns", at);
+			put_double(o, "enabled_at_s", at > origin_ts ? (double)(at - origin_ts) / 1e9 : 0);
+			/* exact: the import's own call; else by the readings, after
+			 * the one that found it off */
+			json_object_object_add(o, "enabled_exact",
+					       json_object_new_boolean(ft->enabled_ts != 0));
+			if (!ft->enabled_ts)
+				put_u64(o, "enabled_after_ts_ns", ft->on_after_ts);
+		}
+		if (ft->enabled_ts) {
+			put_u64(o, "enabled_tid", ft->enabled_tid);
+			if (!(ft->name_flags & FT_GIL_NAME_UNKNOWN)) {
+				put_str(o, "module", safe_text__copy(module, sizeof(module), ft->module));
+				json_object_object_add(o, "module_cut", json_object_new_boolean(
+					(ft->name_flags & FT_GIL_NAME_CUT) != 0));
+			}
+		}
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static struct json_object *totals_json(const struct engine_totals *tot)
 {
 	struct json_object *o = json_object_new_object();
@@ -333,7 +381,7 @@ static void diagnoses_json(struct json_object *root, const struct engine *eng)
 
 int summary__print_json(FILE *out, const struct engine *eng, const struct trace_meta *meta)
 {
-	struct json_object *root = json_object_new_object();
+	struct json_object *root = json_object_new_object(), *ft;
 	struct engine_totals tot;
 	int err;
 
@@ -350,6 +398,9 @@ int summary__print_json(FILE *out, const struct engine *eng, const struct trace_
 	json_object_object_add(root, "totals", totals_json(&tot));
 	json_object_object_add(root, "processes", procs_json(eng));
 	json_object_object_add(root, "handoff_check", handoff_json(&tot.handoffs));
+	ft = free_threaded_json(eng, tot.first_ts);
+	if (ft)
+		json_object_object_add(root, "free_threaded", ft);
 	err = threads_json(root, eng);
 	if (!err)
 		err = cpus_json(root, eng);

@@ -4,6 +4,7 @@
 
 #include "views/diagnosis_text.h"
 #include "views/format.h"
+#include "views/ft_gil_text.h"
 #include "views/holder_text.h"
 #include "views/top_plain.h"
 
@@ -82,13 +83,15 @@ static void put_holder(void *ctx, __u32 tgid, const char *line, bool several)
 int top_plain__print(FILE *out, const struct top_frame *f)
 {
 	struct diagnosis diags[DIAG_MAX];
-	char msg[DIAG_TEXT], hint[DIAG_TEXT];
+	char msg[DIAG_TEXT], hint[DIAG_TEXT], ft[FT_GIL_TEXT];
 	const struct engine_thread **rows;
 	struct engine_totals tot;
 	size_t n, i;
 
 	engine__totals(f->eng, &tot);
 	print_totals(out, f, &tot);
+	if (ft_gil_text__first(ft, sizeof(ft), f->eng))
+		fprintf(out, "  %s\n", ft);
 	n = top_rows__collect(f, &rows);
 	for (i = 0; i < n; i++)
 		print_thread(out, f, rows[i]);

@@ -15,6 +15,7 @@
 #include "views/diagnosis_text.h"
 #include "views/holder_text.h"
 #include "views/format.h"
+#include "views/ft_gil_text.h"
 #include "views/top_screen.h"
 
 struct top_screen {
@@ -94,7 +95,7 @@ static int draw_header(const struct top_frame *f, const struct engine_totals *to
 {
 	const struct trace_meta *m = f->meta;
 	const struct handoff_figures *h = &tot->handoffs;
-	char el[FORMAT_LEN], sw[FORMAT_LEN], re[FORMAT_LEN], fo[FORMAT_LEN];
+	char el[FORMAT_LEN], sw[FORMAT_LEN], re[FORMAT_LEN], fo[FORMAT_LEN], ft[FT_GIL_TEXT];
 	int x, y;
 
 	elapsed_text(el, sizeof(el), f->elapsed_ns);
@@ -123,6 +124,9 @@ static int draw_header(const struct top_frame *f, const struct engine_totals *to
 		put(y++, 0, color(PAIR_ALERT) | A_BOLD, "CHECK %llu GIL hand-offs seen, %llu more "
 		    "than the interpreter's own count", (unsigned long long)h->seen,
 		    (unsigned long long)h->extra);
+	/* Free-threaded CPython: whether its GIL is there at all. */
+	if (ft_gil_text__first(ft, sizeof(ft), f->eng))
+		put(y++, 0, A_BOLD, "%s", ft);
 	return y;
 }
 

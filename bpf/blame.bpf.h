@@ -14,8 +14,6 @@
 #define BLAME_ENOENT 2
 #define BLAME_EFAULT 14
 #define BLAME_ENOSPC 28
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
 
 const volatile __u32 blame_on = 0;
 

@@ -66,6 +66,11 @@ struct blame_stack {
 #define BLAME_ID_NO_FRAMES 2 /* the holder runs no Python frame (C code, start-up) */
 #define BLAME_ID_FIRST 16
 
+/* Stack ids are FNV-1a hashes of the frames (BPF) or of one frame (user
+ * space, HOLDER_FRAME's one-frame stacks). */
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
 _Static_assert(sizeof(struct blame_stack) == 8 + 16 * BLAME_MAX_FRAMES,
 	       "blame_stack layout is shared with BPF");
 

@@ -124,9 +124,12 @@ static __always_inline void gil_released(const struct gil_target *t, __u32 tgid,
 	__u64 now = bpf_ktime_get_ns();
 	bool forced = drop_requested(t);
 
-	/* Blame: what the holder ran when it was made to let go. */
-	if (forced)
+	/* Blame, and the holder's function: what it ran when it was made to
+	 * let go. */
+	if (forced) {
 		blame_sample(tgid, tid, cpu, now, t->gil_base);
+		holder_sample(tgid, tid, cpu, now, t->gil_base);
+	}
 	emit(forced ? GIL_EV_FORCED_RELEASE : GIL_EV_RELEASE, tgid, tid, cpu, now, t->gil_base,
 	     0, 0);
 }
@@ -230,8 +233,10 @@ static __always_inline void cond_wake(const struct gil_target *t, __u32 tgid, __
 		return;
 	w->holding = 0;
 	forced = drop_requested(t);
-	if (forced)
+	if (forced) {
 		blame_sample(tgid, tid, bpf_get_smp_processor_id(), now, t->gil_base);
+		holder_sample(tgid, tid, bpf_get_smp_processor_id(), now, t->gil_base);
+	}
 	emit(forced ? GIL_EV_FORCED_RELEASE : GIL_EV_RELEASE, tgid, tid,
 	     bpf_get_smp_processor_id(), now, t->gil_base, 0, 0);
 }

@@ -19,11 +19,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "toyvm.bpf.h"
 /* Blame's stack walker and its maps (docs/blame.md); inert unless blame_on is set. */
 #include "blame.bpf.h"
+/* The forced holder's function, in every trace (shares blame_targets). */
+#include "holder.bpf.h"
 #include "cpython.bpf.h"
 #include "cpython_cond.bpf.h"
 #include "cpython27.bpf.h"
 #include "futex.bpf.h"
 #include "sched.bpf.h"
 #include "comm.bpf.h"
+/* Free-threaded CPython: the GIL turned back on (bpf/ft_gil.h). */
+#include "ft_gil.bpf.h"
 /* Free-threaded CPython's locks (docs/freethreaded-locks.md); registered per target. */
 #include "ftlocks.bpf.h"

@@ -34,8 +34,26 @@
  *                   checks the hand-offs it saw against it. Other
  *                   runtimes get only the end, with GIL_STATE_NO_READING:
  *                   the traced window ends there, holds in progress too.
+ *   GIL_ENABLED     free-threaded CPython only (bpf/ft_gil.bpf.h): the GIL
+ *                   was turned on for good (_PyEval_EnableGILPermanent()
+ *                   returned 1) by the import of a module not marked
+ *                   free-threading safe. addr and value carry 16 bytes of
+ *                   the module's name, ret FT_GIL_* (bpf/ft_gil.h): the
+ *                   chunk (0: the event itself, 1 and 2: the name's bytes
+ *                   16-47, emitted right after it) and whether the name is
+ *                   unknown or cut.
+ *   HOLDER_FRAME    every CPython 3 trace: the forced holder's innermost Python
+ *                   frame, read in drop_gil just before its FORCED_RELEASE
+ *                   (the same ts), at most once per 5 ms per process
+ *                   (bpf/holder.bpf.h). From BPF: addr the code object,
+ *                   value the instruction, ret 0 or -errno (-ENOENT no
+ *                   thread state, -ENODATA no Python frame, -EFAULT). The
+ *                   live source resolves it and streams value = the id of a
+ *                   one-frame stack record naming function, file and line
+ *                   (BLAME_ID_UNKNOWN / BLAME_ID_NO_FRAMES when it cannot).
  *
- * Free-threaded CPython (no GIL; bpf/ftlocks.bpf.h), contended paths only:
+ * Free-threaded CPython's locks, GIL off or on (bpf/ftlocks.bpf.h), contended
+ * paths only:
  *   LOCK_WAIT       a contended PyMutex acquisition ended: _PyMutex_LockTimed
  *                   returned (the inline fast path had failed). addr: the
  *                   mutex; value: ns spent in it; ret: its PyLockStatus
@@ -79,11 +97,13 @@ enum gil_event_kind {
 	GIL_EV_DROPS = 12,
 	GIL_EV_HOLDER_STACK = 13,
 	GIL_EV_GIL_STATE = 14,
+	GIL_EV_GIL_ENABLED = 15,
 	/* Free-threaded CPython's locks (bpf/ftlocks.bpf.h, docs/freethreaded-locks.md). */
 	GIL_EV_LOCK_WAIT = 16,
 	GIL_EV_LOCK_SECTION = 17,
 	GIL_EV_STW = 18,
 	GIL_EV_LOCK_TYPE = 19,
+	GIL_EV_HOLDER_FRAME = 20,
 	GIL_EV__MAX,
 };
 
@@ -92,6 +112,11 @@ enum gil_event_kind {
 #define GIL_STATE_NO_HOLDER 2 /* gil->last_holder is NULL: no thread has held it */
 #define GIL_STATE_END 4       /* the last reading: the traced window ends here */
 #define GIL_STATE_NO_READING 8 /* a runtime with no state to read (toy VM, 2.7): END only */
+/* Free-threaded CPython: gil->enabled was read (neither OFF nor FOR_GOOD:
+ * on for the moment, while an extension module is imported). */
+#define GIL_STATE_FREE_THREADED 16
+#define GIL_STATE_GIL_OFF 32      /* gil->enabled == 0: no GIL, nothing waits */
+#define GIL_STATE_GIL_FOR_GOOD 64 /* gil->enabled == INT_MAX: on until exit */
 
 /* LOCK_WAIT ret: CPython's PyLockStatus, and the parks it took. */
 #define LOCK_ST_FAILURE 0

@@ -6,7 +6,6 @@
 #ifndef GILTRACE_TRACE_META_H
 #define GILTRACE_TRACE_META_H
 
-#include <stdbool.h>
 #include <linux/types.h>
 
 #define META_STR 128
@@ -23,8 +22,6 @@ struct trace_meta {
 	char kernel[META_STR];     /* uname -r of the traced machine */
 	char note[META_STR * 2];   /* what the mode does not show, said once in
 	                            * the summary (runtime_row.note), or "" */
-	bool ft_locks;             /* live only: a free-threaded CPython's lock
-	                            * probes are in (capture format version 3) */
 };
 
 #endif

@@ -14,7 +14,7 @@ from conftest import BUILD_DIR, TOYVM, TOYVM_EXAMPLES
 GILTRACE = str(BUILD_DIR / "giltrace")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="tracing needs root")
 # The CPython list grows with the runtime table: matched, not spelled out.
-SUPPORTED = r"the toy VM, CPython (\d\.\d+, )*\d\.\d+ \(GIL builds\)"
+SUPPORTED = r"the toy VM, CPython (\d\.\d+, )*\d\.\d+; free-threaded (\d\.\d+t, )*\d\.\d+t"
 COUNTER = [str(TOYVM), str(TOYVM_EXAMPLES / "counter.tvm"), "2", "2000"]
 
 
@@ -271,7 +271,7 @@ def test_unsupported_python_version():
     path = lib if os.path.exists(lib) else os.path.realpath(exe)
     assert re.fullmatch(rf"giltrace: cannot trace PID {py.pid} \(python3.7\): {re.escape(path)} is "
                         r"CPython 3\.7(\.16)?, which giltrace does not know \(supported: CPython "
-                        r"(\d\.\d+, )*\d\.\d+ \(GIL builds\)\)\n", p.stderr), p.stderr
+                        r"(\d\.\d+, )*\d\.\d+; free-threaded (\d\.\d+t, )*\d\.\d+t\)\n", p.stderr), p.stderr
 
 
 @needs_root

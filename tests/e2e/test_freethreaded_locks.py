@@ -33,18 +33,21 @@ pytestmark = [
 ]
 
 
-def trace(mode, threads, n, *args):
+def trace(mode, threads, n, *args, env=None):
     """(giltrace's output, the workload's answer lines) for one workload."""
     w = subprocess.Popen([str(FT), str(PY / "ft_locks.py"), mode, str(threads), str(n)],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True, env=env)
     gt = None
     try:
         assert w.stderr.readline().strip() == "ready"
         gt = subprocess.Popen([GILTRACE, *args, "-p", str(w.pid)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = gt.stderr.readline()
-        assert "tracing PID" in line and "locks mode" in line, line + gt.stderr.read()
+        # The free-threaded GIL row's default mode; the lock probes go beside it.
+        if not ("tracing PID" in line and "cond mode" in line):
+            gt.kill()
+            raise AssertionError(line + gt.communicate(timeout=60)[1])
         w.stdin.write("go\n")
         w.stdin.flush()
         assert w.stderr.readline().strip() == "done"
@@ -63,6 +66,16 @@ def trace(mode, threads, n, *args):
     lines = dict(line.split(" ", 1) for line in answer.splitlines())
     workers = {int(t) for t in lines["workers"].split()}
     return out, workers, lines
+
+
+def shared_dict(n):
+    """python -c text: 4 threads each doing n updates of one shared dict."""
+    return ("import threading\n"
+            "d = {}\n"
+            "def f(k):\n"
+            f"    for i in range({n}): d[k + i % 8] = i\n"
+            "ts = [threading.Thread(target=f, args=(t * 100,)) for t in range(4)]\n"
+            "[t.start() for t in ts]; [t.join() for t in ts]\n")
 
 
 def validate(summary):
@@ -89,7 +102,11 @@ def test_shared_dict_contends_on_its_lock_named_dict():
     assert hot["contended_acquisitions"] == sum(t["waits"] for t in hot["threads"]) > 0
     assert hot["wait_ns"] == sum(t["wait_ns"] for t in hot["threads"])
     assert hot["slow_sections"] >= hot["contended_acquisitions"]
-    assert s["target"]["mode"] == "locks"
+    assert s["target"]["mode"] == "cond"
+    # Its GIL, traced too, was never on: nothing waited for it.
+    [ft] = s["free_threaded"]
+    assert ft["gil"] == "off", ft
+    assert s["totals"]["busy"] == 0
     # The diagnosis follows its documented thresholds (docs/diagnoses.md).
     hot_diag = [d for d in s["diagnoses"] if d["kind"] == "hot-lock"]
     fires = hot["wait_ns"] >= 0.05 * s["duration_ns"] and hot["contended_acquisitions"] >= 10
@@ -105,7 +122,8 @@ def test_text_summary_names_the_dict():
     rows = [l for l in out.splitlines() if l.strip().startswith(tuple("0123456789"))
             and " 0x" in l]
     assert rows and " dict " in rows[0], out
-    # No GIL here: no GIL table.
+    # The GIL is off: said, and no GIL table.
+    assert "GIL off: a free-threaded CPython whose GIL was never enabled" in out, out
     assert "ACQUIRE" not in out
 
 
@@ -119,10 +137,23 @@ def test_own_dicts_contend_for_nothing():
     assert not [d for d in json.loads(out)["diagnoses"] if d["kind"] == "hot-lock"]
 
 
-def test_gc_loop_pauses_equal_twice_the_collections():
-    out, _, lines = trace("gc", 2, 200, "--json")
-    validate(json.loads(out))
-    stw = json.loads(out)["locks"]["stop_the_world"]
+@pytest.mark.parametrize("gil", ["off", "on"])
+def test_gc_loop_pauses_equal_twice_the_collections(gil):
+    """With PYTHON_GIL=1 the GIL is traced as well (its own row, cond
+    mode) and the lock probes go beside it: both are exact at once."""
+    env = dict(os.environ, PYTHON_GIL="1") if gil == "on" else None
+    out, _, lines = trace("gc", 2, 200, "--json", env=env)
+    s = json.loads(out)
+    validate(s)
+    [ft] = s["free_threaded"]
+    if gil == "on":
+        assert ft["gil"] == "on_from_start", ft
+        check = s["handoff_check"]
+        assert check["processes_checked"] == 1
+        assert check["seen"] == check["interpreter"] > 0, check
+    else:
+        assert ft["gil"] == "off", ft
+    stw = s["locks"]["stop_the_world"]
     collections = int(lines["collections"])
     print(stw, collections)
     assert collections >= 200
@@ -139,12 +170,7 @@ def test_capture_replays_the_same_locks(tmp_path):
     version 3), the dict named from its LOCK_TYPE records."""
     cap = tmp_path / "ft.gtr"
     w = subprocess.run([GILTRACE, "record", "-o", str(cap), "--json", "--", str(FT),
-                        "-c", "import threading\n"
-                        "d = {}\n"
-                        "def f(k):\n"
-                        "    for i in range(300000): d[k + i % 8] = i\n"
-                        "ts = [threading.Thread(target=f, args=(t * 100,)) for t in range(4)]\n"
-                        "[t.start() for t in ts]; [t.join() for t in ts]\n"],
+                        "-c", shared_dict(300000)],
                        capture_output=True, text=True, timeout=120)
     assert w.returncode == 0, w.stderr
     assert cap.read_bytes()[8] == 3
@@ -159,12 +185,7 @@ def test_top_lists_the_hottest_locks():
     """top's plain lines (stdout not a terminal): the dict's lock among the
     lock lines, named."""
     p = subprocess.run([GILTRACE, "top", "--", str(FT), "-c",
-                        "import threading\n"
-                        "d = {}\n"
-                        "def f(k):\n"
-                        "    for i in range(1500000): d[k + i % 8] = i\n"
-                        "ts = [threading.Thread(target=f, args=(t * 100,)) for t in range(4)]\n"
-                        "[t.start() for t in ts]; [t.join() for t in ts]\n"],
+                        shared_dict(1500000)],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     locks = [line for line in p.stdout.splitlines() if line.startswith("  lock ")]
@@ -184,12 +205,7 @@ def test_stripped_build_says_what_it_misses(tmp_path):
     subprocess.run(["strip", "--strip-all", str(exe)], check=True)
     env = dict(os.environ, PYTHONHOME=str(FT.parents[1]))
     p = subprocess.run([GILTRACE, "--json", "--", str(exe), "-c",
-                        "import threading\n"
-                        "d = {}\n"
-                        "def f(k):\n"
-                        "    for i in range(1500000): d[k + i % 8] = i\n"
-                        "ts = [threading.Thread(target=f, args=(t * 100,)) for t in range(4)]\n"
-                        "[t.start() for t in ts]; [t.join() for t in ts]\n"],
+                        shared_dict(1500000)],
                        capture_output=True, text=True, timeout=120, env=env)
     assert p.returncode == 0, p.stderr
     assert ("PyMutex_LockFlags' slow path not traced (no symbol _PyMutex_LockTimed); "

@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,9 +36,16 @@ TRACING = re.compile(r"giltrace: tracing PID (\d+) \((/\S+), cpython [\d.]+, \w+
 
 
 def run(cmd, env=None, cwd=None):
-    return subprocess.run([GILTRACE, "--json", "--"] + [str(c) for c in cmd],
-                          capture_output=True, text=True, timeout=120, env=env, cwd=cwd,
-                          stdin=subprocess.DEVNULL)
+    """giltrace -- CMD, its JSON summary in .summary: written to a file, as
+    CMD's own output (sh's echo after python ends) may land in the middle of
+    a summary written to the same pipe."""
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "summary.json"
+        p = subprocess.run([GILTRACE, "--json", "-o", str(out), "--"] + [str(c) for c in cmd],
+                           capture_output=True, text=True, timeout=120, env=env, cwd=cwd,
+                           stdin=subprocess.DEVNULL)
+        p.summary = json.loads(out.read_text()) if out.exists() and out.stat().st_size else None
+    return p
 
 
 def assert_traced(p, exe):
@@ -48,8 +56,8 @@ def assert_traced(p, exe):
     assert m, p.stderr
     pid, named = int(m.group(1)), m.group(2)
     assert Path(named).resolve() == Path(exe).resolve(), p.stderr
-    # The command's own output may come before or after the summary.
-    s = json.loads(next(l for l in reversed(p.stdout.splitlines()) if l.startswith("{")))
+    s = p.summary
+    assert s, p.stderr
     assert s["target"]["pid"] == pid
     assert s["totals"]["acquisitions"] > 0
     threads = [t for t in s["threads"] if t["tgid"] == pid]

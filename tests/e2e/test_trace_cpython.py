@@ -207,10 +207,11 @@ def test_unknown_version_named():
     assert "CPython 3.7" in r.stderr and "supported: CPython 2.7, 3.8" in r.stderr
 
 
-def test_free_threaded_exits_0(tmp_path):
-    """A free-threaded build has no GIL: giltrace says so and exits 0. No
-    3.13t here, so pyenv's libpython3.13 is copied with the soname a 3.13t
-    build carries (libpython3.13t.so...), which is what giltrace reads."""
+def test_gil_build_named_free_threaded_refused(tmp_path):
+    """A file named for a free-threaded build is read with the 3.13t row,
+    whose GIL state is laid out 8 bytes on: a GIL build disguised so (pyenv's
+    libpython3.13 with a 3.13t soname, libpython3.13t.so...) is refused by
+    the debug offsets' own free_threaded field, not traced as zeros."""
     exe = pyenv_python("3.13")
     lib = exe and libpython(exe, "3.13")
     if not lib:
@@ -223,8 +224,9 @@ def test_free_threaded_exits_0(tmp_path):
     r = subprocess.run([GILTRACE, "--json", "--", str(exe), "-c", "pass"], env=env,
                        capture_output=True, text=True, timeout=60)
     print(r.stderr)
-    assert r.returncode == 0, r.stderr
-    assert "free-threaded CPython 3.13" in r.stderr and "no GIL" in r.stderr
+    assert r.returncode == 1, r.stderr
+    assert ("layout check 'free_threaded' failed: its _Py_DebugOffsets say free_threaded = 0, "
+            "the file is named for a free-threaded build") in r.stderr
     assert r.stdout == ""
 
 

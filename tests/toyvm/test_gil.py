@@ -160,9 +160,10 @@ def test_countdown_two_threads(toyvm, toyvm_examples, tmp_path, design):
     else:
         assert total_forced > 0
         assert sum(t["drop_requests"] for t in threads) > 0
-        # both workers were forced off and got the GIL back
-        for t in workers:
-            assert t["forced_switches"] >= 1 and t["acquisitions"] >= 2
+        # a worker was forced off and got the GIL back; not always both:
+        # at load 7 (a CI run under ASan) one prio worker ran its whole
+        # countdown without being forced off once
+        assert any(t["forced_switches"] >= 1 and t["acquisitions"] >= 2 for t in workers)
 
     # The log agrees with the statistics exactly.
     header, events = parse_log(logf)

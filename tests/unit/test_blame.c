@@ -234,7 +234,7 @@ static int tmp_fd(char *path)
 	return mkstemp(path);
 }
 
-/* A blame capture is version 2 and carries stacks before the events that
+/* A blame capture is version 3 and carries stacks before the events that
  * name them; without blame the writer stays at version 1 and refuses stacks. */
 static void test_capture_stacks(void **state)
 {
@@ -262,7 +262,7 @@ static void test_capture_stacks(void **state)
 	fd = open(path, O_RDONLY);
 	assert_int_equal(read(fd, hdr, sizeof(hdr)), sizeof(hdr));
 	close(fd);
-	assert_int_equal(hdr[8], 2);
+	assert_int_equal(hdr[8], 3);
 	r = capture_reader__open(path, err, sizeof(err));
 	assert_non_null(r);
 	assert_int_equal(capture_reader__next(r, &rec), 1);

@@ -124,6 +124,48 @@ static void test_wrong_layout_refused(void **state)
 	assert_int_equal(gil_state__read((__u32)getpid(), (uintptr_t)&gil, &l, &st), -EPROTO);
 }
 
+/* Free-threaded builds: int enabled first, everything after it 8 bytes on;
+ * enabled is read once the GIL is created (interval set, locked 0 or 1). */
+struct fake_ft_gil {
+	__s32 enabled;
+	__s32 pad;
+	struct fake_gil rest;
+};
+
+static void test_free_threaded(void **state)
+{
+	struct cpython_layout l = layout(THREAD_NATIVE);
+	struct fake_ft_gil gil = { .rest = { .interval = 5000, .switch_number = 77 } };
+	struct gil_state st;
+	const struct { __s32 enabled, locked; __u64 interval; int flags; } cases[] = {
+		{ 0, 0, 5000, GIL_STATE_FREE_THREADED | GIL_STATE_GIL_OFF },
+		{ 1, 1, 5000, GIL_STATE_FREE_THREADED | GIL_STATE_LOCKED },
+		{ 0x7fffffff, 0, 5000, GIL_STATE_FREE_THREADED | GIL_STATE_GIL_FOR_GOOD },
+		/* not created yet: static zeros, then locked -1 (_gil_initialize) */
+		{ 0, 0, 0, 0 },
+		{ 0x7fffffff, -1, 5000, 0 },
+	};
+
+	(void)state;
+	l.free_threaded = true;
+	l.enabled = 0;
+	l.interval = offsetof(struct fake_ft_gil, rest);
+	l.locked += offsetof(struct fake_ft_gil, rest);
+	l.switch_number += offsetof(struct fake_ft_gil, rest);
+	l.frames.last_holder += offsetof(struct fake_ft_gil, rest);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		gil.enabled = cases[i].enabled;
+		gil.rest.locked = cases[i].locked;
+		gil.rest.interval = cases[i].interval;
+		assert_int_equal(gil_state__read((__u32)getpid(), (uintptr_t)&gil, &l, &st), 0);
+		assert_int_equal(st.flags, cases[i].flags | GIL_STATE_NO_HOLDER);
+		assert_int_equal(st.switch_number, 77);
+	}
+	gil.enabled = -3; /* in a created GIL: no count of imports is negative */
+	gil.rest.locked = 0;
+	assert_int_equal(gil_state__read((__u32)getpid(), (uintptr_t)&gil, &l, &st), -EPROTO);
+}
+
 static void test_unmapped(void **state)
 {
 	struct cpython_layout l = layout(THREAD_NATIVE);
@@ -137,6 +179,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_native_holder),
+		cmocka_unit_test(test_free_threaded),
 		cmocka_unit_test(test_pthread_holder),
 		cmocka_unit_test(test_holder_not_a_thread),
 		cmocka_unit_test(test_no_holder),

@@ -82,6 +82,53 @@ static void test_refusals(void **state)
 	assert_int_equal(py_debug__layout(&d, &l, err, sizeof(err)), -EPROTO);
 }
 
+/* The free-threaded 3.13.0rc2 of tools/ft-cpython, as gdb printed its
+ * _PyRuntime.debug_offsets: the GIL state 8 bytes on (enabled first), a
+ * 16-byte longer object header. Its row takes it; the GIL build's row
+ * refuses it by name, and the other way round. */
+static void test_313t(void **state)
+{
+	unsigned char raw[PY_DEBUG_BYTES];
+	struct cpython_layout l = *row_layout("3.13t");
+	struct py_debug d;
+	char err[256];
+
+	(void)state;
+	fake_debug_offsets_313(raw);
+	fake_put(raw, 16, 1);           /* free_threaded */
+	fake_put(raw, 24, 328320);      /* sizeof(_PyRuntimeState) */
+	fake_put(raw, 48, 215680);      /* sizeof(PyInterpreterState) */
+	fake_put(raw, 120, 7776);       /* _gil */
+	fake_put(raw, 128, 0);          /* _gil.enabled, from the GIL state's start */
+	fake_put(raw, 136, 7800);       /* _gil.locked */
+	fake_put(raw, 144, 7792);       /* _gil.last_holder */
+	fake_put(raw, 544, 48);         /* PyASCIIObject.state */
+	fake_put(raw, 560, 56);         /* sizeof(PyASCIIObject) */
+	assert_int_equal(py_debug__parse(raw, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.v[PYDBG_STR_STATE], 48);
+	assert_int_equal(py_debug__layout(&d, &l, err, sizeof(err)), 0);
+	assert_true(l.free_threaded);
+	assert_int_equal(l.gil, 328320 - 215680 + 7776);
+	assert_int_equal(l.enabled, 0);
+	assert_int_equal(l.interval, 8);
+	assert_int_equal(l.frames.last_holder, 16);
+	assert_int_equal(l.locked, 24);
+	assert_int_equal(l.switch_number, 32);
+	assert_int_equal(l.code.ascii_data, 56);
+	/* The GIL build's row reads it 8 bytes off: refused. */
+	l = *row_layout("3.13");
+	assert_int_equal(py_debug__layout(&d, &l, err, sizeof(err)), -EPROTO);
+	assert_string_equal(err, "layout check 'free_threaded' failed: its _Py_DebugOffsets "
+			    "say free_threaded = 1, the file is named for a GIL build");
+	/* And a GIL build named free-threaded. */
+	fake_debug_offsets_313(raw);
+	assert_int_equal(py_debug__parse(raw, &d, err, sizeof(err)), 0);
+	l = *row_layout("3.13t");
+	assert_int_equal(py_debug__layout(&d, &l, err, sizeof(err)), -EPROTO);
+	assert_string_equal(err, "layout check 'free_threaded' failed: its _Py_DebugOffsets "
+			    "say free_threaded = 0, the file is named for a free-threaded build");
+}
+
 /* A minor version newer than every description is read as the newest one,
  * marked as a guess for the live checks and the warning. */
 static void test_newer_is_a_guess(void **state)
@@ -103,6 +150,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_313_as_written_before),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_313t),
 		cmocka_unit_test(test_newer_is_a_guess),
 	};
 

@@ -90,6 +90,12 @@ static void test_versions_do_not_overlap(void **state)
 				     !strcmp(rows[i].version, rows[j].version));
 		if (strcmp(rows[i].name, "cpython"))
 			continue;
+		/* Free-threaded rows come after the GIL builds', named "3.Xt". */
+		if (rows[i].cpython && rows[i].cpython->free_threaded) {
+			assert_int_equal(rows[i].version[strlen(rows[i].version) - 1], 't');
+			assert_int_equal(last, 315);
+			continue;
+		}
 		assert_true(version_key(rows[i].version) > last);
 		last = version_key(rows[i].version);
 		ncpython++;
@@ -113,7 +119,12 @@ static void test_gil_offsets_inside_the_gil(void **state)
 			continue;
 		/* 3.13+: the GIL's place comes from the process (test_py_debug.c) */
 		assert_true(l->gil != 0 || l->debug_offsets);
-		/* int locked, unsigned long switch_number, then the cond */
+		/* int enabled first in free-threaded builds, then unsigned long
+		 * interval; int locked, unsigned long switch_number, the cond */
+		if (l->free_threaded)
+			assert_true(l->enabled + 4u <= l->interval && l->interval == 8);
+		else
+			assert_int_equal(l->interval, 0);
 		assert_true(l->locked + 4u <= l->switch_number);
 		assert_true(l->switch_number + 8u <= l->cond);
 		assert_true((__u32)l->cond + l->cond_size <= l->gil_size);
@@ -137,8 +148,9 @@ static void test_blame_layouts(void **state)
 		const struct cpython_code_layout *c;
 		bool v311 = version_key(rows[i].version) >= 311;
 
-		/* Every CPython 3 row is blamed; 2.7 and the toy VM are not. */
-		assert_true(!l == !rows[i].cpython);
+		/* Every CPython 3 GIL build is blamed; 2.7, the toy VM and
+		 * free-threaded builds (their object header) are not. */
+		assert_true(!l == (!rows[i].cpython || rows[i].cpython->free_threaded));
 		if (!l)
 			continue;
 		assert_ptr_equal(l, rows[i].cpython);
@@ -181,7 +193,7 @@ static void test_blame_versions_from_the_table(void **state)
 
 	(void)state;
 	runtimes__blame_versions(buf, sizeof(buf));
-	assert_string_equal(buf, "CPython 3.8-3.15");
+	assert_string_equal(buf, "CPython 3.8-3.15 (GIL builds)");
 	/* A range: no row between its ends is left out. */
 	for (int i = 0; i < n; i++) {
 		if (!runtime__blame_layout(&rows[i]))
@@ -206,16 +218,21 @@ static void test_supported_list_names_every_row(void **state)
 	const struct runtime_row *rows = table(&n);
 
 	(void)state;
-	for (int i = 0, k = 0; i < n; i++) {
-		if (strcmp(rows[i].name, "cpython"))
-			continue;
-		if (k++)
-			strcat(want, ", ");
-		strcat(want, rows[i].version);
+	for (int ft = 0; ft < 2; ft++) {
+		if (ft)
+			strcat(want, "; free-threaded ");
+		for (int i = 0, k = 0; i < n; i++) {
+			if (strcmp(rows[i].name, "cpython") ||
+			    (rows[i].cpython && rows[i].cpython->free_threaded) != ft)
+				continue;
+			if (k++)
+				strcat(want, ", ");
+			strcat(want, rows[i].version);
+		}
 	}
-	strcat(want, " (GIL builds)");
 	assert_string_equal(runtimes__cpython_versions(), want);
-	assert_string_equal(want, "CPython 2.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.15 (GIL builds)");
+	assert_string_equal(want, "CPython 2.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.15; "
+			    "free-threaded 3.13t");
 }
 
 int main(void)

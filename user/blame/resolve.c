@@ -130,3 +130,12 @@ unsigned int resolver__resolve(struct blame_resolver *r, __u32 pid,
 	}
 	return n;
 }
+
+__u64 resolver__frame_id(__u32 pid, __u64 code, __u64 instr)
+{
+	/* FNV-1a over the words, as BPF hashes a stack (bpf/blame.bpf.h). */
+	__u64 h = ((FNV_OFFSET ^ code) * FNV_PRIME ^ instr) * FNV_PRIME;
+
+	h ^= (__u64)pid << 32;
+	return h < BLAME_ID_FIRST ? h + BLAME_ID_FIRST : h;
+}

@@ -28,6 +28,13 @@ unsigned int resolver__resolve(struct blame_resolver *r, __u32 pid,
 			       const struct cpython_code_layout *cl,
 			       const struct blame_stack *raw, struct blame_frame *out);
 
+/*
+ * The id of the one-frame stack (code, instr) of pid: the same for the same
+ * pair, at least BLAME_ID_FIRST, and apart from other processes' ids. Names
+ * a HOLDER_FRAME sample's stack record.
+ */
+__u64 resolver__frame_id(__u32 pid, __u64 code, __u64 instr);
+
 /* Forgets pid's code objects (it exited: its addresses mean nothing now). */
 void resolver__forget(struct blame_resolver *r, __u32 pid);
 

@@ -12,15 +12,12 @@
 
 #define CAPTURE_MAGIC "GILTRACE"
 #define CAPTURE_MAGIC_LEN 8
-/* The newest version this giltrace reads. A capture without blame is
- * still written as version 1, so older readers keep reading it; one with
- * blame (HOLDER_STACK events, stack records) is version 2. */
+/* The newest version this giltrace reads and the one record writes: 3
+ * adds HOLDER_FRAME (kind 20, every CPython 3 trace), which readers of 2
+ * would take for damage; 2 added blame (HOLDER_STACK, stack records). The
+ * writer without stack records (opts->blame false) still writes 1. */
 #define CAPTURE_VERSION 3
 #define CAPTURE_VERSION_PLAIN 1
-#define CAPTURE_VERSION_BLAME 2
-/* A free-threaded target's locks (kinds 16-19, LOCK_WAIT..LOCK_TYPE):
- * version 3, which older readers refuse by its number. */
-#define CAPTURE_VERSION_LOCKS 3
 
 /* magic, u16 version, u16 reserved, u32 header length; the body follows */
 #define CAPTURE_HDR_FIXED 16

@@ -118,11 +118,7 @@ struct capture_writer *capture_writer__open_fd(int fd, const struct trace_meta *
 	chunk_reset(w);
 
 	w->blame = opts && opts->blame;
-	/* A free-threaded target's locks: the stream will hold lock kinds. */
-	bool locks = meta && meta->ft_locks;
-	size_t n = capture_header__encode(meta, locks	    ? CAPTURE_VERSION_LOCKS
-						: w->blame ? CAPTURE_VERSION_BLAME
-							   : CAPTURE_VERSION_PLAIN,
+	size_t n = capture_header__encode(meta, w->blame ? CAPTURE_VERSION : CAPTURE_VERSION_PLAIN,
 					  hdr);
 	if (w->max_bytes && n + END_MAX > w->max_bytes) {
 		e = EFBIG;

@@ -29,7 +29,8 @@ struct capture_writer;
 struct capture_writer_opts {
 	__u64 max_bytes;   /* file size limit, 0: none */
 	__u32 chunk_bytes; /* chunk payload target, 0: 64 KiB; clamped to [256, 1 MiB] */
-	bool blame;        /* the capture will hold blame: format version 2 */
+	bool blame;        /* stack records allowed (blame's, or the one-frame
+			    * stacks of HOLDER_FRAME): format version 2 */
 	/* Give a file the writer creates to this owner: the user behind sudo,
 	 * whose capture it is (still mode 0600). */
 	bool chown;

@@ -39,7 +39,7 @@ static const struct argp_option options[] = {
 	  "end, to standard output or to OUT, a new file (--force overwrites it)", 2 },
 	{ "json", OPT_JSON, "OUT", OPTION_ARG_OPTIONAL, "The same as JSON", 2 },
 	{ "blame", OPT_BLAME, NULL, 0, "Also record the GIL holder's Python stacks, for report "
-				       "--blame (capture format version 2)", 2 },
+				       "--blame", 2 },
 	{ 0 },
 };
 
@@ -70,7 +70,7 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		a->summary_path = arg && strcmp(arg, "-") ? arg : NULL;
 		break;
 	case OPT_BLAME:
-		a->live.blame = a->ws.wopts.blame = true;
+		a->live.blame = true;
 		break;
 	case ARGP_KEY_END:
 		if (!a->ws.path)
@@ -167,6 +167,9 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
+	/* Version 3 always: CPython traces carry HOLDER_FRAME and its one-frame
+	 * stack records, blame or not (docs/capture-format.md). */
+	a.ws.wopts.blame = true;
 	a.ws.wopts.chown = sudo_user(&a.ws.wopts.uid, &a.ws.wopts.gid);
 	if (!strcmp(a.ws.path, "-")) {
 		a.ws.fd = take_stdout();

@@ -444,7 +444,9 @@ size_t diagnose__run(const struct engine *eng, enum diag_scope scope,
 		before = ctx.n;
 		for (r = 0; r < sizeof(rules) / sizeof(rules[0]); r++)
 			rules[r](&ctx);
-		if (ctx.n == before)
+		/* A free-threaded CPython's GIL that was never on is no healthy
+		 * GIL: there was none (the views say so). */
+		if (ctx.n == before && !ft_gil__off(&engine__thread_proc(threads[i])->ft))
 			healthy_verdict(&ctx);
 	}
 	free(threads);

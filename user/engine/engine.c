@@ -45,6 +45,7 @@ void engine__free(struct engine *eng)
 	u64map__destroy(&eng->by_tid);
 	blame__free(eng->blame);
 	lock_table__free(eng->locks);
+	holder__free(eng->holder);
 	free(eng);
 }
 
@@ -280,6 +281,9 @@ static void on_release(struct engine *eng, struct thread_slot *t, const struct g
 		t->acc.forced_switches++;
 		eng->acc.forced_switches++;
 	}
+	if (!voluntary)
+		holder__forced(eng, t, t->pub.state == THREAD_HOLDING,
+			       t->pub.state == THREAD_HOLDING ? span(t->since, ev->ts) : 0, ev->ts);
 	if (t->pub.state == THREAD_HOLDING) {
 		__u64 hold = span(t->since, ev->ts);
 
@@ -386,6 +390,7 @@ static void on_gil_state(struct engine *eng, const struct gil_event *ev)
 			close_holds(eng, p, ev->ts);
 		return;
 	}
+	ft_gil__reading(p, ev);
 	c = &p->check;
 	if (!c->readings++) {
 		c->first_ts = c->last_ts = ev->ts;
@@ -509,6 +514,13 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		thread_get(eng, ev->tgid, ev->tid);
 		lock_table__feed(eng->locks, ev);
 		return;
+	case GIL_EV_GIL_ENABLED: {
+		struct engine_proc *p = proc_get(eng, ev->tgid);
+
+		if (p)
+			ft_gil__enabled(p, ev);
+		return;
+	}
 	default:
 		break;
 	}
@@ -548,6 +560,9 @@ void engine__feed(struct engine *eng, const struct gil_event *ev)
 		break;
 	case GIL_EV_HOLDER_STACK:
 		blame__on_stack(eng, t, ev);
+		break;
+	case GIL_EV_HOLDER_FRAME:
+		holder__on_frame(t, ev);
 		break;
 	default:
 		break;

@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 #include "giltrace.h"
+#include "ft_gil.h"
 #include "engine/hist.h"
 #include "engine/locks.h"
 
@@ -165,6 +166,32 @@ struct handoff_figures {
 	__u64 at_edges;
 };
 
+/*
+ * Free-threaded CPython (docs/cpython.md, "Free-threaded builds"): its GIL
+ * exists only while gil->enabled is set. GIL_STATE readings say whether it
+ * was (every 100 ms); GIL_ENABLED says exactly when an import turned it on
+ * for good, and which module. Filled by engine/ft_gil.c.
+ */
+struct ft_gil {
+	int free_threaded;      /* a reading said so: the rest is meaningful */
+	int off_at_first;       /* the first reading found the GIL off */
+	int on_at_first;        /* ... on for good (PYTHON_GIL=1, -X gil=1, or an
+				 * import before the trace) */
+	int off_now;            /* the latest reading found it off */
+	__u64 last_off_ts;      /* the latest reading that found it off, 0: none */
+	/* Off, then on for good at a reading: it came back in between, at a
+	 * resolution of the readings (where no GIL_ENABLED says it exactly). */
+	__u64 on_after_ts, on_by_ts;
+	__u64 enabled_ts;       /* GIL_ENABLED: the moment, exactly; 0: not seen */
+	__u32 enabled_tid;      /* the thread that imported the module */
+	__u32 name_flags;       /* FT_GIL_NAME_UNKNOWN, FT_GIL_NAME_CUT (bpf/ft_gil.h) */
+	char module[FT_GIL_NAME_MAX + 1]; /* the module's name, as BPF read it */
+};
+
+/* Whether ft is a free-threaded CPython whose GIL was off at the latest
+ * reading and never on for good in the trace. */
+int ft_gil__off(const struct ft_gil *ft);
+
 /* engine_proc.last_holder when the interpreter says no thread has held its
  * GIL yet: the first acquisition is then a hand-off, as the interpreter
  * counts it. Never a tid. */
@@ -177,6 +204,7 @@ struct engine_proc {
 	__u64 switches; /* acquisitions by another thread than the last holder */
 	__u32 last_holder; /* tid, 0 = none yet, or ENGINE_HOLDER_NULL */
 	struct handoff_check check;
+	struct ft_gil ft;       /* free-threaded CPython only */
 	__u32 nthreads;
 	/* Blame: the stack the holder runs (0: the GIL is free or its holder
 	 * unknown): the latest HOLDER_STACK sample of the hold in progress, or,
@@ -200,6 +228,12 @@ struct engine_proc {
 	int blame_on;           /* a HOLDER_STACK was seen: waits are charged */
 	int holder_sampled;     /* holder_stack was sampled in the hold in progress */
 	__u64 blame_since;      /* waits are charged up to here */
+	/* Forced releases with a HOLDER_FRAME sample, and their holds' total
+	 * (acquisition to forced release; 0 for a hold whose start was not
+	 * seen). */
+	__u64 forced_sampled;
+	__u64 forced_sampled_ns;
+	__u64 forced_unmeasured; /* of forced_sampled, holds whose start was not seen */
 };
 
 /* Blame: one holder stack (by process and stack id) and what it cost. */
@@ -220,6 +254,35 @@ struct engine_blame_totals {
 	__u64 samples;
 	__u64 unknown_samples; /* BLAME_ID_UNKNOWN */
 	__u64 stacks;          /* distinct (tgid, id) */
+};
+
+/*
+ * The forced holders' functions (HOLDER_FRAME, docs/capture-format.md): the
+ * innermost Python frame of a holder at its forced release, sampled at most
+ * once per 5 ms per process. One row per function, file and line.
+ */
+struct engine_forced_fn {
+	const char *name;   /* the function; "[unknown]", "[no Python frame]" */
+	const char *file;   /* "" with those */
+	__u32 line;         /* 0: not known */
+	__u64 hold_ns;      /* the sampled forced holds that ended in it */
+	__u64 samples;      /* forced switches sampled in it */
+	double share;       /* of sampled_ns (of sampled, when no hold was measured) */
+	__u32 tid;          /* the thread that held it longest in them */
+	__u64 tid_hold_ns;
+	__u64 tid_samples;
+	__u32 nthreads;     /* threads sampled in it */
+};
+
+struct engine_forced_holders {
+	__u64 forced_switches; /* FORCED_RELEASE events of the process */
+	__u64 sampled;         /* of those, with a HOLDER_FRAME sample */
+	__u64 sampled_ns;      /* their holds' total */
+	__u64 unknown;         /* samples that named no function */
+	__u64 unmeasured;      /* sampled holds whose acquisition was not seen
+				* (attached mid-hold, futex mode): no time */
+	struct engine_forced_fn *fns; /* by hold_ns, then samples; malloc'd */
+	size_t nfns;
 };
 
 struct cpu_interval {
@@ -306,6 +369,11 @@ void engine__name_thread(struct engine *eng, __u32 tgid, __u32 tid, const char *
  * at now_ts; holds and waits in progress count up to now_ts. */
 void engine__tick(struct engine *eng, __u64 now_ts);
 
+/* A one-frame stack record (HOLDER_FRAME's id): its function, file, line.
+ * Copied; a second naming of the same (tgid, id) is ignored. */
+void engine__name_code(struct engine *eng, __u32 tgid, __u64 id, const char *name,
+		       const char *file, __u32 line);
+
 /* Accessors: a const snapshot for views. */
 size_t engine__nthreads(const struct engine *eng);
 /* Fills out[] (cap entries at most) sorted by tgid then tid; returns how
@@ -346,6 +414,11 @@ void engine__blame_totals(const struct engine *eng, struct engine_blame_totals *
  * top's "holding now"): 0 when no sample of the hold in progress exists.
  * *tid gets the holder's tid when known. */
 __u64 engine__blame_holder(const struct engine *eng, __u32 tgid, __u32 *tid);
+/* tgid's forced holders by function (names point into the engine, valid
+ * while it lives). 0 or -ENOMEM; free with engine__forced_holders_free(). */
+int engine__forced_holders(const struct engine *eng, __u32 tgid,
+			   struct engine_forced_holders *out);
+void engine__forced_holders_free(struct engine_forced_holders *h);
 /* The wait histogram of all threads together (the merge of every
  * thread's), for views wanting more percentiles than engine_totals has. */
 /* Free-threaded CPython's locks and stop-the-world pauses (engine/locks.h). */

@@ -23,6 +23,8 @@ struct thread_slot {
 	__u64 tl_start;      /* timeline: when the current state began */
 	__u64 tl_released;   /* timeline: ts of the last release, 0 = none */
 	__u64 blame_last;    /* blame: the last stack sampled while it held the GIL */
+	__u64 frame_id;      /* HOLDER_FRAME: the sample for the forced release at frame_ts */
+	__u64 frame_ts;
 	/* The interval in progress: its counters add up here, and
 	 * engine__tick() completes a copy (length, shares) into pub.iv. */
 	struct thread_interval acc;
@@ -64,6 +66,7 @@ struct engine {
 
 	struct blame_table *blame; /* NULL until the first HOLDER_STACK */
 	struct lock_table *locks;  /* free-threaded CPython's locks (locks.c) */
+	struct holder_table *holder; /* HOLDER_FRAME samples and code names (holder.c) */
 
 	int tl_on;               /* engine__set_timeline() was given ops */
 	struct timeline_ops tl;
@@ -115,11 +118,21 @@ void blame__acquired(struct engine *eng, struct thread_slot *t, __u64 ts);
 void blame__released(struct engine *eng, struct thread_slot *t, __u64 ts);
 void blame__free(struct blame_table *b);
 
+/* holder.c: the forced holder's function (HOLDER_FRAME). */
+void holder__on_frame(struct thread_slot *t, const struct gil_event *ev);
+void holder__forced(struct engine *eng, struct thread_slot *t, bool measured, __u64 hold_ns,
+		    __u64 ts);
+void holder__free(struct holder_table *h);
+
 /* timeline.c: called by engine__feed() only when eng->tl_on. */
 void timeline__before(const struct thread_slot *t, struct timeline_pre *pre);
 void timeline__after(struct engine *eng, struct thread_slot *t, const struct gil_event *ev,
 		     const struct timeline_pre *pre);
 void timeline__wakeup(struct engine *eng, const struct gil_event *ev);
+
+/* ft_gil.c: free-threaded CPython's GIL coming back. */
+void ft_gil__reading(struct engine_proc *p, const struct gil_event *ev);
+void ft_gil__enabled(struct engine_proc *p, const struct gil_event *ev);
 
 /* Whether hand-off time ts is close enough to a reading at edge that the
  * reading cannot place it (HANDOFF_EDGE_NS). */

@@ -40,7 +40,7 @@ struct live_ctx {
 	const struct stream_sink *sink;
 	struct thread_set seen;
 	struct trace_session *session;
-	struct blame_resolver *resolver; /* NULL without blame */
+	struct blame_resolver *resolver; /* blame stacks and HOLDER_FRAME samples */
 	struct thread_set stacks;         /* stack ids already resolved */
 	struct u64map lock_types;         /* type objects named: address -> tgid */
 	__u64 traced_since;               /* when "tracing" was announced */
@@ -106,6 +106,33 @@ static void name_lock_type(struct live_ctx *lc, const struct gil_event *ev)
 	}
 }
 
+/*
+ * HOLDER_FRAME from BPF carries the code object and instruction; it leaves
+ * here with value = the id of a one-frame stack record naming them (sent
+ * once per id, ahead of the event), so captures and the engine see names,
+ * not addresses that mean nothing after the process.
+ */
+static void name_frame(struct live_ctx *lc, struct gil_event *ev)
+{
+	const struct cpython_code_layout *code = trace_session__code_layout(lc->session, ev->tgid);
+	struct blame_stack raw = { .nframes = 1 };
+	struct blame_frame frame;
+	__u64 id;
+
+	if (ev->ret || !code) {
+		ev->value = ev->ret == -ENODATA ? BLAME_ID_NO_FRAMES : BLAME_ID_UNKNOWN;
+		return;
+	}
+	id = resolver__frame_id(ev->tgid, ev->addr, ev->value);
+	if (thread_set__add(&lc->stacks, id)) {
+		raw.frames[0].code = ev->addr;
+		raw.frames[0].instr = ev->value;
+		resolver__resolve(lc->resolver, ev->tgid, code, &raw, &frame);
+		stream_sink__stack(lc->sink, ev->tgid, id, 0, &frame, 1);
+	}
+	ev->value = id;
+}
+
 static int on_event(void *ctx, const struct gil_event *ev)
 {
 	struct live_ctx *lc = ctx;
@@ -123,10 +150,16 @@ static int on_event(void *ctx, const struct gil_event *ev)
 	}
 	if (ev->tid && thread_set__add(&lc->seen, (__u64)ev->tgid << 32 | ev->tid))
 		name_thread(lc, ev->tgid, ev->tid);
-	if (ev->kind == GIL_EV_HOLDER_STACK && lc->resolver && ev->value >= BLAME_ID_FIRST)
+	if (ev->kind == GIL_EV_HOLDER_STACK && ev->value >= BLAME_ID_FIRST)
 		take_stack(lc, ev);
 	if (ev->kind == GIL_EV_LOCK_SECTION && ev->value)
 		name_lock_type(lc, ev);
+	if (ev->kind == GIL_EV_HOLDER_FRAME) {
+		struct gil_event named = *ev;
+
+		name_frame(lc, &named);
+		return stream_sink__event(lc->sink, &named);
+	}
 	return stream_sink__event(lc->sink, ev);
 }
 
@@ -156,18 +189,8 @@ static int plan_targets(const struct live_opts *o, struct targets *tg, struct sp
 
 		ret = spawn__start(o->cmd, o->keep_root, &fo, child, err, sizeof(err));
 	}
-	for (unsigned int i = 0; !ret && i < o->npids; i++) {
+	for (unsigned int i = 0; !ret && i < o->npids; i++)
 		ret = targets__plan(tg, o->pids[i], false, err, sizeof(err));
-		/* A free-threaded process beside others: say so, trace the rest. */
-		if (ret == PLAN_NO_GIL && (o->npids > 1 || o->all)) {
-			fprintf(stderr, "giltrace: %s\n", err);
-			ret = 0;
-		}
-	}
-	if (!ret && !o->all && !o->cmd && !targets__first_meta(tg, &(struct trace_meta){})) {
-		snprintf(err, sizeof(err), "none of the processes given has a GIL");
-		ret = PLAN_NO_GIL;
-	}
 	if (!ret && o->all) {
 		ret = targets__scan(tg, &o->filter);
 		if (ret)
@@ -378,8 +401,7 @@ static void target_gone(void *ctx, __u32 pid)
 {
 	struct live_ctx *lc = ctx;
 
-	if (lc->resolver)
-		resolver__forget(lc->resolver, pid);
+	resolver__forget(lc->resolver, pid);
 	stream_sink__target_exit(lc->sink, pid);
 }
 
@@ -413,20 +435,18 @@ int live__run(const struct live_opts *o, const struct stream_sink *sink,
 			"CAP_SYS_ADMIN (run with sudo)\n");
 		return 1;
 	}
-	if (o->blame)
-		lc.resolver = resolver__new();
+	/* Blame's stacks and every trace's forced-holder frames. */
+	lc.resolver = resolver__new();
 	tg = targets__new(&target_sink);
-	if (!tg || (o->blame && !lc.resolver)) {
+	if (!tg || !lc.resolver) {
 		fprintf(stderr, "giltrace: out of memory\n");
 		targets__free(tg);
 		resolver__free(lc.resolver);
 		return 1;
 	}
 	ret = plan_targets(o, tg, &child);
-	if (ret == PLAN_NO_GIL || ret == FOLLOW_STOPPED) {
-		/* A free-threaded CPython: nothing failed, there is no GIL. Or
-		 * Ctrl-C before CMD ran one: stopped as asked. */
-		res->no_gil = ret == PLAN_NO_GIL;
+	if (ret == FOLLOW_STOPPED) {
+		/* Ctrl-C before CMD ran a runtime: stopped as asked. */
 		ret = 0;
 		goto cleanup;
 	}

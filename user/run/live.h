@@ -78,8 +78,6 @@ struct live_result {
 				   * giltrace (-d, Ctrl-C, an error) */
 	int target_status;        /* wait status of a CMD we started */
 	char futex_mode[32];
-	bool no_gil;              /* the target is a free-threaded CPython: nothing
-				   * was traced, and that is not an error */
 };
 
 /* 0, or non-zero after printing a one-line error to stderr. Says on

@@ -377,7 +377,12 @@ int targets__read_gil_states(struct targets *t, int flags,
 		/* A command started by giltrace is planned before its interpreter
 		 * exists: its layout is checked once it does, and a layout that
 		 * does not fit is not traced on. */
-		if (plan__check_layout(e->plan, why, sizeof(why))) {
+		err = plan__check_layout(e->plan, why, sizeof(why));
+		/* Exiting (its memory gone, its exit not yet reaped): no
+		 * verdict on the layout; the exit is said when it is reaped. */
+		if (err == -ESRCH)
+			continue;
+		if (err) {
 			fprintf(stderr, "giltrace: PID %u: %s; tracing of it stopped\n", e->id.pid, why);
 			drop(t, e);
 			i--;

@@ -30,6 +30,10 @@ static void on_stack(void *ctx, __u32 tgid, __u64 id, __u32 flags,
 {
 	struct engine_sink *es = ctx;
 
+	/* One-frame stacks name HOLDER_FRAME samples, which every summary uses. */
+	if (nframes == 1)
+		engine__name_code(es->eng, tgid, id, frames[0].name, frames[0].file,
+				  frames[0].line);
 	if (es->stacks)
 		stack_table__add(es->stacks, tgid, id, flags, frames, nframes);
 }

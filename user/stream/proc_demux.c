@@ -78,10 +78,24 @@ static void on_thread(void *ctx, __u32 tgid, __u32 tid, const char *name)
 		engine__name_thread(p->eng, tgid, tid, name);
 }
 
+/* One-frame stacks name HOLDER_FRAME samples (the forced holder), as in
+ * engine_sink.c. */
+static void on_stack(void *ctx, __u32 tgid, __u64 id, __u32 flags,
+		     const struct blame_frame *frames, unsigned int nframes)
+{
+	struct proc_demux *d = ctx;
+	struct demux_proc *p = find_proc(d, tgid);
+
+	(void)flags;
+	if (p && nframes == 1)
+		engine__name_code(p->eng, tgid, id, frames[0].name, frames[0].file,
+				  frames[0].line);
+}
+
 struct stream_sink proc_demux__sink(struct proc_demux *d)
 {
 	struct stream_sink s = {
-		.event = on_event, .thread = on_thread, .target = on_target,
+		.event = on_event, .thread = on_thread, .stack = on_stack, .target = on_target,
 		.target_exit = on_target_exit, .ctx = d,
 	};
 

@@ -6,30 +6,31 @@
 
 #include "target/elf_file.h"
 
-#define MODE "locks"
+#define WHO "free-threaded CPython"
+#define NHOOKS(hooks) ((int)(sizeof(hooks) / sizeof((hooks)[0])))
 
 /* Python/lock.c and parking_lot.c (3.13): the slow paths of PyMutex, which
  * an uncontended lock never calls. Exported: a stripped build has them. */
 static const struct runtime_hook mutex_hooks[] = {
-	{ "PyMutex_Lock", "ft_mutex_lock_blocking", false, false, 0 },
-	{ "PyMutex_Lock", "ft_mutex_lock_blocking_ret", true, false, 0 },
-	{ "_PySemaphore_Wait", "ft_park", false, false, 0 },
-	{ NULL, NULL, false, false, 0 },
+	{ "PyMutex_Lock", "ft_mutex_lock_blocking", false, false, false, 0 },
+	{ "PyMutex_Lock", "ft_mutex_lock_blocking_ret", true, false, false, 0 },
+	{ "_PySemaphore_Wait", "ft_park", false, false, false, 0 },
+	{ NULL, NULL, false, false, false, 0 },
 };
 
 /* PyMutex_LockFlags' slow path (the dict keys' lock, ...): a hidden symbol,
  * in .symtab only, so a stripped build lacks it (said at attach). */
 static const struct runtime_hook timed_hooks[] = {
-	{ "_PyMutex_LockTimed", "ft_mutex_lock", false, false, 0 },
-	{ "_PyMutex_LockTimed", "ft_mutex_lock_ret", true, false, 0 },
-	{ NULL, NULL, false, false, 0 },
+	{ "_PyMutex_LockTimed", "ft_mutex_lock", false, false, false, 0 },
+	{ "_PyMutex_LockTimed", "ft_mutex_lock_ret", true, false, false, 0 },
+	{ NULL, NULL, false, false, false, 0 },
 };
 
 /* Python/critical_section.c (3.13): a critical section's slow start. */
 static const struct runtime_hook section_hooks[] = {
-	{ "_PyCriticalSection_BeginSlow", "ft_section", false, false, 0 },
-	{ "_PyCriticalSection2_BeginSlow", "ft_section2", false, false, 0 },
-	{ NULL, NULL, false, false, 0 },
+	{ "_PyCriticalSection_BeginSlow", "ft_section", false, false, false, 0 },
+	{ "_PyCriticalSection2_BeginSlow", "ft_section2", false, false, false, 0 },
+	{ NULL, NULL, false, false, false, 0 },
 };
 
 /* Python/pystate.c (3.13): the static functions every stop-the-world goes
@@ -37,20 +38,17 @@ static const struct runtime_hook section_hooks[] = {
  * instruction a uprobe would single-step). Local symbols: a stripped
  * build has none, and then pauses are not traced (said at attach). */
 static const struct runtime_hook stw_hooks[] = {
-	{ "stop_the_world", "ft_stop_world", false, false, 0 },
-	{ "stop_the_world", "ft_stop_world_ret", true, false, 0 },
-	{ "start_the_world", "ft_start_world", false, false, 0 },
-	{ NULL, NULL, false, false, 0 },
+	{ "stop_the_world", "ft_stop_world", false, false, false, 0 },
+	{ "stop_the_world", "ft_stop_world_ret", true, false, false, 0 },
+	{ "start_the_world", "ft_start_world", false, false, false, 0 },
+	{ NULL, NULL, false, false, false, 0 },
 };
 
-/* How a free-threaded build is shown when its locks are traced alone: no
- * GIL layout, so no GIL state is read (the window ends at the last event). */
-static const struct runtime_row locks_row = {
-	.name = "cpython",
-	.version = "3.13t",
-	.mode = MODE,
-	.note = "free-threaded: no GIL, lock contention only (docs/freethreaded-locks.md)",
-};
+/* Each table ends with a NULL row. */
+_Static_assert(NHOOKS(mutex_hooks) + NHOOKS(timed_hooks) + NHOOKS(section_hooks) +
+			       NHOOKS(stw_hooks) - 4 <=
+		       PLAN_LOCK_PROBES,
+	       "plan.h's PLAN_LOCK_PROBES holds every lock probe");
 
 /* Include/object.h (3.13, Py_GIL_DISABLED): ob_tid (8), _padding (2),
  * ob_mutex, ob_gc_bits, ob_ref_local (4), ob_ref_shared (8), ob_type. */
@@ -134,23 +132,30 @@ static void read_gc_ranges(struct attach_plan *plan, struct elf_file *ef,
 	}
 }
 
-/* Hooks the plan can do without: added whole or not at all, and what is
- * then not traced said (appended to the plan's warning). */
-static bool add_optional(struct attach_plan *plan, struct elf_file *ef,
-			 const struct runtime_hook *hooks, const char *what)
+/* Appends "WHAT not traced (WHY)" to the plan's warning. */
+static void not_traced(struct attach_plan *plan, const char *what, const char *why)
 {
 	size_t used = strlen(plan->warning);
+
+	snprintf(plan->warning + used, sizeof(plan->warning) - used, "%s%s not traced (%s)",
+		 used ? "; " : "", what, why);
+}
+
+/* Hooks the plan can do without: added whole or not at all, and what is
+ * then not traced said. */
+static bool add_optional(struct attach_plan *plan, struct elf_file *ef,
+			 const struct runtime_hook *hooks, int nhooks, const char *what)
+{
 	int n = plan->nprobes, ret;
 	char why[160];
 
-	ret = plan__add_hooks(plan, ef, "free-threaded CPython", hooks, why, sizeof(why));
+	ret = plan__add_hooks(plan, ef, WHO, hooks, nhooks, why, sizeof(why));
 	if (!ret)
 		return true;
 	plan->nprobes = n;
 	if (ret == -ENOENT) /* the usual case: a stripped build */
 		snprintf(why, sizeof(why), "no symbol %s", hooks[0].symbol);
-	snprintf(plan->warning + used, sizeof(plan->warning) - used, "%s%s not traced (%s)",
-		 used ? "; " : "", what, why);
+	not_traced(plan, what, why);
 	return false;
 }
 
@@ -172,43 +177,28 @@ int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
 	unsigned char raw[DBG_BYTES];
 	int n = plan->nprobes, ret;
 
+	memset(&plan->locks, 0, sizeof(plan->locks));
 	if (read_debug(ef, raw)) {
 		snprintf(err, errlen, "its _Py_DebugOffsets do not say it is free-threaded");
+		not_traced(plan, "lock contention", err);
 		return -ENOENT;
 	}
-	ret = plan__add_hooks(plan, ef, "free-threaded CPython", mutex_hooks, err, errlen);
+	ret = plan__add_hooks(plan, ef, WHO, mutex_hooks, NHOOKS(mutex_hooks), err, errlen);
 	if (!ret)
-		ret = plan__add_hooks(plan, ef, "free-threaded CPython", section_hooks, err, errlen);
+		ret = plan__add_hooks(plan, ef, WHO, section_hooks, NHOOKS(section_hooks), err,
+				      errlen);
 	if (ret) {
 		plan->nprobes = n;
+		if (ret == -ENOENT)
+			not_traced(plan, "lock contention", err);
 		return ret;
 	}
-	memset(&plan->locks, 0, sizeof(plan->locks));
-	plan->locks.timed = add_optional(plan, ef, timed_hooks, "PyMutex_LockFlags' slow path");
-	plan->locks.stw = add_optional(plan, ef, stw_hooks, "stop-the-world pauses");
+	plan->locks.timed = add_optional(plan, ef, timed_hooks, NHOOKS(timed_hooks),
+					 "PyMutex_LockFlags' slow path");
+	plan->locks.stw = add_optional(plan, ef, stw_hooks, NHOOKS(stw_hooks),
+				       "stop-the-world pauses");
 	read_layout(plan, ef, m, raw);
 	read_gc_ranges(plan, ef, m);
 	plan->locks.on = true;
-	plan->meta.ft_locks = true;
-	return 0;
-}
-
-int ftlocks_plan__only(struct attach_plan *plan, struct elf_file *ef,
-		       const struct proc_mapping *m, const char *mode,
-		       const struct runtime_row **row, char *err, size_t errlen)
-{
-	int ret;
-
-	if (mode && strcmp(mode, MODE)) {
-		snprintf(err, errlen, "a free-threaded CPython is traced for its locks only: no mode %s "
-			 "(leave --mode out)", mode);
-		return -EINVAL;
-	}
-	plan->nprobes = 0;
-	ret = ftlocks_plan__add(plan, ef, m, err, errlen);
-	if (ret)
-		return ret;
-	snprintf(plan->meta.mode, sizeof(plan->meta.mode), "%s", MODE);
-	*row = &locks_row;
 	return 0;
 }

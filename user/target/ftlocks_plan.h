@@ -14,7 +14,8 @@
 
 /* Appends the lock probes found in ef (the mapped file holding _PyRuntime)
  * to plan and fills plan->locks. 0, or -errno with a reason in err:
- * -ENOENT when the file lacks the lock functions. */
+ * -ENOENT when the file lacks the lock functions (also appended to the
+ * plan's warning: the GIL is traced without them). */
 int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
 		      const struct proc_mapping *m, char *err, size_t errlen);
 
@@ -22,12 +23,5 @@ int ftlocks_plan__add(struct attach_plan *plan, struct elf_file *ef,
  * probes miss ("not traced: stop-the-world pauses"), which the summary
  * and a capture's header then carry. */
 void ftlocks_plan__note(struct attach_plan *plan);
-
-/* A free-threaded build traced for its locks alone: the probes, the mode
- * ("locks"; mode asked for must be NULL or that) and the row it is shown
- * as (*row). 0, or -errno with a reason in err (-ENOENT as above). */
-int ftlocks_plan__only(struct attach_plan *plan, struct elf_file *ef,
-		       const struct proc_mapping *m, const char *mode,
-		       const struct runtime_row **row, char *err, size_t errlen);
 
 #endif

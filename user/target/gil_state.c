@@ -1,6 +1,7 @@
 #include "target/gil_state.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,20 +52,39 @@ int gil_state__read(__u32 pid, __u64 gil, const struct cpython_layout *l,
 		    struct gil_state *out)
 {
 	unsigned char head[GIL_HEAD];
+	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (l->locked + sizeof(out->locked) > sizeof(head) ||
+	    l->interval + sizeof(out->interval) > sizeof(head) ||
+	    l->enabled + sizeof(out->enabled) > sizeof(head) ||
 	    l->switch_number + sizeof(out->switch_number) > sizeof(head) ||
 	    l->frames.last_holder + sizeof(out->holder) > sizeof(head))
 		return -EPROTO;
-	if (proc__read_mem(pid, gil, head, sizeof(head)))
-		return -EFAULT;
+	ret = proc__read_mem(pid, gil, head, sizeof(head));
+	if (ret)
+		return ret;
 	memcpy(&out->locked, head + l->locked, sizeof(out->locked));
 	memcpy(&out->switch_number, head + l->switch_number, sizeof(out->switch_number));
 	memcpy(&out->holder, head + l->frames.last_holder, sizeof(out->holder));
 	/* interval is the first field of struct _gil_runtime_state in
-	 * 3.8-3.15 (Include/internal/pycore_gil.h). */
-	memcpy(&out->interval, head, sizeof(out->interval));
+	 * 3.8-3.15 GIL builds, the second in free-threaded ones
+	 * (Include/internal/pycore_gil.h). */
+	memcpy(&out->interval, head + l->interval, sizeof(out->interval));
+	/* gil->enabled is set from the config just before create_gil() makes
+	 * locked 0 (init_own_gil()); before, the GIL is all zeros (static
+	 * _PyRuntime) or has locked -1 and interval set (_gil_initialize()),
+	 * and enabled says nothing yet. */
+	if (l->free_threaded && out->interval && out->locked >= 0) {
+		memcpy(&out->enabled, head + l->enabled, sizeof(out->enabled));
+		if (out->enabled < 0)
+			return -EPROTO;
+		out->flags |= GIL_STATE_FREE_THREADED;
+		if (!out->enabled)
+			out->flags |= GIL_STATE_GIL_OFF;
+		else if (out->enabled == INT_MAX)
+			out->flags |= GIL_STATE_GIL_FOR_GOOD;
+	}
 	/* -1: not created yet, or destroyed at exit (_gil_initialize() and
 	 * destroy_gil() in Python/ceval_gil.[ch]); then 0 or 1. */
 	if (out->locked < -1 || out->locked > 1)

@@ -18,12 +18,16 @@ struct gil_state {
 	__u64 holder;     /* gil->last_holder, a PyThreadState address */
 	__u32 holder_tid; /* 0: not known (no holder, or unreadable) */
 	__s32 locked;     /* -1 (no GIL yet, or destroyed), 0 or 1 */
-	__s32 flags;      /* GIL_STATE_LOCKED, GIL_STATE_NO_HOLDER (bpf/giltrace.h) */
+	__s32 enabled;    /* free-threaded builds: gil->enabled (0 off, INT_MAX
+			   * on for good, else imports in progress); 0 otherwise */
+	__s32 flags;      /* GIL_STATE_LOCKED, _NO_HOLDER, and on free-threaded
+			   * builds _FREE_THREADED, _GIL_OFF, _GIL_FOR_GOOD (bpf/giltrace.h) */
 };
 
 /* Reads the GIL at gil (an address in pid) laid out as l. 0, or -errno:
- * -EFAULT (unreadable memory: the process is gone or the address wrong),
- * -EPROTO (gil->locked is not -1, 0 or 1: the layout does not fit). */
+ * -ESRCH (the process exited or is exiting), -EFAULT (unreadable memory:
+ * the address is wrong), -EPROTO (gil->locked is not -1, 0 or 1, or
+ * gil->enabled is negative: the layout does not fit). */
 int gil_state__read(__u32 pid, __u64 gil, const struct cpython_layout *l,
 		    struct gil_state *out);
 

@@ -35,7 +35,13 @@ static int check_debug(__u32 pid, __u64 runtime, const struct cpython_layout *l,
 	unsigned char mem[16];
 	__u64 interp, id = 1, main = runtime + py_debug__main_interp(d), gil = 0;
 
-	if (proc__read_mem(pid, runtime, mem, sizeof(mem)) || memcmp(mem, file_head, sizeof(mem))) {
+	int ret = proc__read_mem(pid, runtime, mem, sizeof(mem));
+
+	if (ret == -ESRCH) {
+		snprintf(err, errlen, "PID %u exited", pid);
+		return ret;
+	}
+	if (ret || memcmp(mem, file_head, sizeof(mem))) {
 		snprintf(err, errlen, "layout check 'debug offsets' failed: the cookie and version "
 			 "at _PyRuntime in memory differ from the file's");
 		return -EPROTO;
@@ -76,13 +82,19 @@ static int check_gil(__u32 pid, __u64 gil, const struct cpython_layout *l, bool 
 	struct gil_state st;
 	int ret = gil_state__read(pid, gil, l, &st);
 
+	if (ret == -ESRCH) {
+		snprintf(err, errlen, "PID %u exited", pid);
+		return ret;
+	}
 	if (ret == -EFAULT) {
 		snprintf(err, errlen, "layout check 'gil' failed: cannot read the GIL at %#llx",
 			 (unsigned long long)gil);
 		return -EPROTO;
 	}
 	if (ret) {
-		snprintf(err, errlen, "layout check 'locked' failed: gil->locked is not -1, 0 or 1");
+		snprintf(err, errlen, "layout check '%s' failed: gil->%s",
+			 st.enabled < 0 ? "enabled" : "locked",
+			 st.enabled < 0 ? "enabled is negative" : "locked is not -1, 0 or 1");
 		return -EPROTO;
 	}
 	/* Before Py_Initialize the GIL is all zeros (3.8-3.12 have no
@@ -122,13 +134,13 @@ int layout_check__live(__u32 pid, __u64 runtime, const struct cpython_layout *l,
 			nanosleep(&pause, NULL);
 		if (d) {
 			ret = check_debug(pid, runtime, l, d, file_head, err, errlen);
-			if (ret == 1)
-				return 1;
+			if (ret == 1 || ret == -ESRCH)
+				return ret;
 			started = true;
 		}
 		if (!ret)
 			ret = check_gil(pid, runtime + l->gil, l, started, err, errlen);
-		if (ret >= 0)
+		if (ret >= 0 || ret == -ESRCH)
 			return ret;
 	}
 	return ret;

@@ -17,8 +17,9 @@
  * d and file_head (the first 16 bytes of _PyRuntime in the file: cookie
  * and version): its debug offsets (3.13+), or NULL. 0; 1 when the
  * interpreter has not started yet (a command giltrace started, stopped
- * before Py_Initialize), so the GIL cannot be checked until it has; or
- * -EPROTO with the failed check named in err. */
+ * before Py_Initialize), so the GIL cannot be checked until it has;
+ * -ESRCH when the process exited or is exiting (nothing to check: no
+ * verdict on the layout); or -EPROTO with the failed check named in err. */
 int layout_check__live(__u32 pid, __u64 runtime, const struct cpython_layout *l,
 		       const struct py_debug *d, const unsigned char *file_head, char *err,
 		       size_t errlen);

@@ -24,14 +24,15 @@ struct search {
 	int ret; /* the first hard error met while matching */
 };
 
-/* Resolves hooks in ef and refuses probe points the kernel would
- * single-step. */
+/* Resolves nhooks hooks (fewer if one has no symbol: the table's end)
+ * in ef after the plan's probes so far and refuses probe points the kernel
+ * would single-step. */
 int plan__add_hooks(struct attach_plan *plan, struct elf_file *ef, const char *who,
-		    const struct runtime_hook *hooks, char *err, size_t errlen)
+		    const struct runtime_hook *hooks, int nhooks, char *err, size_t errlen)
 {
 	struct elf_sym_info sym;
 
-	for (int i = 0; i < RUNTIME_MAX_HOOKS && hooks[i].symbol; i++) {
+	for (int i = 0; i < nhooks && hooks[i].symbol; i++) {
 		const struct runtime_hook *h = &hooks[i];
 		unsigned char code[16];
 		enum probe_cost cost;
@@ -51,7 +52,7 @@ int plan__add_hooks(struct attach_plan *plan, struct elf_file *ef, const char *w
 			return -EIO;
 		}
 		cost = insn__probe_cost(code, sizeof(code));
-		if (cost == PROBE_COST_SINGLESTEP) {
+		if (cost == PROBE_COST_SINGLESTEP && !h->rare) {
 			snprintf(err, errlen,
 				 "refusing to probe %s: its first instruction (%02x %02x %02x) would be "
 				 "single-stepped, about 10 us a hit",
@@ -71,15 +72,15 @@ int plan__add_hooks(struct attach_plan *plan, struct elf_file *ef, const char *w
 	return 0;
 }
 
-/* Resolves the hooks of row in ef, in place of any planned before.
- * -ENOENT (with a reason) when a required one is missing, which a CPython
- * row answers by falling back to futex mode. */
+/* The row's hooks of one mode, in place of any planned before. -ENOENT
+ * (with a reason) when a required one is missing, which a CPython row
+ * answers by falling back to futex mode. */
 static int plan_hooks(struct attach_plan *plan, struct elf_file *ef,
 		      const struct runtime_row *row, const struct runtime_hook *hooks,
 		      char *err, size_t errlen)
 {
 	plan->nprobes = 0;
-	return plan__add_hooks(plan, ef, row->name, hooks, err, errlen);
+	return plan__add_hooks(plan, ef, row->name, hooks, RUNTIME_MAX_HOOKS, err, errlen);
 }
 
 /* The toy VM: the GIL's address is learnt from the first probe hit. */
@@ -282,6 +283,32 @@ static int debug_layout(struct elf_file *ef, __u64 runtime_vaddr, const char *ke
 	return py_debug__layout(d, &plan->layout, err, errlen);
 }
 
+/* Free-threaded CPython: the probes that see the GIL turned on for good
+ * and by which import, in every mode, and where BPF reads a str's text
+ * and state (both from the debug offsets). */
+static int plan_free_threaded(struct attach_plan *plan, struct elf_file *ef,
+			      const struct runtime_row *row, char *err, size_t errlen)
+{
+	int before = plan->nprobes, ret;
+
+	if (!plan->layout.free_threaded)
+		return 0;
+	ret = plan__add_hooks(plan, ef, row->name, row->ft_hooks, RUNTIME_FT_HOOKS, err, errlen);
+	if (ret)
+		return ret;
+	/* Both or neither: the moment without the name is the readings' job. */
+	plan->has_ft_probes = plan->nprobes - before == RUNTIME_FT_HOOKS;
+	if (!plan->has_ft_probes)
+		plan->nprobes = before;
+	plan->ft.str_data = plan->layout.code.ascii_data;
+	plan->ft.str_state = (__u32)plan->debug.v[PYDBG_STR_STATE];
+	/* A version whose description lacks it: the text follows the state
+	 * and its padding, as in 3.13 (48 and 56 free-threaded). */
+	if (!plan->ft.str_state || plan->ft.str_state + 4 > plan->ft.str_data)
+		plan->ft.str_state = plan->ft.str_data - 8;
+	return 0;
+}
+
 /* CPython: the main interpreter's GIL sits at a fixed distance from
  * _PyRuntime, so its address is known before any probe fires, and futex
  * mode (no take_gil symbol) needs nothing else. The layout is checked
@@ -340,7 +367,20 @@ static int plan_cpython(struct attach_plan *plan, struct elf_file *ef,
 		t->flags |= GIL_TARGET_DEREF;
 		break;
 	}
-	return plan_mode(plan, ef, row, mode, err, errlen);
+	ret = plan_mode(plan, ef, row, mode, err, errlen);
+	if (!ret)
+		ret = plan_free_threaded(plan, ef, row, err, errlen);
+	if (ret || !l->free_threaded)
+		return ret;
+	/* Its locks' probes go beside the GIL's, in every mode. A build
+	 * without their functions (-ENOENT) is still traced for its GIL: the
+	 * plan's warning says what is not. */
+	ret = ftlocks_plan__add(plan, ef, m, err, errlen);
+	if (ret == -ENOENT) {
+		err[0] = '\0';
+		ret = 0;
+	}
+	return ret;
 }
 
 /* The CPython version of a file holding _PyRuntime, from the file alone:
@@ -364,14 +404,19 @@ static void cpython_version(const struct elf_file *ef, const char *path, char *k
 		base = strncmp(base, "python", 6) ? NULL : base + 6;
 	}
 	if (base && sscanf(base, "%u.%u%n", &major, &minor, &n) == 2) {
-		snprintf(key, klen, "%u.%u", major, minor);
 		*free_threaded = base[n] == 't';
+		snprintf(key, klen, "%u.%u", major, minor);
 	}
 	snprintf(prefix, sizeof(prefix), "%s.", key[0] ? key : "3");
 	if (elf_file__rodata_string(ef, prefix, full, flen))
 		snprintf(full, flen, "%s", key[0] ? key : "?");
 	if (!key[0] && sscanf(full, "%u.%u", &major, &minor) == 2)
 		snprintf(key, klen, "%u.%u", major, minor);
+	/* "3.13t", "3.13.0rc2t": free-threaded builds have rows of their own */
+	if (*free_threaded) {
+		strncat(key, "t", klen - strlen(key) - 1);
+		strncat(full, "t", flen - strlen(full) - 1);
+	}
 }
 
 /* "3.14" -> 314; 0 when key is no version. */
@@ -382,18 +427,28 @@ static unsigned int version_num(const char *key)
 	return sscanf(key, "%u.%u", &major, &minor) == 2 ? major * 100 + minor : 0;
 }
 
-/* Whether row i is the one for CPython version key: its own, or, for a
- * minor version newer than every row, the newest row that reads the
- * layout from _Py_DebugOffsets (the live checks then decide). */
+/* Whether a row is for free-threaded builds, as a key ending in 't' is. */
+static bool row_free_threaded(const struct runtime_row *row)
+{
+	return row->cpython && row->cpython->free_threaded;
+}
+
+/* Whether row i is the one for CPython version key ("3.13", "3.13t"): its
+ * own, or, for a minor version newer than every row of its kind (GIL or
+ * free-threaded), the newest such row that reads the layout from
+ * _Py_DebugOffsets (the live checks then decide). */
 static bool row_fits(const struct runtime_row *rows, int n, int i, const char *key)
 {
+	bool ft = key[0] && key[strlen(key) - 1] == 't';
+
 	if (!strcmp(key, rows[i].version))
 		return true;
 	if (!rows[i].cpython || !rows[i].cpython->debug_offsets ||
+	    row_free_threaded(&rows[i]) != ft ||
 	    version_num(key) <= version_num(rows[i].version) || version_num(key) / 100 != 3)
 		return false;
 	for (int j = i + 1; j < n; j++)
-		if (rows[j].cpython)
+		if (rows[j].cpython && row_free_threaded(&rows[j]) == ft)
 			return false;
 	return true;
 }
@@ -405,23 +460,6 @@ static bool detected(struct elf_file *ef, const struct runtime_row *row, bool py
 	struct elf_sym_info sym;
 
 	return !elf_file__find(ef, row->detect_symbol, &sym) || (row->cpython && pyruntime);
-}
-
-/* The plan is row's, on the mapped file ef (kept open: uprobes go on it). */
-static void take_file(struct search *s, struct elf_file *ef, const struct proc_mapping *m,
-		      const struct runtime_row *row)
-{
-	s->plan->row = row;
-	snprintf(s->plan->meta.note, sizeof(s->plan->meta.note), "%s", row->note ? row->note : "");
-	s->plan->fd = dup(elf_file__fd(ef));
-	snprintf(s->plan->meta.exe, sizeof(s->plan->meta.exe), "%.*s",
-		 (int)sizeof(s->plan->meta.exe) - 1, m->path);
-	safe_text__clean(s->plan->meta.exe); /* a file name the target chose */
-	elf_file__close(ef);
-	if (s->plan->fd < 0) {
-		s->ret = -errno;
-		snprintf(s->err, s->errlen, "cannot keep %s open: %s", m->path, strerror(errno));
-	}
 }
 
 static int try_file(const struct proc_mapping *m, void *ctx)
@@ -453,7 +491,7 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 				cpython_version(ef, m->path, key, sizeof(key), full, sizeof(full),
 						&free_threaded);
 			is_cpython = true;
-			if (free_threaded || !row_fits(rows, n, i, key))
+			if (!row_fits(rows, n, i, key))
 				continue;
 			err = rows[i].cpython2
 				      ? plan_cpython2(s->plan, ef, m, &rows[i], s->mode, s->err,
@@ -477,7 +515,19 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 			elf_file__close(ef);
 			return 1;
 		}
-		take_file(s, ef, m, &rows[i]);
+		s->plan->row = &rows[i];
+		snprintf(s->plan->meta.note, sizeof(s->plan->meta.note), "%s",
+			 rows[i].note ? rows[i].note : "");
+		ftlocks_plan__note(s->plan); /* what a stripped build's lock probes miss */
+		s->plan->fd = dup(elf_file__fd(ef));
+		snprintf(s->plan->meta.exe, sizeof(s->plan->meta.exe), "%.*s",
+			 (int)sizeof(s->plan->meta.exe) - 1, m->path);
+		safe_text__clean(s->plan->meta.exe); /* a file name the target chose */
+		elf_file__close(ef);
+		if (s->plan->fd < 0) {
+			s->ret = -errno;
+			snprintf(s->err, s->errlen, "cannot keep %s open: %s", m->path, strerror(errno));
+		}
 		return 1;
 	}
 	/* CPython before 3.7 has no _PyRuntime: named by the function every
@@ -486,37 +536,12 @@ static int try_file(const struct proc_mapping *m, void *ctx)
 		cpython_version(ef, m->path, key, sizeof(key), full, sizeof(full), &free_threaded);
 		is_cpython = true;
 	}
-	/* No GIL row fits a free-threaded build: its locks are traced alone
-	 * where it has their functions (target/ftlocks_plan.c). */
-	if (is_cpython && free_threaded) {
-		const struct runtime_row *row = NULL;
-		int err = ftlocks_plan__only(s->plan, ef, m, s->mode, &row, s->err, s->errlen);
-
-		if (!err) {
-			snprintf(s->plan->meta.version, sizeof(s->plan->meta.version), "%s", full);
-			safe_text__clean(s->plan->meta.version);
-			take_file(s, ef, m, row);
-			ftlocks_plan__note(s->plan);
-			return 1;
-		}
-		if (err != -ENOENT) {
-			s->ret = err;
-			elf_file__close(ef);
-			return 1;
-		}
-	}
 	elf_file__close(ef);
-	if (is_cpython && free_threaded) {
-		s->ret = PLAN_NO_GIL;
-		snprintf(s->err, s->errlen,
-			 "%s is a free-threaded CPython %s build: it has no GIL, so there is "
-			 "nothing to trace", m->path, full);
-		return 1;
-	}
 	if (is_cpython) {
 		s->ret = -EPROTONOSUPPORT;
-		snprintf(s->err, s->errlen, "%s is CPython %s, which giltrace does not know "
-			 "(supported: %s)", m->path, full, runtimes__cpython_versions());
+		snprintf(s->err, s->errlen, "%s is %sCPython %s, which giltrace does not know "
+			 "(supported: %s)", m->path, free_threaded ? "a free-threaded " : "", full,
+			 runtimes__cpython_versions());
 		return 1;
 	}
 	return 0;
@@ -567,9 +592,7 @@ int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err
 		char why[256];
 
 		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "%s PID %u (%s): %s",
-			 s.ret == PLAN_NO_GIL ? "nothing to trace in" : "cannot trace", pid,
-			 plan->meta.comm, why);
+		snprintf(err, errlen, "cannot trace PID %u (%s): %s", pid, plan->meta.comm, why);
 		return s.ret;
 	}
 	if (!plan->row) {

@@ -12,14 +12,17 @@
 #include <linux/types.h>
 
 #include "giltrace.h"
+#include "ft_gil.h"
 #include "trace_meta.h"
 #include "target/py_debug.h"
 #include "target/runtimes.h"
 
 struct elf_file;
 
-/* A row's hooks, and a free-threaded build's lock probes beside them. */
-#define PLAN_MAX_PROBES (2 * RUNTIME_MAX_HOOKS)
+/* A row's hooks, a free-threaded build's GIL probes (RUNTIME_FT_HOOKS)
+ * and its lock probes beside them (target/ftlocks_plan.c: 10). */
+#define PLAN_LOCK_PROBES 10
+#define PLAN_MAX_PROBES (RUNTIME_MAX_HOOKS + RUNTIME_FT_HOOKS + PLAN_LOCK_PROBES)
 
 /* Free-threaded CPython: how a lock's owner object and its type's name
  * are read (target/ftlocks_plan.c), for BPF (ftlocks_target) and for user
@@ -64,23 +67,21 @@ struct attach_plan {
 	bool has_debug;
 	struct py_debug debug;
 	unsigned char debug_head[16];
+	/* Free-threaded CPython (layout.free_threaded): what BPF needs to name
+	 * the import that turned the GIL on, and whether its probes are in. */
+	struct ft_gil_target ft;
+	bool has_ft_probes;
 	int nprobes;
 	struct plan_probe probes[PLAN_MAX_PROBES];
 	struct ftlocks_layout locks;
 	struct trace_meta meta;
 };
 
-/* A free-threaded CPython with no GIL and no lock probes to plan (its
- * _Py_DebugOffsets do not say free-threaded, or it lacks the lock
- * functions), which is no error for the CLI. One that has them is planned
- * for its locks (target/ftlocks_plan.c). */
-#define PLAN_NO_GIL (-ENODATA)
 /* No runtime at all (a shell, env, a pyenv shim): `-- CMD` follows it on. */
 #define PLAN_NOT_RUNTIME (-ENOEXEC)
 
 /* Fills plan for PID in mode (a row's mode name, e.g. "full" or "futex";
  * NULL: the row's default); 0, or -errno with a one-line reason in err:
- * PLAN_NO_GIL for a free-threaded CPython without lock probes (above),
  * PLAN_NOT_RUNTIME for a process
  * that is no runtime giltrace knows of, -EPROTONOSUPPORT for a CPython
  * version giltrace does not know, -EINVAL for a mode the runtime lacks. */
@@ -89,11 +90,12 @@ int plan__build(__u32 pid, const char *mode, struct attach_plan *plan, char *err
 /* The layout check put off at plan time, once the interpreter has started:
  * 0 (passed, or still not started), or -EPROTO with the check in err. */
 int plan__check_layout(struct attach_plan *plan, char *err, size_t errlen);
-/* Appends the probes of hooks found in ef to plan (checked as a row's are;
- * who names the runtime in messages). 0, or -errno with a reason in err:
+/* Appends the probes of the first nhooks hooks (fewer: a NULL symbol ends
+ * the table) found in ef to plan (checked as a row's are; who names the
+ * runtime in messages). 0, or -errno with a reason in err:
  * -ENOENT when a required one is missing. */
 int plan__add_hooks(struct attach_plan *plan, struct elf_file *ef, const char *who,
-		    const struct runtime_hook *hooks, char *err, size_t errlen);
+		    const struct runtime_hook *hooks, int nhooks, char *err, size_t errlen);
 /* Closes the files the plan holds open. */
 void plan__release(struct attach_plan *plan);
 

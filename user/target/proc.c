@@ -140,5 +140,9 @@ int proc__read_mem(__u32 pid, __u64 addr, void *buf, size_t len)
 
 	if (!addr)
 		return -EFAULT;
-	return process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+	if (process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) == (ssize_t)len)
+		return 0;
+	/* ESRCH: the process has no memory left (it is exiting, or gone);
+	 * anything else, this address cannot be read. */
+	return errno == ESRCH ? -ESRCH : -EFAULT;
 }

@@ -28,8 +28,9 @@ void proc__comm(__u32 pid, __u32 tid, char *buf, size_t len);
 int proc__for_each_file(__u32 pid, int (*fn)(const struct proc_mapping *m, void *ctx), void *ctx);
 /* Opens a mapped file read-only through /proc/PID/map_files; fd or -errno. */
 int proc__open_mapping(__u32 pid, const struct proc_mapping *m);
-/* Reads len bytes at addr in PID's memory (process_vm_readv): 0, or -EFAULT
- * when any of them cannot be read (address 0 included). */
+/* Reads len bytes at addr in PID's memory (process_vm_readv): 0, -ESRCH
+ * when the process has exited or is exiting (its memory is gone), or
+ * -EFAULT when any of the bytes cannot be read (address 0 included). */
 int proc__read_mem(__u32 pid, __u64 addr, void *buf, size_t len);
 /* The target's executable path as it sees it, or -errno. */
 int proc__exe(__u32 pid, char *buf, size_t len);

@@ -14,7 +14,9 @@
  * 3.13.0's DWARF (p _PyRuntime.debug_offsets). 3.14 inserted
  * interpreter_state.threads_main and appended debugger_support (whose
  * eval_breaker giltrace uses); 3.15 added thread_state fields (holds_gil,
- * gil_requested, ...) and PyObject ones before the code object's.
+ * gil_requested, ...) and PyObject ones before the code object's. The
+ * gil's enabled and a str's state (free-threaded 3.13t) were also printed
+ * by gdb from tools/ft-cpython's python3.13t: 128 and 544.
  */
 struct py_debug_desc {
 	unsigned int minor;
@@ -27,15 +29,15 @@ struct py_debug_desc {
 	[PYDBG_INTERP_NEXT] = 64
 
 static const struct py_debug_desc descs[] = {
-	{ 13, { COMMON, [PYDBG_CEVAL_GIL] = 112, [PYDBG_GIL_STATE] = 120,
+	{ 13, { COMMON, [PYDBG_CEVAL_GIL] = 112, [PYDBG_GIL_STATE] = 120, [PYDBG_GIL_ENABLED] = 128,
 		[PYDBG_GIL_LOCKED] = 136, [PYDBG_GIL_HOLDER] = 144,
 		[PYDBG_TS_CURRENT_FRAME] = 184, [PYDBG_TS_NATIVE_THREAD_ID] = 200,
 		[PYDBG_FRAME_PREVIOUS] = 232, [PYDBG_FRAME_EXECUTABLE] = 240,
 		[PYDBG_FRAME_INSTR_PTR] = 248, [PYDBG_FRAME_OWNER] = 264,
 		[PYDBG_CODE_FILENAME] = 280, [PYDBG_CODE_NAME] = 288, [PYDBG_CODE_QUALNAME] = 296,
 		[PYDBG_CODE_LINETABLE] = 304, [PYDBG_CODE_FIRSTLINENO] = 312,
-		[PYDBG_CODE_ADAPTIVE] = 344, [PYDBG_ASCII_SIZE] = 560 } },
-	{ 14, { COMMON, [PYDBG_CEVAL_GIL] = 120, [PYDBG_GIL_STATE] = 128,
+		[PYDBG_CODE_ADAPTIVE] = 344, [PYDBG_ASCII_SIZE] = 560, [PYDBG_STR_STATE] = 544 } },
+	{ 14, { COMMON, [PYDBG_CEVAL_GIL] = 120, [PYDBG_GIL_STATE] = 128, [PYDBG_GIL_ENABLED] = 136,
 		[PYDBG_GIL_LOCKED] = 144, [PYDBG_GIL_HOLDER] = 152,
 		[PYDBG_TS_CURRENT_FRAME] = 208, [PYDBG_TS_NATIVE_THREAD_ID] = 224,
 		[PYDBG_TS_EVAL_BREAKER] = 712,
@@ -44,7 +46,7 @@ static const struct py_debug_desc descs[] = {
 		[PYDBG_CODE_FILENAME] = 320, [PYDBG_CODE_NAME] = 328, [PYDBG_CODE_QUALNAME] = 336,
 		[PYDBG_CODE_LINETABLE] = 344, [PYDBG_CODE_FIRSTLINENO] = 352,
 		[PYDBG_CODE_ADAPTIVE] = 384, [PYDBG_ASCII_SIZE] = 640 } },
-	{ 15, { COMMON, [PYDBG_CEVAL_GIL] = 120, [PYDBG_GIL_STATE] = 128,
+	{ 15, { COMMON, [PYDBG_CEVAL_GIL] = 120, [PYDBG_GIL_STATE] = 128, [PYDBG_GIL_ENABLED] = 136,
 		[PYDBG_GIL_LOCKED] = 144, [PYDBG_GIL_HOLDER] = 152,
 		[PYDBG_TS_CURRENT_FRAME] = 208, [PYDBG_TS_NATIVE_THREAD_ID] = 248,
 		[PYDBG_TS_EVAL_BREAKER] = 840,
@@ -107,6 +109,22 @@ int py_debug__layout(const struct py_debug *d, struct cpython_layout *l, char *e
 	__u64 gil = v[PYDBG_GIL_STATE], compact = l->code.compact_data - l->code.ascii_data;
 	bool small = true;
 
+	/* The build's kind is the row's (chosen by the file's name): a
+	 * free-threaded GIL state read as a GIL build's is 8 bytes off. */
+	if (v[PYDBG_FREE_THREADED] != (__u64)l->free_threaded) {
+		snprintf(err, errlen, "layout check 'free_threaded' failed: its _Py_DebugOffsets "
+			 "say free_threaded = %llu, the file is named for a %s build",
+			 (unsigned long long)v[PYDBG_FREE_THREADED],
+			 l->free_threaded ? "free-threaded" : "GIL");
+		return -EPROTO;
+	}
+	if (l->free_threaded && (v[PYDBG_GIL_ENABLED] + 4 > l->gil_size ||
+				 v[PYDBG_GIL_ENABLED] + 4 > v[PYDBG_GIL_LOCKED] - gil)) {
+		snprintf(err, errlen, "its _Py_DebugOffsets (version 3.%u) give an implausible "
+			 "gil->enabled (%llu)", d->minor, (unsigned long long)v[PYDBG_GIL_ENABLED]);
+		return -EPROTO;
+	}
+	l->enabled = (__u16)v[PYDBG_GIL_ENABLED];
 	/* Thread state, frame and code offsets go into 16-bit fields. */
 	for (int f = PYDBG_TS_CURRENT_FRAME; f <= PYDBG_ASCII_SIZE; f++)
 		small = small && fits(v[f], 0x10000);

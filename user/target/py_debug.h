@@ -28,6 +28,8 @@ enum py_debug_field {
 	PYDBG_INTERP_NEXT,
 	PYDBG_CEVAL_GIL,         /* interp->ceval.gil, a pointer */
 	PYDBG_GIL_STATE,         /* interp->_gil */
+	PYDBG_GIL_ENABLED,       /* offsetof(struct _gil_runtime_state, enabled): 0
+				  * in GIL builds, which have no such field */
 	PYDBG_GIL_LOCKED,        /* interp->_gil.locked */
 	PYDBG_GIL_HOLDER,        /* interp->_gil.last_holder */
 	PYDBG_TS_CURRENT_FRAME,  /* from here to PYDBG_ASCII_SIZE: 16-bit offsets */
@@ -44,6 +46,7 @@ enum py_debug_field {
 	PYDBG_CODE_FIRSTLINENO,
 	PYDBG_CODE_ADAPTIVE,
 	PYDBG_ASCII_SIZE,        /* sizeof(PyASCIIObject) */
+	PYDBG_STR_STATE,         /* PyASCIIObject.state (described for 3.13) */
 	PYDBG_NFIELDS
 };
 

@@ -154,6 +154,30 @@ static const struct cpython_layout py313 = CPYTHON_313_ON(0);
 static const struct cpython_layout py314 = CPYTHON_313_ON(3);
 static const struct cpython_layout py315 = CPYTHON_313_ON(3);
 
+/*
+ * Free-threaded 3.13 (--disable-gil, "3.13t"): struct _gil_runtime_state
+ * starts with int enabled (0: off; n: n imports of modules of unknown
+ * safety in progress; INT_MAX: on for good), which moves every field
+ * after it by 8: interval 8, last_holder 16, locked 24, switch_number 32,
+ * cond 40 (48 bytes), mutex 88, switch_cond 0x80; 216 bytes. take_gil and
+ * drop_gil are the GIL build's while enabled is set, and return at once
+ * while it is not (Python/ceval_gil.c 3.13.0rc2), so cond mode's probes
+ * see nothing then and every hand-off after. tstate->eval_breaker is still
+ * at 0x18. Read from Include/internal/pycore_gil.h and printed by
+ *   gdb -batch -ex 'ptype /o struct _gil_runtime_state' python3.13t
+ * on the build of tools/ft-cpython; locked and last_holder also come from
+ * its _Py_DebugOffsets, which say free_threaded = 1. Blame is not read: the
+ * free-threaded object header (ob_tid, ob_ref_local, ob_ref_shared) is
+ * longer and target/pyobj.c reads GIL builds' objects only.
+ */
+static const struct cpython_layout py313t = {
+	.debug_offsets = true, .free_threaded = true, .enabled = 0, .interval = 8,
+	.gil_size = 216, .switch_number = 32, .cond = 40, .cond_size = 48, .switch_cond = 0x80,
+	.drop_how = DROP_REQ_HOLDER, .drop_req_off = 0x18, .drop_req_mask = 1,
+	.thread_how = THREAD_NATIVE,
+	.code = { .ascii_data = 40, .compact_data = 56 },
+};
+
 /* take_gil's entry and return, drop_gil's entry. GCC may clone take_gil
  * (3.8 has take_gil.constprop.0); a clone is probed beside it. */
 #define CPYTHON_HOOKS                                              \
@@ -182,6 +206,19 @@ static const struct cpython_layout py315 = CPYTHON_313_ON(3);
 		{ "pthread_cond_signal", "cpy_cond_signal" },                   \
 		{ "pthread_cond_timedwait", "cpy_cond_wait" },                  \
 		{ "pthread_cond_timedwait", "cpy_cond_wait_ret", .retprobe = true }, \
+	}
+
+/* Free-threaded builds: the module name at the import's GIL check, and
+ * the moment _PyEval_EnableGILPermanent() says it turned the GIL on
+ * (bpf/ft_gil.bpf.h). Optional: a stripped build keeps the readings.
+ * Rare: once per extension import (3.13.0rc2's check starts with a mov of
+ * a 64-bit immediate, which the kernel single-steps). */
+#define FT_GIL_HOOKS                                                                  \
+	{                                                                             \
+		{ "_PyImport_CheckGILForModule", "ft_gil_check_module", .optional = true, \
+		  .rare = true },                                                       \
+		{ "_PyEval_EnableGILPermanent", "ft_gil_enabled", .retprobe = true,   \
+		  .optional = true, .rare = true },                                     \
 	}
 
 #define CPYTHON_ROW(ver, layout, how, ...)                                             \
@@ -260,6 +297,12 @@ static const struct runtime_row rows[] = {
 		    "ceval}.h 3.14.10 (Debian sid libpython3.14-dev), checked live"),
 	CPYTHON_ROW("3.15", py315, "_Py_DebugOffsets; Include/internal/pycore_{debug_offsets,gil,"
 		    "ceval}.h 3.15.2 (Debian sid libpython3.15-dev), checked live"),
+	/* Free-threaded rows after every GIL build's: row_fits() picks among
+	 * the rows of the file's own kind. */
+	CPYTHON_ROW("3.13t", py313t, "_Py_DebugOffsets; Include/internal/pycore_gil.h, Python/"
+		    "{ceval_gil,import}.c 3.13.0rc2 --disable-gil (gdb ptype /o on tools/ft-cpython's "
+		    "build), checked live by tests/e2e/test_trace_freethreaded.py",
+		    .ft_hooks = FT_GIL_HOOKS),
 };
 
 const struct runtime_row *runtimes__table(int *count)
@@ -270,7 +313,7 @@ const struct runtime_row *runtimes__table(int *count)
 
 const char *runtimes__cpython_versions(void)
 {
-	return "CPython 2.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.15 (GIL builds)";
+	return "CPython 2.7, 3.8, 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.15; free-threaded 3.13t";
 }
 
 bool runtimes__has_mode(const char *mode)
@@ -295,7 +338,7 @@ const char runtimes_mode_doc[] =
  * read it from the debug offsets; 2.7 and the toy VM have none. */
 static bool has_frames(const struct cpython_layout *l)
 {
-	return l && (l->frames.last_holder || l->debug_offsets);
+	return l && !l->free_threaded && (l->frames.last_holder || l->debug_offsets);
 }
 
 const struct cpython_layout *runtime__blame_layout(const struct runtime_row *row)
@@ -316,10 +359,12 @@ void runtimes__blame_versions(char *buf, size_t len)
 			first = rows[i].version;
 		last = rows[i].version;
 	}
+	/* Free-threaded rows are left out (their object header): said, so
+	 * that "3.13" is not read as 3.13t too. */
 	if (!first)
 		snprintf(buf, len, "no runtime");
 	else if (first == last)
-		snprintf(buf, len, "CPython %s", first);
+		snprintf(buf, len, "CPython %s (GIL builds)", first);
 	else
-		snprintf(buf, len, "CPython %s-%s", first, last);
+		snprintf(buf, len, "CPython %s-%s (GIL builds)", first, last);
 }

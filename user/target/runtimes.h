@@ -14,6 +14,8 @@
 #include "blame.h"
 
 #define RUNTIME_MAX_HOOKS 8
+/* Free-threaded CPython's probes on the GIL coming back, in every mode. */
+#define RUNTIME_FT_HOOKS 2
 
 /* A probe point: a function symbol and the BPF program that handles it. */
 struct runtime_hook {
@@ -21,6 +23,9 @@ struct runtime_hook {
 	const char *prog;
 	bool retprobe; /* on the function's return (a uretprobe) */
 	bool optional; /* a compiler clone that only some builds have */
+	bool rare;     /* hit a few times a run (once per extension import): a
+			* first instruction the kernel single-steps (about 10 us
+			* a hit) is accepted, not refused */
 	__u32 at;      /* bytes past the symbol's start (0: its entry) */
 };
 
@@ -77,6 +82,11 @@ struct cpython_layout {
 	bool debug_offsets;
 	__u64 gil;              /* &_PyRuntime to the main interpreter's gil */
 	__u32 gil_size;         /* sizeof(struct _gil_runtime_state) */
+	/* Free-threaded builds (--disable-gil) put int enabled first: the GIL
+	 * exists and works only while it is set, and interval moves to 8. */
+	bool free_threaded;
+	__u16 enabled;          /* gil->enabled (free_threaded only) */
+	__u16 interval;         /* gil->interval (microseconds) */
 	__u16 locked;           /* gil->locked */
 	__u16 switch_number;    /* gil->switch_number */
 	__u16 cond;             /* gil->cond (pthread_cond_t) */
@@ -127,6 +137,10 @@ struct runtime_row {
 	 * NULL: none. */
 	const char *libc_mode;
 	struct runtime_hook libc_hooks[RUNTIME_MAX_HOOKS];
+	/* Free-threaded CPython: probed in every mode where the symbols are
+	 * (bpf/ft_gil.bpf.h); without them the readings still say whether
+	 * the GIL is on, but neither the exact moment nor the module. */
+	struct runtime_hook ft_hooks[RUNTIME_FT_HOOKS];
 };
 
 const struct runtime_row *runtimes__table(int *count);

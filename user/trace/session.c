@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "giltrace.skel.h"
+#include "util/array.h"
 
 /* An attached uprobe and the target it belongs to, so that one target's
  * probes can be taken away while the others stay. */
@@ -36,7 +37,7 @@ struct locks_target {
 struct trace_session {
 	struct giltrace_bpf *skel;
 	struct locks_target *locked;
-	int nlocked, caplocked;
+	size_t nlocked, caplocked;
 	struct blame_target *blamed;
 	int nblamed, capblamed;
 	bool blame;
@@ -218,15 +219,16 @@ static void drop_links(struct trace_session *s, __u32 pid)
 	free(gone);
 }
 
-/* Blame on a CPython target: BPF gets the frame layout, user space keeps
- * the code layout for take_stack. Other runtimes have no Python frames. */
+/* A CPython target with frames: BPF gets the frame layout (the forced
+ * holder's function in every trace, blame's walk with blame on), user space
+ * keeps the code layout to name them. Other runtimes have no Python frames. */
 static int blame_add(struct trace_session *s, const struct attach_plan *plan, char *err,
 		     size_t errlen)
 {
 	const struct cpython_layout *l = runtime__blame_layout(plan->row) ? &plan->layout : NULL;
 	int ret;
 
-	if (!s->blame || !l)
+	if (!l)
 		return 0;
 	if (s->nblamed == s->capblamed) {
 		int cap = s->capblamed ? s->capblamed * 2 : 8;
@@ -240,7 +242,7 @@ static int blame_add(struct trace_session *s, const struct attach_plan *plan, ch
 	if (bpf_map__update_elem(s->skel->maps.blame_targets, &plan->pid, sizeof(plan->pid),
 				 &l->frames, sizeof(l->frames), BPF_ANY)) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot register PID %u for blame: %s", plan->pid,
+		snprintf(err, errlen, "cannot register PID %u's Python frame layout: %s", plan->pid,
 			 strerror(-ret));
 		return ret;
 	}
@@ -254,8 +256,7 @@ static void blame_remove(struct trace_session *s, __u32 pid)
 {
 	int kept = 0;
 
-	if (!s->blame)
-		return;
+	bpf_map__delete_elem(s->skel->maps.holder_last, &pid, sizeof(pid), 0);
 	bpf_map__delete_elem(s->skel->maps.blame_targets, &pid, sizeof(pid), 0);
 	for (int i = 0; i < s->nblamed; i++)
 		if (s->blamed[i].pid != pid)
@@ -270,19 +271,15 @@ static int locks_add(struct trace_session *s, const struct attach_plan *plan, ch
 {
 	const struct ftlocks_layout *l = &plan->locks;
 	struct ftlocks_target t = { 0 };
+	struct locks_target *more;
 	int ret;
 
 	if (!l->on)
 		return 0;
-	if (s->nlocked == s->caplocked) {
-		int cap = s->caplocked ? s->caplocked * 2 : 8;
-		struct locks_target *bigger = realloc(s->locked, (size_t)cap * sizeof(*bigger));
-
-		if (!bigger)
-			return -ENOMEM;
-		s->locked = bigger;
-		s->caplocked = cap;
-	}
+	more = array__reserve(s->locked, s->nlocked, &s->caplocked, sizeof(*more), 8);
+	if (!more)
+		return -ENOMEM;
+	s->locked = more;
 	if (l->ob_type)
 		t.ob_type_delta = (__s32)l->ob_type - (__s32)l->ob_mutex;
 	memcpy(t.gc_lo, l->gc_lo, sizeof(t.gc_lo));
@@ -302,10 +299,10 @@ static int locks_add(struct trace_session *s, const struct attach_plan *plan, ch
 
 static void locks_remove(struct trace_session *s, __u32 pid)
 {
-	int kept = 0;
+	size_t kept = 0;
 
 	bpf_map__delete_elem(s->skel->maps.ftlocks_targets, &pid, sizeof(pid), 0);
-	for (int i = 0; i < s->nlocked; i++)
+	for (size_t i = 0; i < s->nlocked; i++)
 		if (s->locked[i].pid != pid)
 			s->locked[kept++] = s->locked[i];
 	s->nlocked = kept;
@@ -314,9 +311,18 @@ static void locks_remove(struct trace_session *s, __u32 pid)
 const struct ftlocks_layout *trace_session__lock_layout(const struct trace_session *s,
 							 __u32 pid)
 {
-	for (int i = 0; i < s->nlocked; i++)
+	for (size_t i = 0; i < s->nlocked; i++)
 		if (s->locked[i].pid == pid)
 			return &s->locked[i].layout;
+	return NULL;
+}
+
+const struct cpython_code_layout *trace_session__code_layout(const struct trace_session *s,
+							     __u32 pid)
+{
+	for (int i = 0; i < s->nblamed; i++)
+		if (s->blamed[i].pid == pid)
+			return s->blamed[i].code;
 	return NULL;
 }
 
@@ -325,10 +331,7 @@ int trace_session__take_stack(struct trace_session *s, __u32 pid, __u64 id,
 {
 	__u8 one = 1;
 
-	*code = NULL;
-	for (int i = 0; i < s->nblamed; i++)
-		if (s->blamed[i].pid == pid)
-			*code = s->blamed[i].code;
+	*code = trace_session__code_layout(s, pid);
 	if (bpf_map__lookup_and_delete_elem(s->skel->maps.blame_stacks, &id, sizeof(id), out,
 					    sizeof(*out), 0))
 		return -ENOENT;
@@ -383,6 +386,14 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 		ret = locks_add(s, plan, err, errlen);
 	if (ret)
 		goto cleanup;
+	/* Free-threaded CPython: where the import's module name is read. */
+	if (plan->has_ft_probes &&
+	    bpf_map__update_elem(s->skel->maps.ft_gil_targets, &plan->pid, sizeof(plan->pid),
+				 &plan->ft, sizeof(plan->ft), BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot register PID %u: %s", plan->pid, strerror(-ret));
+		goto cleanup;
+	}
 	/* Filtering starts only once every probe is in place. */
 	if (bpf_map__update_elem(s->skel->maps.traced_tgids, &plan->pid, sizeof(plan->pid), &t,
 				 sizeof(t), BPF_ANY)) {
@@ -393,6 +404,7 @@ int trace_session__add(struct trace_session *s, const struct attach_plan *plan, 
 	return 0;
 cleanup:
 	/* A half-attached target would emit events the filter then drops. */
+	bpf_map__delete_elem(s->skel->maps.ft_gil_targets, &plan->pid, sizeof(plan->pid), 0);
 	blame_remove(s, plan->pid);
 	locks_remove(s, plan->pid);
 	drop_links(s, plan->pid);
@@ -403,6 +415,7 @@ void trace_session__remove(struct trace_session *s, __u32 pid)
 {
 	/* Unfiltered first: no event of a target without its probes. */
 	bpf_map__delete_elem(s->skel->maps.traced_tgids, &pid, sizeof(pid), 0);
+	bpf_map__delete_elem(s->skel->maps.ft_gil_targets, &pid, sizeof(pid), 0);
 	blame_remove(s, pid);
 	locks_remove(s, pid);
 	drop_links(s, pid);

@@ -59,6 +59,10 @@ void trace_session__close(struct trace_session *s);
  * is not there (taken already). *code says how pid's code objects are laid
  * out (NULL: pid is no CPython blame target).
  */
+/* How pid's code objects are laid out, to name its HOLDER_FRAME samples
+ * and blame stacks; NULL: pid is no CPython target with frames. */
+const struct cpython_code_layout *trace_session__code_layout(const struct trace_session *s,
+							     __u32 pid);
 int trace_session__take_stack(struct trace_session *s, __u32 pid, __u64 id,
 			      struct blame_stack *out, const struct cpython_code_layout **code);
 

@@ -13,8 +13,10 @@
 
 #include "engine/engine.h"
 #include "trace_meta.h"
+#include "util/safe_text.h"
 #include "views/diagnosis_text.h"
 #include "views/format.h"
+#include "views/ft_gil_text.h"
 #include "views/locks_json.h"
 #include "views/summary.h"
 
@@ -118,6 +120,45 @@ static struct json_object *handoff_json(const struct handoff_figures *h)
 	return o;
 }
 
+/* At most this many functions per process: the heaviest, by hold time. */
+#define FORCED_FNS_MAX 5
+
+/* The forced holders' functions (engine__forced_holders()); NULL on ENOMEM. */
+static struct json_object *forced_json(const struct engine *eng, __u32 tgid)
+{
+	struct engine_forced_holders h;
+	struct json_object *o, *arr;
+
+	if (engine__forced_holders(eng, tgid, &h))
+		return NULL;
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	put_u64(o, "forced_switches", h.forced_switches);
+	put_u64(o, "sampled", h.sampled);
+	put_u64(o, "sampled_hold_ns", h.sampled_ns);
+	put_u64(o, "unknown", h.unknown);
+	put_u64(o, "unmeasured", h.unmeasured);
+	for (size_t i = 0; i < h.nfns && i < FORCED_FNS_MAX; i++) {
+		const struct engine_forced_fn *f = &h.fns[i];
+		const struct engine_thread *t = engine__find_thread(eng, tgid, f->tid);
+		struct json_object *fo = json_object_new_object();
+
+		put_str(fo, "function", f->name);
+		put_str(fo, "file", f->file);
+		put_u64(fo, "line", f->line);
+		put_u64(fo, "hold_ns", f->hold_ns);
+		put_u64(fo, "samples", f->samples);
+		put_double(fo, "share_pct", f->share * 100.0);
+		put_u64(fo, "tid", f->tid);
+		put_str(fo, "thread", t ? t->name : "");
+		put_u64(fo, "threads", f->nthreads);
+		json_object_array_add(arr, fo);
+	}
+	json_object_object_add(o, "functions", arr);
+	engine__forced_holders_free(&h);
+	return o;
+}
+
 static struct json_object *procs_json(const struct engine *eng)
 {
 	struct json_object *arr = json_object_new_array();
@@ -142,6 +183,53 @@ static struct json_object *procs_json(const struct engine *eng)
 		put_u64(o, "switches", procs[i]->switches);
 		engine__handoff_check(procs[i], &h);
 		json_object_object_add(o, "handoff_check", handoff_json(&h));
+		json_object_object_add(o, "forced_holder", forced_json(eng, procs[i]->tgid));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* Free-threaded CPython processes: whether and when their GIL came back
+ * (docs/json.md, "free_threaded"); NULL when none was traced. */
+static struct json_object *free_threaded_json(const struct engine *eng, __u64 origin_ts)
+{
+	struct json_object *arr = NULL;
+	const struct engine_proc *procs[64];
+	size_t n = engine__procs(eng, procs, 64);
+
+	for (size_t i = 0; i < n && i < 64; i++) {
+		const struct ft_gil *ft = &procs[i]->ft;
+		struct json_object *o;
+		char line[FT_GIL_TEXT], module[FT_GIL_NAME_MAX + 1];
+
+		if (!ft_gil_text__line(line, sizeof(line), procs[i], origin_ts))
+			continue;
+		if (!arr)
+			arr = json_object_new_array();
+		o = json_object_new_object();
+		put_u64(o, "tgid", procs[i]->tgid);
+		put_str(o, "gil", ft_gil_text__state(ft));
+		put_str(o, "message", line);
+		if (ft->enabled_ts || ft->on_by_ts) {
+			__u64 at = ft->enabled_ts ? ft->enabled_ts : ft->on_by_ts;
+
+			put_u64(o, "enabled_ts_ns", at);
+			put_double(o, "enabled_at_s", at > origin_ts ? (double)(at - origin_ts) / 1e9 : 0);
+			/* exact: the import's own call; else by the readings, after
+			 * the one that found it off */
+			json_object_object_add(o, "enabled_exact",
+					       json_object_new_boolean(ft->enabled_ts != 0));
+			if (!ft->enabled_ts)
+				put_u64(o, "enabled_after_ts_ns", ft->on_after_ts);
+		}
+		if (ft->enabled_ts) {
+			put_u64(o, "enabled_tid", ft->enabled_tid);
+			if (!(ft->name_flags & FT_GIL_NAME_UNKNOWN)) {
+				put_str(o, "module", safe_text__copy(module, sizeof(module), ft->module));
+				json_object_object_add(o, "module_cut", json_object_new_boolean(
+					(ft->name_flags & FT_GIL_NAME_CUT) != 0));
+			}
+		}
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -306,7 +394,7 @@ static void diagnoses_json(struct json_object *root, const struct engine *eng)
 
 int summary__print_json(FILE *out, const struct engine *eng, const struct trace_meta *meta)
 {
-	struct json_object *root = json_object_new_object();
+	struct json_object *root = json_object_new_object(), *ft;
 	struct engine_totals tot;
 	int err;
 
@@ -323,6 +411,9 @@ int summary__print_json(FILE *out, const struct engine *eng, const struct trace_
 	json_object_object_add(root, "totals", totals_json(&tot));
 	json_object_object_add(root, "processes", procs_json(eng));
 	json_object_object_add(root, "handoff_check", handoff_json(&tot.handoffs));
+	ft = free_threaded_json(eng, tot.first_ts);
+	if (ft)
+		json_object_object_add(root, "free_threaded", ft);
 	err = threads_json(root, eng);
 	if (!err)
 		err = cpus_json(root, eng);

@@ -9,6 +9,8 @@
 #include "util/safe_text.h"
 #include "views/diagnosis_text.h"
 #include "views/format.h"
+#include "views/ft_gil_text.h"
+#include "views/holder_text.h"
 #include "views/locks_text.h"
 #include "views/summary.h"
 
@@ -311,13 +313,15 @@ static void print_convoy(FILE *out, const struct engine_totals *tot)
 		format__duration(p99, sizeof(p99), (double)tot->io.p99_ns));
 }
 
-static void print_diagnoses(FILE *out, const struct engine *eng)
+static void print_diagnoses(FILE *out, const struct engine *eng, bool gil_off)
 {
 	struct diagnosis diags[DIAG_MAX];
 	size_t n = diagnose__run(eng, DIAG_RUN, diags, DIAG_MAX), i;
 	char msg[DIAG_TEXT], hint[DIAG_TEXT];
 
-	fprintf(out, "\ndiagnoses:%s\n", n ? "" : " none");
+	/* No finding on a GIL that is off says nothing of its health. */
+	fprintf(out, "\ndiagnoses:%s\n",
+		n ? "" : gil_off ? " none: the GIL is off, nothing contends for it" : " none");
 	for (i = 0; i < n; i++) {
 		diagnosis_text__message(msg, sizeof(msg), &diags[i], eng);
 		diagnosis_text__hint(hint, sizeof(hint), &diags[i], eng);
@@ -325,17 +329,35 @@ static void print_diagnoses(FILE *out, const struct engine *eng)
 	}
 }
 
+/* Who held the GIL when it was taken by force, per process: part of the
+ * verdict, so it follows the diagnoses. */
+static void put_holder(void *ctx, __u32 tgid, const char *line, bool several)
+{
+	if (several)
+		fprintf(ctx, "forced holder, process %u: %s\n", tgid, line);
+	else
+		fprintf(ctx, "forced holder: %s\n", line);
+}
+
 int summary__print_text(FILE *out, const struct engine *eng, const struct trace_meta *meta)
 {
 	struct engine_totals tot;
+	char ft[FT_GIL_TEXT];
+	const struct engine_proc *ft_proc;
 	int err;
 
 	engine__totals(eng, &tot);
 	print_header(out, eng, meta, &tot);
+	/* Free-threaded CPython: whether there was a GIL to trace at all. */
+	ft_proc = ft_gil_text__first(ft, sizeof(ft), eng);
+	if (ft_proc)
+		fprintf(out, "%s\n", ft);
 	/* The verdict first: what hurts and who causes it; the tables after
 	 * are its evidence. */
-	print_diagnoses(out, eng);
-	err = locks_text__print(out, eng, SUMMARY_LOCKS);
+	print_diagnoses(out, eng, ft_proc && ft_gil__off(&ft_proc->ft) && !ft_proc->wait_held_ns);
+	err = holder_text__each(eng, put_holder, out);
+	if (!err)
+		err = locks_text__print(out, eng, SUMMARY_LOCKS);
 	if (err)
 		return err;
 	/* A free-threaded process without a GIL has no GIL tables. */

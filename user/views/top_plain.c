@@ -5,6 +5,8 @@
 #include "views/diagnosis_text.h"
 #include "util/safe_text.h"
 #include "views/format.h"
+#include "views/ft_gil_text.h"
+#include "views/holder_text.h"
 #include "views/locks_text.h"
 #include "views/top_plain.h"
 
@@ -107,16 +109,26 @@ static void print_locks(FILE *out, const struct engine *eng)
 	}
 }
 
+/* Since the start, not per interval: forced switches are sampled at most
+ * once per 5 ms, too few for one interval. */
+static void put_holder(void *ctx, __u32 tgid, const char *line, bool several)
+{
+	(void)several;
+	fprintf(ctx, "  forced_holder tgid=%u since_start: %s\n", tgid, line);
+}
+
 int top_plain__print(FILE *out, const struct top_frame *f)
 {
 	struct diagnosis diags[DIAG_MAX];
-	char msg[DIAG_TEXT], hint[DIAG_TEXT];
+	char msg[DIAG_TEXT], hint[DIAG_TEXT], ft[FT_GIL_TEXT];
 	const struct engine_thread **rows;
 	struct engine_totals tot;
 	size_t n, i;
 
 	engine__totals(f->eng, &tot);
 	print_totals(out, f, &tot);
+	if (ft_gil_text__first(ft, sizeof(ft), f->eng))
+		fprintf(out, "  %s\n", ft);
 	n = top_rows__collect(f, &rows);
 	for (i = 0; i < n; i++)
 		print_thread(out, f, rows[i]);
@@ -130,6 +142,8 @@ int top_plain__print(FILE *out, const struct top_frame *f)
 		fprintf(out, "  diagnosis %s: %s; hint: %s\n", diagnosis_text__kind(diags[i].kind),
 			msg, hint);
 	}
+	if (holder_text__each(f->eng, put_holder, out))
+		return -ENOMEM;
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
 }

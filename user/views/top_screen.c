@@ -13,8 +13,10 @@
 
 #include "util/safe_text.h"
 #include "views/diagnosis_text.h"
+#include "views/holder_text.h"
 #include "views/locks_text.h"
 #include "views/format.h"
+#include "views/ft_gil_text.h"
 #include "views/top_screen.h"
 
 struct top_screen {
@@ -94,7 +96,7 @@ static int draw_header(const struct top_frame *f, const struct engine_totals *to
 {
 	const struct trace_meta *m = f->meta;
 	const struct handoff_figures *h = &tot->handoffs;
-	char el[FORMAT_LEN], sw[FORMAT_LEN], re[FORMAT_LEN], fo[FORMAT_LEN];
+	char el[FORMAT_LEN], sw[FORMAT_LEN], re[FORMAT_LEN], fo[FORMAT_LEN], ft[FT_GIL_TEXT];
 	int x, y;
 
 	elapsed_text(el, sizeof(el), f->elapsed_ns);
@@ -123,6 +125,9 @@ static int draw_header(const struct top_frame *f, const struct engine_totals *to
 		put(y++, 0, color(PAIR_ALERT) | A_BOLD, "CHECK %llu GIL hand-offs seen, %llu more "
 		    "than the interpreter's own count", (unsigned long long)h->seen,
 		    (unsigned long long)h->extra);
+	/* Free-threaded CPython: whether its GIL is there at all. */
+	if (ft_gil_text__first(ft, sizeof(ft), f->eng))
+		put(y++, 0, A_BOLD, "%s", ft);
 	return y;
 }
 
@@ -218,6 +223,33 @@ static int draw_diagnoses(int y, int max_lines, const struct top_frame *f)
 		used += put_wrapped(y + used, 2, A_NORMAL, text, room - msg_lines);
 	}
 	return used;
+}
+
+/* The forced holder of the first process that has one, since the start
+ * (sampled at most once per 5 ms: too few for one interval). */
+struct holder_pick {
+	char line[HOLDER_TEXT];
+	bool found;
+};
+
+static void pick_holder(void *ctx, __u32 tgid, const char *line, bool several)
+{
+	struct holder_pick *p = ctx;
+
+	(void)tgid;
+	(void)several;
+	if (!p->found)
+		snprintf(p->line, sizeof(p->line), "forced holder: %s", line);
+	p->found = true;
+}
+
+static int draw_holder(int y, const struct top_frame *f)
+{
+	struct holder_pick p = { .found = false };
+
+	if (holder_text__each(f->eng, pick_holder, &p) || !p.found)
+		return 0;
+	return put_wrapped(y, 0, A_NORMAL, p.line, 1);
 }
 
 /* Column widths: the name and the sparkline take what a wider screen adds. */
@@ -437,6 +469,8 @@ void top_screen__draw(struct top_screen *s, const struct top_frame *f)
 	diag_lines = LINES >= 40 ? 9 : LINES >= 20 ? 3 : 0;
 	y += draw_cpus(y, cpu_lines, f->eng);
 	y += draw_diagnoses(y, diag_lines, f);
+	if (diag_lines)
+		y += draw_holder(y, f);
 	/* Free-threaded, no GIL taken: the hottest locks take the table's place. */
 	if (!tot.c.acquisitions && lock_table__seen(engine__locks(f->eng))) {
 		s->nrows = 0;

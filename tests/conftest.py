@@ -99,3 +99,29 @@ def pyenv_python(ver):
         if re.fullmatch(re.escape(ver) + r"\.\d+", d.name) and exe.exists():
             return exe
     return None
+
+
+_FT = []
+
+
+def ft_cpython():
+    """(python3.13t, python3.13) built by tools/ft-cpython, once per session:
+    built here when GILTRACE_FT_BUILD=1 (make test-e2e), where a failed build
+    fails the test; skipped with the reason when not built and not asked
+    for, or when the machine has no CPython source to build from."""
+    if not _FT:
+        tool = str(Path(__file__).resolve().parents[1] / "tools" / "ft-cpython")
+        r = subprocess.run([tool, "--check"], capture_output=True, text=True, timeout=120)
+        if r.returncode and os.environ.get("GILTRACE_FT_BUILD") == "1":
+            r = subprocess.run([tool], capture_output=True, text=True, timeout=3600)
+        _FT.append(r)
+    r = _FT[0]
+    if r.returncode:
+        why = r.stderr.strip()[-300:]
+        if os.environ.get("GILTRACE_FT_BUILD") == "1" and "no CPython source" not in why:
+            pytest.fail(f"tools/ft-cpython failed: {why}")
+        pytest.skip(f"free-threaded CPython not built ({why or 'tools/ft-cpython --check'}): "
+                    "run tools/ft-cpython (about 6 minutes) or set GILTRACE_FT_BUILD=1 "
+                    "(make test-e2e does)")
+    t, gil = r.stdout.split()[-2:]
+    return Path(t), Path(gil)

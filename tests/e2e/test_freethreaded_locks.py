@@ -18,19 +18,26 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ft_cpython
 from gilwork import GILTRACE
 
 PY = Path(__file__).resolve().parent / "py"
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "summary.schema.json"
-FT = Path(os.environ.get("GILTRACE_FT_PYTHON",
-                         "/var/cache/giltrace/cpython/3.13.0rc2t/bin/python3.13t"))
+FT = None  # python3.13t, set by the fixture below
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root for BPF"),
     pytest.mark.skipif(not os.access(GILTRACE, os.X_OK), reason=f"{GILTRACE} not built"),
-    pytest.mark.skipif(not os.access(FT, os.X_OK),
-                       reason=f"{FT} not built (free-threaded CPython 3.13t)"),
 ]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _ft_python():
+    """Built (or skipped, with the reason) at the first test, not at import:
+    collection would otherwise skip these before test_trace_freethreaded
+    builds it."""
+    global FT
+    FT = ft_cpython()[0]
 
 
 def trace(mode, threads, n, *args, env=None):

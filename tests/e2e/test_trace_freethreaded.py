@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ft_cpython
 from gilwork import GILTRACE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,19 +40,8 @@ PyMODINIT_FUNC PyInit_legacy(void) { return PyModule_Create(&mod); }
 
 @pytest.fixture(scope="module")
 def pythons():
-    """(python3.13t, python3.13): built by tools/ft-cpython, which says why
-    when it cannot (no source tarball, a failed build)."""
-    tool = str(ROOT / "tools" / "ft-cpython")
-    r = subprocess.run([tool, "--check"], capture_output=True, text=True, timeout=120)
-    if r.returncode and os.environ.get("GILTRACE_FT_BUILD") == "1":
-        r = subprocess.run([tool], capture_output=True, text=True, timeout=3600)
-        if r.returncode:
-            pytest.skip(f"tools/ft-cpython failed: {r.stderr.strip()[-300:]}")
-    elif r.returncode:
-        pytest.skip("free-threaded CPython not built: run tools/ft-cpython (about 6 "
-                    "minutes) or set GILTRACE_FT_BUILD=1 (make test-e2e does)")
-    t, gil = r.stdout.split()[-2:]
-    return Path(t), Path(gil)
+    """(python3.13t, python3.13)."""
+    return ft_cpython()
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ static void who(char *buf, size_t len, const struct engine *eng, __u32 tgid,
 int holder_text__line(char *buf, size_t len, const struct engine *eng, __u32 tgid)
 {
 	struct engine_forced_holders h;
-	char where[HOLDER_TEXT / 2], thread[ENGINE_NAME_LEN * 4 + 48];
+	char where[HOLDER_TEXT / 2], thread[256]; /* who(): a name, the tid, "more" */
 	const struct engine_forced_fn *f;
 	int n, err = engine__forced_holders(eng, tgid, &h);
 

@@ -14,47 +14,30 @@
 
 #include "blame.h"
 #include "engine/engine_int.h"
-#include "util/array.h"
+#include "util/record_index.h"
 
 struct blame_table {
-	struct engine_blame **v;   /* entries, insertion order */
-	size_t n, cap;
-	struct u64map by_tgid;     /* tgid -> struct u64map * of id -> entry */
+	struct record_index entries; /* (tgid, stack id) -> struct engine_blame */
 	struct engine_blame_totals tot;
 };
 
 static struct engine_blame *entry(struct engine *eng, __u32 tgid, __u64 id)
 {
 	struct blame_table *b = eng->blame;
-	struct engine_blame *e, **all;
-	struct u64map *ids;
-	__u64 v;
+	struct engine_blame *e;
+	bool created;
 
 	if (!b) {
 		b = eng->blame = calloc(1, sizeof(*b));
 		if (!b)
 			return NULL;
 	}
-	ids = u64map__sub(&b->by_tgid, tgid);
-	if (!ids)
-		return NULL;
-	if (u64map__get(ids, id, &v))
-		return (struct engine_blame *)(uintptr_t)v;
-	all = array__reserve(b->v, b->n, &b->cap, sizeof(*all), 64);
-	if (!all)
-		return NULL;
-	b->v = all;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return NULL;
-	if (u64map__put(ids, id, (uintptr_t)e) < 0) {
-		free(e);
-		return NULL;
+	e = record_index__get(&b->entries, tgid, id, sizeof(*e), &created);
+	if (created) {
+		e->tgid = tgid;
+		e->id = id;
+		b->tot.stacks++;
 	}
-	e->tgid = tgid;
-	e->id = id;
-	b->v[b->n++] = e;
-	b->tot.stacks++;
 	return e;
 }
 
@@ -160,11 +143,7 @@ void blame__free(struct blame_table *b)
 {
 	if (!b)
 		return;
-	/* the entries are freed through b->v */
-	u64map__destroy_subs(&b->by_tgid, NULL);
-	for (size_t i = 0; i < b->n; i++)
-		free(b->v[i]);
-	free(b->v);
+	record_index__destroy(&b->entries);
 	free(b);
 }
 
@@ -174,9 +153,9 @@ size_t engine__blame(const struct engine *eng, const struct engine_blame **out, 
 
 	if (!b)
 		return 0;
-	for (size_t i = 0; i < b->n && i < cap; i++)
-		out[i] = b->v[i];
-	return b->n;
+	for (size_t i = 0; i < b->entries.n && i < cap; i++)
+		out[i] = b->entries.v[i];
+	return b->entries.n;
 }
 
 void engine__blame_totals(const struct engine *eng, struct engine_blame_totals *out)

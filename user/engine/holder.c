@@ -14,7 +14,7 @@
 
 #include "blame.h"
 #include "engine/engine_int.h"
-#include "util/array.h"
+#include "util/record_index.h"
 
 struct holder_code {
 	char *name, *file;
@@ -29,9 +29,7 @@ struct holder_entry {
 };
 
 struct holder_table {
-	struct holder_entry **v;
-	size_t n, cap;
-	struct u64map by_thread; /* thread_key -> struct u64map * of id -> entry */
+	struct record_index entries; /* (thread_key, frame id) -> struct holder_entry */
 	struct u64map names;     /* tgid -> struct u64map * of id -> struct holder_code */
 };
 
@@ -57,10 +55,7 @@ void holder__free(struct holder_table *h)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < h->n; i++)
-		free(h->v[i]);
-	free(h->v);
-	u64map__destroy_subs(&h->by_thread, NULL);
+	record_index__destroy(&h->entries);
 	u64map__destroy_subs(&h->names, free_code);
 	free(h);
 }
@@ -92,27 +87,15 @@ void holder__on_frame(struct thread_slot *t, const struct gil_event *ev)
 
 static struct holder_entry *entry(struct holder_table *h, __u32 tgid, __u32 tid, __u64 id)
 {
-	struct u64map *ids = u64map__sub(&h->by_thread, thread_key(tgid, tid));
-	struct holder_entry *e, **all;
-	__u64 v;
+	struct holder_entry *e;
+	bool created;
 
-	if (!ids)
-		return NULL;
-	if (u64map__get(ids, id, &v))
-		return (struct holder_entry *)(uintptr_t)v;
-	all = array__reserve(h->v, h->n, &h->cap, sizeof(*all), 16);
-	if (!all)
-		return NULL;
-	h->v = all;
-	e = calloc(1, sizeof(*e));
-	if (!e || u64map__put(ids, id, (uintptr_t)e) < 0) {
-		free(e);
-		return NULL;
+	e = record_index__get(&h->entries, thread_key(tgid, tid), id, sizeof(*e), &created);
+	if (created) {
+		e->tgid = tgid;
+		e->tid = tid;
+		e->id = id;
 	}
-	e->tgid = tgid;
-	e->tid = tid;
-	e->id = id;
-	h->v[h->n++] = e;
 	return e;
 }
 
@@ -231,17 +214,17 @@ int engine__forced_holders(const struct engine *eng, __u32 tgid, struct engine_f
 	out->sampled = p->forced_sampled;
 	out->sampled_ns = p->forced_sampled_ns;
 	out->unmeasured = p->forced_unmeasured;
-	if (!h || !h->n)
+	if (!h || !h->entries.n)
 		return 0;
-	out->fns = calloc(h->n, sizeof(*out->fns));
-	ft = calloc(h->n, sizeof(*ft));
+	out->fns = calloc(h->entries.n, sizeof(*out->fns));
+	ft = calloc(h->entries.n, sizeof(*ft));
 	if (!out->fns || !ft) {
 		free(ft);
 		engine__forced_holders_free(out);
 		return -ENOMEM;
 	}
-	for (i = 0; i < h->n; i++) {
-		const struct holder_entry *e = h->v[i];
+	for (i = 0; i < h->entries.n; i++) {
+		const struct holder_entry *e = h->entries.v[i];
 		const struct holder_code *c;
 		size_t fn;
 

@@ -1,27 +1,21 @@
 #include "engine/locks.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/array.h"
 #include "util/safe_text.h"
+#include "util/record_index.h"
 #include "util/u64map.h"
 
-/* Several processes may use the same address: slots of one address are
- * chained, the map holding the first. */
 struct lock_slot {
 	struct engine_lock pub;
 	size_t waiters_cap;
-	struct lock_slot *next;
 };
 
 struct type_slot {
-	__u32 tgid;
-	__u64 addr;
 	char name[LOCK_TYPE_NAME_MAX + 1];
-	struct type_slot *next;
 };
 
 /* A pause in progress, by its requesting thread. */
@@ -39,12 +33,8 @@ struct stw_slot {
 };
 
 struct lock_table {
-	struct u64map by_addr; /* mutex -> struct lock_slot * */
-	struct lock_slot **locks;
-	size_t nlocks, locks_cap;
-	struct u64map types;   /* type object -> struct type_slot * */
-	struct type_slot **typev;
-	size_t ntypes, types_cap;
+	struct record_index locks; /* (tgid, mutex) -> struct lock_slot */
+	struct record_index types; /* (tgid, type object) -> struct type_slot */
 	struct stw_slot **stw;
 	size_t nstw, stw_cap;
 	__u64 untracked_waits, untracked_wait_ns, untracked_sections;
@@ -56,103 +46,45 @@ struct lock_table *lock_table__new(void)
 	return calloc(1, sizeof(struct lock_table));
 }
 
+static struct lock_slot *lock_at(const struct lock_table *lt, size_t i)
+{
+	return (struct lock_slot *)lt->locks.v[i];
+}
+
 void lock_table__free(struct lock_table *lt)
 {
 	if (!lt)
 		return;
-	for (size_t i = 0; i < lt->nlocks; i++) {
-		free(lt->locks[i]->pub.waiters);
-		free(lt->locks[i]);
-	}
-	for (size_t i = 0; i < lt->ntypes; i++)
-		free(lt->typev[i]);
+	for (size_t i = 0; i < lt->locks.n; i++)
+		free(lock_at(lt, i)->pub.waiters);
 	for (size_t i = 0; i < lt->nstw; i++) {
 		free(lt->stw[i]->open);
 		free(lt->stw[i]);
 	}
-	free(lt->locks);
-	free(lt->typev);
 	free(lt->stw);
-	u64map__destroy(&lt->by_addr);
-	u64map__destroy(&lt->types);
+	record_index__destroy(&lt->locks);
+	record_index__destroy(&lt->types);
 	free(lt);
 }
 
 static struct lock_slot *lock_find(const struct lock_table *lt, __u32 tgid, __u64 addr)
 {
-	__u64 v;
-
-	if (!u64map__get(&lt->by_addr, addr, &v))
-		return NULL;
-	for (struct lock_slot *s = (struct lock_slot *)(uintptr_t)v; s; s = s->next)
-		if (s->pub.tgid == tgid)
-			return s;
-	return NULL;
+	return record_index__find(&lt->locks, tgid, addr);
 }
 
 static struct lock_slot *lock_get(struct lock_table *lt, __u32 tgid, __u64 addr)
 {
-	struct lock_slot *s = lock_find(lt, tgid, addr), **locks;
-	__u64 first = 0;
+	struct lock_slot *s = lock_find(lt, tgid, addr);
 
-	if (s || lt->nlocks >= LOCK_TABLE_MAX)
+	if (s || lt->locks.n >= LOCK_TABLE_MAX)
 		return s;
-	locks = array__reserve(lt->locks, lt->nlocks, &lt->locks_cap, sizeof(*locks), 64);
-	if (!locks)
-		return NULL;
-	lt->locks = locks;
-	s = calloc(1, sizeof(*s));
+	s = record_index__get(&lt->locks, tgid, addr, sizeof(*s), NULL);
 	if (!s)
 		return NULL;
-	u64map__get(&lt->by_addr, addr, &first);
-	if (u64map__put(&lt->by_addr, addr, (uintptr_t)s) < 0) {
-		free(s);
-		return NULL;
-	}
-	s->next = (struct lock_slot *)(uintptr_t)first;
 	s->pub.tgid = tgid;
 	s->pub.addr = addr;
 	s->pub.type_name = "";
 	hist__init(&s->pub.wait);
-	lt->locks[lt->nlocks++] = s;
-	return s;
-}
-
-static struct type_slot *type_find(const struct lock_table *lt, __u32 tgid, __u64 addr)
-{
-	__u64 v;
-
-	if (!u64map__get(&lt->types, addr, &v))
-		return NULL;
-	for (struct type_slot *s = (struct type_slot *)(uintptr_t)v; s; s = s->next)
-		if (s->tgid == tgid)
-			return s;
-	return NULL;
-}
-
-static struct type_slot *type_get(struct lock_table *lt, __u32 tgid, __u64 addr)
-{
-	struct type_slot *s = type_find(lt, tgid, addr), **typev;
-	__u64 first = 0;
-
-	if (s)
-		return s;
-	typev = array__reserve(lt->typev, lt->ntypes, &lt->types_cap, sizeof(*typev), 16);
-	if (!typev)
-		return NULL;
-	lt->typev = typev;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	u64map__get(&lt->types, addr, &first);
-	if (u64map__put(&lt->types, addr, (uintptr_t)s) < 0) {
-		free(s);
-		return NULL;
-	}
-	s->next = (struct type_slot *)(uintptr_t)first;
-	s->tgid = tgid;
-	s->addr = addr;
-	lt->typev[lt->ntypes++] = s;
 	return s;
 }
 
@@ -215,7 +147,7 @@ static void on_section(struct lock_table *lt, const struct gil_event *ev)
 	if (!ev->value || ev->value == s->pub.type)
 		return;
 	s->pub.type = ev->value;
-	t = type_find(lt, ev->tgid, ev->value);
+	t = record_index__find(&lt->types, ev->tgid, ev->value);
 	s->pub.type_name = t ? t->name : "";
 }
 
@@ -226,7 +158,7 @@ static void on_type(struct lock_table *lt, const struct gil_event *ev)
 
 	if (ev->ret < 0 || ev->ret * 8 >= LOCK_TYPE_NAME_MAX)
 		return;
-	t = type_get(lt, ev->tgid, ev->addr);
+	t = record_index__get(&lt->types, ev->tgid, ev->addr, sizeof(*t), NULL);
 	if (!t)
 		return;
 	if (ev->ret == 0)
@@ -352,17 +284,17 @@ static int by_wait(const void *a, const void *b)
 
 int lock_table__list(const struct lock_table *lt, const struct engine_lock ***out, size_t *n)
 {
-	const struct engine_lock **v = malloc((lt->nlocks + 1) * sizeof(*v));
+	const struct engine_lock **v = malloc((lt->locks.n + 1) * sizeof(*v));
 
 	*out = NULL;
 	*n = 0;
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < lt->nlocks; i++)
-		v[i] = &lt->locks[i]->pub;
-	qsort(v, lt->nlocks, sizeof(*v), by_wait);
+	for (size_t i = 0; i < lt->locks.n; i++)
+		v[i] = &lock_at(lt, i)->pub;
+	qsort(v, lt->locks.n, sizeof(*v), by_wait);
 	*out = v;
-	*n = lt->nlocks;
+	*n = lt->locks.n;
 	return 0;
 }
 
@@ -381,14 +313,14 @@ void lock_table__totals(const struct lock_table *lt, struct lock_totals *out)
 
 	memset(out, 0, sizeof(*out));
 	out->seen = lt->seen;
-	for (size_t i = 0; i < lt->nlocks; i++)
-		u64map__put(&procs, lt->locks[i]->pub.tgid, 0);
+	for (size_t i = 0; i < lt->locks.n; i++)
+		u64map__put(&procs, lock_at(lt, i)->pub.tgid, 0);
 	for (size_t i = 0; i < lt->nstw; i++)
 		u64map__put(&procs, lt->stw[i]->pub.tgid, 0);
 	out->procs = procs.count;
 	u64map__destroy(&procs);
-	for (size_t i = 0; i < lt->nlocks; i++) {
-		const struct engine_lock *l = &lt->locks[i]->pub;
+	for (size_t i = 0; i < lt->locks.n; i++) {
+		const struct engine_lock *l = &lock_at(lt, i)->pub;
 
 		out->locks += l->waits > 0;
 		out->waits += l->waits;
@@ -410,6 +342,17 @@ void lock_table__totals(const struct lock_table *lt, struct lock_totals *out)
 		if (p->pauses && p->pause.max > out->pause_max_ns)
 			out->pause_max_ns = p->pause.max;
 	}
+}
+
+int lock_table__snapshot(const struct lock_table *lt, struct lock_totals *tot,
+			 const struct engine_lock ***locks, size_t *n)
+{
+	lock_table__totals(lt, tot);
+	*locks = NULL;
+	*n = 0;
+	if (!tot->seen)
+		return 0;
+	return lock_table__list(lt, locks, n) ?: 1;
 }
 
 bool lock_table__seen(const struct lock_table *lt)

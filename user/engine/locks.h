@@ -87,6 +87,10 @@ int lock_table__list(const struct lock_table *lt, const struct engine_lock ***ou
 /* Every process's pauses (one entry per process that had one). */
 size_t lock_table__stw(const struct lock_table *lt, const struct engine_stw **out, size_t cap);
 void lock_table__totals(const struct lock_table *lt, struct lock_totals *out);
+/* What the summaries show: the totals and lock_table__list() at once; 1,
+ * or 0 when no lock event came (nothing listed), or -ENOMEM. */
+int lock_table__snapshot(const struct lock_table *lt, struct lock_totals *tot,
+			 const struct engine_lock ***locks, size_t *n);
 /* Whether any lock or stop-the-world event came (a free-threaded target). */
 bool lock_table__seen(const struct lock_table *lt);
 /* The lock of tgid at addr, or NULL. */

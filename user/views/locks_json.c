@@ -82,12 +82,10 @@ int locks_json__add(struct json_object *root, const struct engine *eng)
 	struct json_object *o, *arr;
 	struct lock_totals tot;
 	size_t n;
+	int err = lock_table__snapshot(lt, &tot, &locks, &n);
 
-	lock_table__totals(lt, &tot);
-	if (!tot.seen)
-		return 0;
-	if (lock_table__list(lt, &locks, &n))
-		return -ENOMEM;
+	if (err <= 0)
+		return err;
 	o = json_object_new_object();
 	arr = json_object_new_array();
 	put_u64(o, "contended_locks", tot.locks);

@@ -93,12 +93,10 @@ int locks_text__print(FILE *out, const struct engine *eng, size_t max_locks)
 	struct lock_totals tot;
 	char waited[FORMAT_LEN];
 	size_t n;
+	int err = lock_table__snapshot(lt, &tot, &locks, &n);
 
-	lock_table__totals(lt, &tot);
-	if (!tot.seen)
-		return 0;
-	if (lock_table__list(lt, &locks, &n))
-		return -ENOMEM;
+	if (err <= 0)
+		return err;
 	fprintf(out, "\nlocks (free-threaded): %llu contended, %llu contended acquisitions, %s "
 		"waited, %llu parks; %llu critical sections took the slow path\n",
 		(unsigned long long)tot.locks, (unsigned long long)tot.waits,

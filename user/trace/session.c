@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "giltrace.skel.h"
 #include "util/array.h"
+#include "util/clock.h"
 
 /* An attached uprobe and the target it belongs to, so that one target's
  * probes can be taken away while the others stay. */
@@ -437,12 +437,10 @@ static int report_drops(struct trace_session *s)
 {
 	unsigned long long total = trace_session__drops(s);
 	struct gil_event ev = { .kind = GIL_EV_DROPS };
-	struct timespec now;
 
 	if (total <= s->drops_seen)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ev.ts = (__u64)now.tv_sec * 1000000000ull + (__u64)now.tv_nsec;
+	ev.ts = mono_now();
 	ev.value = total - s->drops_seen;
 	s->drops_seen = total;
 	return s->on_event(s->ctx, &ev);
